@@ -1,0 +1,212 @@
+"""Typed settings for Fusion Worker.
+
+Settings come from three layers, later ones winning:
+
+1. the defaults of :class:`Settings`;
+2. the UPPERCASE globals of a config module (``-c instance``): ``instance/__init__.py`` picks
+   ``instance/local.py``, ``production.py`` or ``test.py`` by ``CRELIO_DEPLOYMENT_MODE`` and
+   adds the zone's values by ``CRELIO_DEPLOYMENT_ZONE``;
+3. environment variables of the same name as the setting (``REDIS_URL``, ``DRY_RUN``, ...).
+
+Every value is validated when loaded; a wrong value raises :class:`ConfigError` naming the
+setting. Secrets are never committed: production reads them from the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import ipaddress
+import json
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+MODES = ("LOCAL", "PRODUCTION", "TEST")
+
+#: Queues a worker serves for ``--customq all``, in the order they are tried.
+DEFAULT_QUEUES = ["sms", "email", "pn", "webhook", "whatsapp", "scheduler", "dictionary", "report"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has a wrong value; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the worker, with its default. Each can be set by an environment variable."""
+
+    CRELIO_DEPLOYMENT_MODE: str = "LOCAL"
+    CRELIO_DEPLOYMENT_ZONE: str = "IN"
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    FUSION_SERVER: str = ""
+    AWS_REGION: str = "ap-south-1"
+    QUEUES: list[str] = field(default_factory=lambda: list(DEFAULT_QUEUES))
+    #: Queues left out of ``--customq all``.
+    EXCLUDED_QUEUES: list[str] = field(default_factory=lambda: ["dictionary", "report"])
+    WEBHOOK_WHITELIST: str = r"^https?://"
+    WEBHOOK_ALLOWED_NETWORKS: list[str] = field(default_factory=list)
+    DRY_RUN: bool = False
+    MAX_RETRIES: int = 10
+    RETRY_BACKOFF_BASE: float = 5.0
+    RETRY_BACKOFF_MAX: float = 3600.0
+    RETRY_TASK_TIMEOUT: float = 10.0
+    CALLBACK_TIMEOUT: float = 10.0
+    CALLBACK_ATTEMPTS: int = 3
+    CALLBACK_BACKOFF: float = 0.5
+    MAINTENANCE_INTERVAL: int = 24 * 3600
+    FAILED_JOB_TTL: int = 7 * 24 * 3600
+    RESULT_TTL: int = 500
+    WORKER_TTL: int = 420
+    DEFAULT_JOB_TIMEOUT: int = 180
+    #: Seconds a claim is valid without renewal; a dead worker's jobs come back after it.
+    CLAIM_LEASE: int = 60
+    #: Seconds between two abandoned-job recovery passes.
+    RECOVERY_INTERVAL: float = 5.0
+    #: A job abandoned more often than this goes to the failed registry.
+    MAX_RECOVERIES: int = 3
+    #: Seconds between two promotions of due delayed jobs.
+    PROMOTE_INTERVAL: float = 0.5
+    #: Seconds an idle worker waits between two claim attempts.
+    POLL_INTERVAL: float = 0.1
+    #: Dotted prefixes of the functions a job may name.
+    JOB_FUNCTION_ALLOWLIST: list[str] = field(default_factory=lambda: ["tasks."])
+    LOG_LEVEL: str = "INFO"
+    SENTRY_DSN: str = ""
+    ELASTICSEARCH_URL: str = ""
+
+    def queue_names(self, customq: str) -> list[str]:
+        """The queues a worker serves for a ``--customq`` value: a name, a comma list or ``all``."""
+        if customq.strip() == "all":
+            return [q for q in self.QUEUES if q not in self.EXCLUDED_QUEUES]
+        names = [q.strip() for q in customq.split(",") if q.strip()]
+        if not names:
+            raise ConfigError("--customq: no queue named")
+        return names
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    """Turn an environment string into the setting's type."""
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name}: expected a boolean (true/false), got {raw!r}")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if typing.get_origin(kind) is list:
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{name}: invalid JSON list ({exc.msg})") from None
+            return [str(v) for v in value]
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return raw
+
+
+def _field_types() -> dict[str, Any]:
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(Settings)}
+
+
+def _module_values(module_name: str | None) -> dict[str, Any]:
+    if not module_name:
+        return {}
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"config module {module_name!r} cannot be imported: {exc}") from None
+    return _uppercase(module)
+
+
+def _uppercase(module: types.ModuleType) -> dict[str, Any]:
+    return {k: v for k, v in vars(module).items() if k.isupper() and not k.startswith("_")}
+
+
+def _check_type(name: str, kind: Any, value: Any) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    origin = typing.get_origin(kind) or kind
+    if not isinstance(value, origin) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{name}: expected {getattr(origin, '__name__', origin)}, got {value!r}")
+    return value
+
+
+def _validate(s: Settings) -> None:
+    if s.CRELIO_DEPLOYMENT_MODE not in MODES:
+        raise ConfigError(f"CRELIO_DEPLOYMENT_MODE: must be one of {', '.join(MODES)}")
+    if not re.match(r"^(redis|rediss|unix)://", s.REDIS_URL):
+        raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+    if s.FUSION_SERVER and not re.match(r"^https?://", s.FUSION_SERVER):
+        raise ConfigError("FUSION_SERVER: must be an http(s) URL or empty")
+    try:
+        re.compile(s.WEBHOOK_WHITELIST)
+    except re.error as exc:
+        raise ConfigError(f"WEBHOOK_WHITELIST: invalid regular expression ({exc})") from None
+    for cidr in s.WEBHOOK_ALLOWED_NETWORKS:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ConfigError(f"WEBHOOK_ALLOWED_NETWORKS: {cidr!r} is not a CIDR network") from None
+    for name in ("MAINTENANCE_INTERVAL", "FAILED_JOB_TTL", "CLAIM_LEASE", "WORKER_TTL", "DEFAULT_JOB_TIMEOUT"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{name}: must be positive")
+    for name in ("RECOVERY_INTERVAL", "PROMOTE_INTERVAL", "POLL_INTERVAL", "CALLBACK_TIMEOUT"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{name}: must be positive")
+    if s.MAX_RETRIES < 0 or s.MAX_RECOVERIES < 0 or s.CALLBACK_ATTEMPTS < 1:
+        raise ConfigError("MAX_RETRIES, MAX_RECOVERIES: must be >= 0; CALLBACK_ATTEMPTS: must be >= 1")
+    if not s.QUEUES:
+        raise ConfigError("QUEUES: at least one queue is needed")
+    if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL: unknown level {s.LOG_LEVEL!r}")
+
+
+def load_settings(
+    module_name: str | None = "instance", env: dict[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Build validated settings from a config module, the environment and explicit overrides."""
+    env = dict(os.environ if env is None else env)
+    types_by_name = _field_types()
+    values: dict[str, Any] = {}
+    for name, value in _module_values(module_name).items():
+        if name in types_by_name:
+            values[name] = _check_type(name, types_by_name[name], value)
+    for name, kind in types_by_name.items():
+        if name in env:
+            values[name] = _parse(name, kind, env[name])
+    for name, value in overrides.items():
+        if name not in types_by_name:
+            raise ConfigError(f"{name}: unknown setting")
+        values[name] = _check_type(name, types_by_name[name], value)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+_current: Settings | None = None
+
+
+def configure(settings: Settings) -> Settings:
+    """Make ``settings`` the process-wide settings returned by :func:`get_settings`."""
+    global _current
+    _current = settings
+    return settings
+
+
+def get_settings() -> Settings:
+    """The process-wide settings; loaded from ``instance`` and the environment on first use."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current

@@ -1,0 +1,11 @@
+"""Settings for the test suite: tests override REDIS_URL and the URLs of their local servers."""
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+FUSION_SERVER = ""
+DRY_RUN = False
+WEBHOOK_WHITELIST = r"^http://(127\.0\.0\.1|localhost)(:\d+)?/"
+CLAIM_LEASE = 10
+RECOVERY_INTERVAL = 1.0
+RETRY_BACKOFF_BASE = 1.0
+CALLBACK_BACKOFF = 0.05
+LOG_LEVEL = "DEBUG"

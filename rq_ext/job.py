@@ -1,0 +1,95 @@
+"""The job class: rq's Job plus the server's extra hash fields and the function allowlist."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from rq.job import Job
+from rq.utils import decode_redis_hash
+
+from config import get_settings
+from rq_ext import keys
+from tasks.errors import DisallowedFunction
+
+
+def _int_field(obj: dict[str, Any], name: str) -> int:
+    raw = obj.get(name)
+    try:
+        return int(float(raw)) if raw not in (None, b"", "") else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text_field(obj: dict[str, Any], name: str) -> str:
+    raw = obj.get(name)
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return str(raw) if raw else ""
+
+
+def check_allowed(func_name: str | None) -> None:
+    """Refuse, before any import, a function outside ``JOB_FUNCTION_ALLOWLIST``."""
+    prefixes = get_settings().JOB_FUNCTION_ALLOWLIST
+    if not func_name or not any(func_name.startswith(p) for p in prefixes):
+        raise DisallowedFunction(f"function {func_name!r} is not allowed (JOB_FUNCTION_ALLOWLIST)")
+
+
+class FusionJob(Job):
+    """A job as the platform's server writes it: ``retryCount``, ``success_task_handler``,
+    ``failed_task_handler`` and ``priority`` beside rq's own fields (absent fields take defaults)."""
+
+    retry_count: int = 0
+    success_task_handler: str = ""
+    failed_task_handler: str = ""
+    priority: float = 0.0
+    recoveries: int = 0
+
+    def restore(self, raw_data: Any) -> Any:
+        result = super().restore(raw_data)
+        obj = decode_redis_hash(raw_data)
+        self.retry_count = _int_field(obj, keys.RETRY_COUNT)
+        self.recoveries = _int_field(obj, keys.RECOVERIES)
+        self.success_task_handler = _text_field(obj, keys.SUCCESS_HANDLER)
+        self.failed_task_handler = _text_field(obj, keys.FAILED_HANDLER)
+        try:
+            self.priority = float(_text_field(obj, keys.PRIORITY) or 0)
+        except ValueError:
+            self.priority = 0.0
+        return result
+
+    @property
+    def func(self) -> Any:
+        check_allowed(self.func_name)
+        func = super().func
+        module = getattr(inspect.unwrap(func), "__module__", "") or ""
+        if not any((module + ".").startswith(p) for p in get_settings().JOB_FUNCTION_ALLOWLIST):
+            raise DisallowedFunction(f"function {self.func_name!r} resolves outside the allowlist")
+        return func
+
+    @property
+    def task(self) -> Any:
+        """The job's task dict (its first argument), or None when it has none or can't be read."""
+        try:
+            args = self.args
+        except Exception:
+            return None
+        return args[0] if args else None
+
+    def retry(self, queue: Any, pipeline: Any) -> None:
+        """rq's Retry path, kept on the priority queue instead of RPUSHing a list."""
+        from rq_ext.queue import FusionQueue
+
+        super().retry(FusionQueue(self.origin, connection=self.connection, serializer=self.serializer), pipeline)
+
+    def requeue(self, at_front: bool = False) -> Job:
+        """Put a failed job back into its queue with its priority (never as a list push)."""
+        from rq_ext.queue import FusionQueue
+
+        queue = FusionQueue(self.origin, connection=self.connection, serializer=self.serializer)
+        with self.connection.pipeline() as pipe:
+            self.failed_job_registry.remove(self, pipeline=pipe)
+            pipe.hset(self.key, mapping={"status": "queued", "recoveries": 0})
+            queue.push_job_id(self.id, pipeline=pipe, at_front=at_front)
+            pipe.execute()
+        return self

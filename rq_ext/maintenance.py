@@ -1,0 +1,130 @@
+"""The daily maintenance pass, run by one worker at a time under a Redis lock.
+
+Every ``MAINTENANCE_INTERVAL`` seconds (default 24 h): clean the registries of every known
+queue, delete failed jobs older than ``FAILED_JOB_TTL`` (hash, results and registry entry; the
+legacy ``rq:queue:failed`` list too), and delete jobs handed to ``/retryTask/`` that nothing
+re-enqueued within ``FAILED_JOB_TTL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime
+
+from redis import Redis
+from rq.registry import FailedJobRegistry, clean_registries
+from rq.utils import as_text, str_to_date
+from rq.worker_registration import clean_worker_registry
+
+from config import get_settings
+from rq_ext import keys
+from rq_ext.recovery import recover_abandoned
+
+log = logging.getLogger(__name__)
+
+
+def known_queue_names(connection: Redis) -> list[str]:
+    """Queues of the settings plus every queue registered in ``rq:queues``."""
+    names = list(get_settings().QUEUES)
+    for key in sorted(as_text(k) for k in connection.smembers(keys.QUEUES_SET)):
+        name = key[len(keys.QUEUE_PREFIX) :]
+        if key.startswith(keys.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
+            names.append(name)
+    return names
+
+
+def _ended_at(connection: Redis, job_id: str) -> datetime | None:
+    raw = connection.hget(keys.job_key(job_id), "ended_at")
+    try:
+        return str_to_date(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _delete_job(connection: Redis, job_id: str) -> None:
+    connection.delete(keys.job_key(job_id), f"rq:results:{job_id}", f"rq:executions:{job_id}")
+
+
+def _is_old(connection: Redis, job_id: str, cutoff: float) -> bool:
+    """A job whose hash is gone, or that ended before ``cutoff``."""
+    if not connection.exists(keys.job_key(job_id)):
+        return True
+    ended = _ended_at(connection, job_id)
+    return ended is not None and ended.timestamp() < cutoff
+
+
+def delete_old_failed(connection: Redis, queue_name: str, cutoff: float) -> int:
+    registry = FailedJobRegistry(queue_name, connection=connection)
+    deleted = 0
+    for raw in connection.zrange(registry.key, 0, -1):
+        job_id = as_text(raw)
+        if _is_old(connection, job_id, cutoff):
+            _delete_job(connection, job_id)
+            connection.zrem(registry.key, job_id)
+            deleted += 1
+    return deleted
+
+
+def delete_old_legacy_failed(connection: Redis, cutoff: float) -> int:
+    deleted = 0
+    for raw in connection.lrange(keys.LEGACY_FAILED_QUEUE, 0, -1):
+        job_id = as_text(raw)
+        if _is_old(connection, job_id, cutoff):
+            _delete_job(connection, job_id)
+            connection.lrem(keys.LEGACY_FAILED_QUEUE, 0, job_id)
+            deleted += 1
+    return deleted
+
+
+def delete_stale_retries(connection: Redis, cutoff: float) -> int:
+    """Jobs handed to /retryTask/ before ``cutoff`` and never taken again."""
+    deleted = 0
+    for raw in connection.zrangebyscore(keys.AWAITING_RETRY, "-inf", cutoff):
+        job_id = as_text(raw)
+        status = as_text(connection.hget(keys.job_key(job_id), "status"))
+        if status in (None, "scheduled") and connection.zscore(keys.CLAIMS, job_id) is None:
+            _delete_job(connection, job_id)
+            deleted += 1
+        connection.zrem(keys.AWAITING_RETRY, job_id)
+    return deleted
+
+
+def run_maintenance(connection: Redis) -> dict[str, int]:
+    """One maintenance pass over every known queue; returns what it removed."""
+    from rq_ext.queue import FusionQueue
+
+    recover_abandoned(connection)  # before rq's started-registry cleanup can fail live jobs
+    cutoff = time.time() - get_settings().FAILED_JOB_TTL
+    removed = {"failed": 0, "legacy_failed": 0, "stale_retries": 0}
+    for name in known_queue_names(connection):
+        queue = FusionQueue(name, connection=connection)
+        clean_registries(queue)
+        clean_worker_registry(queue)
+        removed["failed"] += delete_old_failed(connection, name, cutoff)
+    removed["legacy_failed"] = delete_old_legacy_failed(connection, cutoff)
+    removed["stale_retries"] = delete_stale_retries(connection, cutoff)
+    log.info("maintenance done: %s", removed)
+    return removed
+
+
+def run_if_due(connection: Redis) -> bool:
+    """Run the pass if ``MAINTENANCE_INTERVAL`` has passed since the last one, under the lock."""
+    interval = get_settings().MAINTENANCE_INTERVAL
+    last = connection.get(keys.MAINTENANCE_LAST)
+    if last is not None and time.time() - float(last) < interval:
+        return False
+    token = uuid.uuid4().hex
+    if not connection.set(keys.MAINTENANCE_LOCK, token, nx=True, ex=3600):
+        return False
+    try:
+        last = connection.get(keys.MAINTENANCE_LAST)
+        if last is not None and time.time() - float(last) < interval:
+            return False
+        run_maintenance(connection)
+        connection.set(keys.MAINTENANCE_LAST, time.time())
+        return True
+    finally:
+        if as_text(connection.get(keys.MAINTENANCE_LOCK)) == token:
+            connection.delete(keys.MAINTENANCE_LOCK)

@@ -1,0 +1,64 @@
+"""The producer API: writes a job exactly as the platform's server does (see docs/contract.md).
+
+1. the job hash as ``rq.Job.create(func, args=[task])`` with rq's pickle serializer writes it, plus
+   ``retryCount``, ``success_task_handler``, ``failed_task_handler`` and ``priority``;
+2. ``ZADD rq:queue:<name> <priority> <id>`` (``RPUSH`` for ``scheduler``), or for a delayed job
+   ``ZADD rq:queue:schedulerSet <due> <id>``;
+3. ``SADD rq:queues rq:queue:<name>``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+from rq.job import JobStatus
+from rq.utils import now
+
+from rq_ext import keys
+from rq_ext.job import FusionJob
+
+
+def enqueue(
+    queue: str,
+    func: str | Callable[..., Any],
+    task: Any,
+    priority: float = 0,
+    delay: float | None = None,
+    success_task_handler: str | None = None,
+    failed_task_handler: str | None = None,
+    job_id: str | None = None,
+    *,
+    connection: Redis,
+    timeout: int | None = None,
+    description: str | None = None,
+) -> FusionJob:
+    """Write one job for ``queue``; with ``delay`` (seconds) it is due later via ``schedulerSet``."""
+    job = FusionJob.create(
+        func, args=[task], connection=connection, id=job_id, origin=queue, timeout=timeout,
+        description=description, status=JobStatus.SCHEDULED if delay else JobStatus.QUEUED,
+    )
+    job.enqueued_at = now()
+    extras = {
+        keys.RETRY_COUNT: 0,
+        keys.SUCCESS_HANDLER: success_task_handler or "",
+        keys.FAILED_HANDLER: failed_task_handler or "",
+        keys.PRIORITY: priority,
+    }
+    qkey = keys.queue_key(queue)
+    with connection.pipeline() as pipe:
+        job.save(pipeline=pipe)
+        pipe.hset(job.key, mapping=extras)
+        if delay:
+            pipe.zadd(keys.SCHEDULER_SET, {job.id: time.time() + delay})
+        elif queue == keys.SCHEDULER_QUEUE:
+            pipe.rpush(qkey, job.id)
+        else:
+            pipe.zadd(qkey, {job.id: priority})
+        pipe.sadd(keys.QUEUES_SET, qkey)
+        pipe.execute()
+    job.retry_count, job.priority = 0, float(priority)
+    job.success_task_handler, job.failed_task_handler = success_task_handler or "", failed_task_handler or ""
+    return job

@@ -1,0 +1,126 @@
+"""The queue class: ``rq:queue:<name>`` is a sorted set (score = priority, highest first), except
+``scheduler``, a list taken first in first out. Claims go through the ``CLAIM`` Lua script."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from redis import Redis
+from rq.exceptions import DequeueTimeout, NoSuchJobError
+from rq.queue import Queue
+from rq.utils import as_text
+
+from rq_ext import keys, scripts
+from rq_ext.job import FusionJob
+
+# KEYS: queue key, job key. ARGV: job id, at_front.
+_PUSH = """
+if redis.call('TYPE', KEYS[1]).ok == 'list' or string.sub(KEYS[1], -10) == ':scheduler' then
+  if ARGV[2] == '1' then return redis.call('LPUSH', KEYS[1], ARGV[1]) end
+  return redis.call('RPUSH', KEYS[1], ARGV[1])
+end
+return redis.call('ZADD', KEYS[1], tonumber(redis.call('HGET', KEYS[2], 'priority') or '0') or 0, ARGV[1])
+"""
+
+
+class FusionQueue(Queue):
+    """A priority queue on a Redis sorted set, claimed atomically with a lease."""
+
+    job_class = FusionJob
+    #: Seconds a claim holds before it must be renewed (set from CLAIM_LEASE).
+    claim_lease: float = 60.0
+    #: Seconds between two claim attempts of an idle worker (set from POLL_INTERVAL).
+    poll_interval: float = 0.1
+    #: Longest a blocking dequeue waits before handing back to the worker loop (heartbeats).
+    max_block: float = 5.0
+
+    @property
+    def is_list(self) -> bool:
+        return self.name == keys.SCHEDULER_QUEUE or self.connection.type(self.key) in (b"list", "list")
+
+    @property
+    def count(self) -> int:
+        return self.connection.llen(self.key) if self.is_list else self.connection.zcard(self.key)
+
+    def get_job_ids(self, offset: int = 0, length: int = -1) -> list[str]:
+        end = -1 if length < 0 else offset + length - 1
+        if self.is_list:
+            return [as_text(i) for i in self.connection.lrange(self.key, offset, end)]
+        return [as_text(i) for i in self.connection.zrevrange(self.key, offset, end)]
+
+    def get_job_position(self, job_or_id: Any) -> int | None:
+        job_id = getattr(job_or_id, "id", job_or_id)
+        ids = self.get_job_ids()
+        return ids.index(job_id) if job_id in ids else None
+
+    def remove(self, job_or_id: Any, pipeline: Any = None) -> Any:
+        job_id = getattr(job_or_id, "id", job_or_id)
+        conn = pipeline if pipeline is not None else self.connection
+        if self.name == keys.SCHEDULER_QUEUE:
+            return conn.lrem(self.key, 1, job_id)
+        return conn.zrem(self.key, job_id)
+
+    def compact(self) -> None:
+        """Nothing to compact: ids of deleted jobs are dropped when claimed."""
+
+    def empty(self) -> int:
+        count = self.count
+        self.connection.delete(self.key)
+        return count
+
+    def push_job_id(self, job_id: str, pipeline: Any = None, at_front: bool = False) -> None:
+        """Add a job id with the priority kept in its hash (a list push only for ``scheduler``)."""
+        conn = pipeline if pipeline is not None else self.connection
+        conn.sadd(keys.QUEUES_SET, self.key)
+        script = self.connection.register_script(_PUSH)
+        script(keys=[self.key, keys.job_key(job_id)], args=[job_id, "1" if at_front else "0"], client=conn)
+
+    @classmethod
+    def dequeue_any(  # type: ignore[override]
+        cls,
+        queues: Iterable[Queue],
+        timeout: int | None,
+        connection: Redis,
+        job_class: type[FusionJob] | None = None,
+        serializer: Any = None,
+        death_penalty_class: Any = None,
+    ) -> tuple[FusionJob, Queue] | None:
+        """Claim the best job of the first non-empty queue; poll until ``timeout`` when all are empty."""
+        queues = list(queues)
+        claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
+        deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
+        while True:
+            claimed = scripts.run(connection, scripts.CLAIM, claim_keys, [time.time() + cls.claim_lease, keys.JOB_PREFIX])
+            if claimed:
+                job_id, queue_key = as_text(claimed[0]), as_text(claimed[1])
+                queue = next(q for q in queues if q.key == queue_key)
+                job = cls._load_claimed(connection, job_id, queue, job_class or cls.job_class, serializer)
+                if job is not None:
+                    return job, queue
+                continue
+            if deadline is None:
+                return None
+            if time.monotonic() >= deadline:
+                raise DequeueTimeout(timeout, claim_keys)
+            time.sleep(cls.poll_interval)
+
+    @classmethod
+    def _load_claimed(
+        cls, connection: Redis, job_id: str, queue: Queue, job_class: type[FusionJob], serializer: Any
+    ) -> FusionJob | None:
+        """The claimed job, or None after failing a malformed one (the worker goes on)."""
+        from rq_ext.failures import fail_job_id
+
+        try:
+            return job_class.fetch(job_id, connection=connection, serializer=serializer)
+        except NoSuchJobError:
+            if not connection.exists(keys.job_key(job_id)):
+                connection.zrem(keys.CLAIMS, job_id)
+                return None
+            reason = "malformed job hash: no 'data' field"
+        except Exception as exc:
+            reason = f"malformed job hash: {type(exc).__name__}: {str(exc)[:200]}"
+        fail_job_id(connection, job_id, queue.name, reason)
+        return None

@@ -1,0 +1,79 @@
+"""Queue figures for ``run_worker.py info``: depth, oldest job age, started, failed, workers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from redis import Redis
+from rq.utils import as_text, str_to_date
+from rq.worker import Worker
+
+from rq_ext import keys
+from rq_ext.maintenance import known_queue_names
+
+#: Members read to find the oldest job of a deep sorted-set queue.
+OLDEST_SAMPLE = 1000
+
+
+@dataclass
+class QueueStats:
+    name: str
+    depth: int
+    oldest_age: float | None
+    started: int
+    failed: int
+
+
+def _oldest_age(connection: Redis, queue_key: str, kind: str) -> float | None:
+    if kind == "list":
+        ids = connection.lrange(queue_key, 0, 0)
+    else:
+        ids = connection.zrange(queue_key, 0, OLDEST_SAMPLE - 1)
+    if not ids:
+        return None
+    with connection.pipeline() as pipe:
+        for job_id in ids:
+            pipe.hget(keys.job_key(as_text(job_id)), "enqueued_at")
+        stamps = [str_to_date(v).timestamp() for v in pipe.execute() if v]
+    return round(time.time() - min(stamps), 1) if stamps else None
+
+
+def queue_stats(connection: Redis, name: str) -> QueueStats:
+    key = keys.queue_key(name)
+    kind = as_text(connection.type(key))
+    depth = connection.llen(key) if kind == "list" else connection.zcard(key) if kind == "zset" else 0
+    return QueueStats(
+        name=name,
+        depth=depth,
+        oldest_age=_oldest_age(connection, key, kind) if depth else None,
+        started=connection.zcard(f"rq:wip:{name}"),
+        failed=connection.zcard(f"rq:failed:{name}"),
+    )
+
+
+def snapshot(connection: Redis) -> dict[str, Any]:
+    """Every known queue's figures, the delayed and in-hand counts, and the live workers."""
+    workers = Worker.all(connection=connection)
+    return {
+        "queues": [asdict(queue_stats(connection, name)) for name in known_queue_names(connection)],
+        "scheduled": connection.zcard(keys.SCHEDULER_SET),
+        "claims": connection.zcard(keys.CLAIMS),
+        "awaiting_retry": connection.zcard(keys.AWAITING_RETRY),
+        "workers": [{"name": w.name, "state": w.get_state(), "queues": w.queue_names()} for w in workers],
+    }
+
+
+def render(snap: dict[str, Any]) -> str:
+    """A plain-text table of a snapshot."""
+    lines = [f"{'queue':<14}{'depth':>8}{'oldest(s)':>11}{'started':>9}{'failed':>8}"]
+    for q in snap["queues"]:
+        age = "-" if q["oldest_age"] is None else f"{q['oldest_age']:.0f}"
+        lines.append(f"{q['name']:<14}{q['depth']:>8}{age:>11}{q['started']:>9}{q['failed']:>8}")
+    lines.append(
+        f"scheduled: {snap['scheduled']}  in hand: {snap['claims']}  awaiting retry: {snap['awaiting_retry']}"
+    )
+    lines.append(f"{len(snap['workers'])} worker(s)")
+    lines.extend(f"  {w['name']} {w['state']} {','.join(w['queues'])}" for w in snap["workers"])
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""The workers: rq's ``Worker`` (forks a work horse per job) and ``SimpleWorker`` (runs the job
+in-process), each extended through rq's seams only:
+
+- ``queue_class``/``job_class`` forced to :class:`FusionQueue`/:class:`FusionJob`, whatever rq's
+  CLI or pool passed, so no stock BLPOP ever runs on a sorted set;
+- ``perform_job``: the staging rule before the job runs;
+- ``handle_exception``: classify the exception (retryable or permanent);
+- ``handle_job_failure``: retry through ``/retryTask/`` (or locally), else failure callback and
+  the failed registry;
+- ``handle_job_success``: release the claim, then the success callback;
+- ``bootstrap``/``teardown``: the housekeeping thread (promotion, recovery, leases, maintenance);
+- ``request_force_stop``: a cold stop puts the job in hand back into its queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from rq.executions import Execution
+from rq.job import Job, JobStatus
+from rq.queue import Queue
+from rq.utils import now
+from rq.worker import BaseWorker, SimpleWorker, Worker
+
+from config import get_settings
+from rq_ext import callbacks, keys, recovery, retry
+from rq_ext.classify import Failure, classify, classify_exc_string
+from rq_ext.housekeeper import Housekeeper
+from rq_ext.job import FusionJob
+from rq_ext.queue import FusionQueue
+from rq_ext.schedule import promote_due
+from tasks.payload import WEBHOOK
+
+log = logging.getLogger(__name__)
+
+
+class FusionWorkerMixin(BaseWorker):
+    """Claim, retry, callback and recovery behaviour shared by every Fusion worker class."""
+
+    queue_class = FusionQueue
+    job_class = FusionJob
+
+    def __init__(self, queues: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("log_job_description", False)
+        super().__init__(queues, *args, **kwargs)
+        self._adopt_fusion_classes()
+        settings = get_settings()
+        FusionQueue.claim_lease = settings.CLAIM_LEASE
+        FusionQueue.poll_interval = settings.POLL_INTERVAL
+        FusionQueue.DEFAULT_TIMEOUT = settings.DEFAULT_JOB_TIMEOUT
+        self._cold_stop = False
+        self.housekeeper = Housekeeper(self.connection, self.jobs_in_hand)
+
+    def _adopt_fusion_classes(self) -> None:
+        """Undo a ``queue_class``/``job_class`` that rq's CLI or WorkerPool imposed."""
+        if not (isinstance(self.queue_class, type) and issubclass(self.queue_class, FusionQueue)):
+            self.queue_class = FusionQueue
+        if not (isinstance(self.job_class, type) and issubclass(self.job_class, FusionJob)):
+            self.job_class = FusionJob
+        self.queues = [self._fusion_queue(q) for q in self.queues]
+        self._ordered_queues = self.queues[:]
+
+    def _fusion_queue(self, queue: Queue) -> Queue:
+        if isinstance(queue, self.queue_class):
+            return queue
+        return self.queue_class(
+            queue.name, connection=self.connection, job_class=self.job_class, serializer=self.serializer
+        )
+
+    def jobs_in_hand(self) -> list[str]:
+        """Ids of the jobs this process is running now."""
+        return [execution.job_id for execution in list(self.executions.values())]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)
+        promote_due(self.connection)
+        recovery.recover_abandoned(self.connection)
+        self.housekeeper.start()
+
+    def teardown(self) -> None:
+        if not self.is_horse:
+            self.housekeeper.stop()
+        super().teardown()
+
+    def clean_registries(self) -> None:
+        """Recover abandoned jobs before rq's started-registry cleanup could fail them."""
+        recovery.recover_abandoned(self.connection)
+        super().clean_registries()
+
+    def request_force_stop(self, signum: int, frame: Any) -> None:
+        """Cold stop: stop now and put the jobs in hand back into their queues."""
+        requested = self._shutdown_requested_date
+        if requested is not None and now() - requested < timedelta(seconds=1):
+            return
+        self._cold_stop = True
+        in_hand = self.jobs_in_hand()
+        try:
+            super().request_force_stop(signum, frame)
+        finally:
+            for job_id in in_hand:
+                if recovery.release(self.connection, job_id):
+                    self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
+
+    # -- around the job ----------------------------------------------------------------------
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        self._apply_staging_rule(job)
+        return super().perform_job(job, queue, execution)
+
+    def _apply_staging_rule(self, job: Job) -> None:
+        """The original's rule: a webhook URL containing ``staging`` gets ``retryCount += 10``,
+        so it is never retried."""
+        task = getattr(job, "task", None)
+        payload = task.get("payload") if isinstance(task, dict) else None
+        if isinstance(payload, dict) and payload.get("task") == WEBHOOK and "staging" in str(payload.get("url", "")):
+            count = self.connection.hincrby(job.key, keys.RETRY_COUNT, 10)
+            if isinstance(job, FusionJob):
+                job.retry_count = int(count)
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        if not self._cold_stop and exc_info and exc_info[1] is not None:
+            job._fusion_failure = classify(exc_info[1])  # type: ignore[attr-defined]
+        super().handle_exception(job, *exc_info)
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Execution | None = None,
+    ) -> None:
+        if self._cold_stop:
+            self._forget_execution(job, execution)
+            return
+        failure = getattr(job, "_fusion_failure", None) or classify_exc_string(exc_string)
+        retry_count = self._retry_count(job)
+        if failure.retryable and retry_count < get_settings().MAX_RETRIES:
+            self._retry(job, failure, execution)
+            return
+        trace = self._failure_trace(failure, exc_string, retry_count)
+        callbacks.post(
+            getattr(job, "failed_task_handler", ""),
+            callbacks.failure_fields(job.id, job.description or "", trace),
+            "failure",
+        )
+        if job.failure_ttl is None:
+            job.failure_ttl = get_settings().FAILED_JOB_TTL
+        super().handle_job_failure(job, queue, started_job_registry, exc_string=trace, execution=execution)
+        self.connection.zrem(keys.CLAIMS, job.id)
+
+    def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
+        super().handle_job_success(job, queue, started_job_registry, execution)
+        self.connection.zrem(keys.CLAIMS, job.id)
+        fields = callbacks.success_fields(
+            job.id, job.description or "", getattr(job, "retry_count", 0), job._result
+        )
+        task = getattr(job, "task", None)
+        if isinstance(task, dict) and task.get("reference") is not None:
+            fields.setdefault("reference", str(task["reference"]))
+        callbacks.post(getattr(job, "success_task_handler", ""), fields, "success")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _retry_count(self, job: Job) -> int:
+        raw = self.connection.hget(job.key, keys.RETRY_COUNT)
+        try:
+            return int(float(raw)) if raw else 0
+        except ValueError:
+            return 0
+
+    @staticmethod
+    def _failure_trace(failure: Failure, exc_string: str, retry_count: int) -> str:
+        reason = failure.reason
+        if failure.retryable:
+            reason = f"retries exhausted ({retry_count} attempts): {reason}"
+        if exc_string and "Traceback" in exc_string:
+            return f"{reason}\n\n{exc_string}"
+        return reason
+
+    def _retry(self, job: Job, failure: Failure, execution: Execution | None) -> None:
+        """Keep the hash (status scheduled, retryCount + 1) and hand the retry over."""
+        with self.connection.pipeline() as pipe:
+            pipe.hincrby(job.key, keys.RETRY_COUNT, 1)
+            job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+            pipe.hset(job.key, "last_failure", failure.reason[:1000])
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            pipe.zrem(keys.CLAIMS, job.id)
+            pipe.zadd(keys.AWAITING_RETRY, {job.id: time.time()})
+            self.increment_failed_job_count(pipe)
+            count = int(pipe.execute()[0])
+        route = retry.hand_over(self.connection, job.id, job.args, count, failure)
+        self.log.warning(
+            "Worker %s: job %s failed (%s), retry %d/%d via %s",
+            self.name, job.id, failure.reason, count, get_settings().MAX_RETRIES, route,
+        )
+
+    def _forget_execution(self, job: Job, execution: Execution | None) -> None:
+        with self.connection.pipeline() as pipe:
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            pipe.execute()
+
+
+class FusionWorker(FusionWorkerMixin, Worker):
+    """Forks a work horse per job (rq's default, and the original's behaviour)."""
+
+
+class FusionSimpleWorker(FusionWorkerMixin, SimpleWorker):
+    """Runs each job in the worker process: no fork, faster, less isolated."""
+
+
+#: ``--worker-class`` choices.
+WORKER_CLASSES: dict[str, type[FusionWorkerMixin]] = {"fork": FusionWorker, "simple": FusionSimpleWorker}

@@ -1,0 +1,90 @@
+"""Classified errors raised by job functions and by the worker around them.
+
+Every failure of a job is one of two kinds: *retryable* (the same job may succeed later) or
+*permanent* (it never will; retrying would only repeat the harm or the noise)::
+
+    FusionError
+    ├── RetryableError ............ retried through /retryTask/ or the local schedule
+    │   ├── ProviderUnavailable ... connection refused or reset, 5xx, "queue full"
+    │   ├── RateLimited ........... 429 or provider throttling; may carry retry_after
+    │   └── DeliveryTimeout ....... connect or read timeout, job timeout
+    └── PermanentError ............ failure callback, then the failed registry
+        ├── InvalidJob ............ malformed job hash, undecodable data, bad args
+        │   ├── InvalidPayload .... payload missing, wrong type, missing field
+        │   └── DisallowedFunction  function outside JOB_FUNCTION_ALLOWLIST
+        ├── ConfigurationError .... unknown gateway, missing credential or setting
+        ├── InvalidRecipient ...... invalid phone number, address or token
+        ├── ProviderRejected ...... 4xx, bad credentials, DND, template mismatch
+        ├── NotWhitelisted ........ webhook URL not on WEBHOOK_WHITELIST
+        └── ChannelNotAvailable ... the channel has no sender in this build
+
+Third-party exceptions are classified in :mod:`rq_ext.classify` (requests timeouts and
+connection errors, botocore throttling and 5xx codes are retryable).
+"""
+
+from __future__ import annotations
+
+
+class FusionError(Exception):
+    """Root of the worker's own errors; ``str(err)`` is the readable reason."""
+
+    retryable = False
+
+
+class RetryableError(FusionError):
+    """A transient failure: the job is retried."""
+
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds the provider asked us to wait, when it said so.
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(RetryableError):
+    """The provider could not be reached or answered with a server error."""
+
+
+class RateLimited(RetryableError):
+    """The provider refused for now because of a rate limit."""
+
+
+class DeliveryTimeout(RetryableError):
+    """The provider did not answer in time."""
+
+
+class PermanentError(FusionError):
+    """A failure that retrying cannot fix."""
+
+
+class InvalidJob(PermanentError):
+    """The job itself is malformed."""
+
+
+class InvalidPayload(InvalidJob):
+    """The task payload is missing, of the wrong type, or lacks a field."""
+
+
+class DisallowedFunction(InvalidJob):
+    """The job names a function outside the allowlist."""
+
+
+class ConfigurationError(PermanentError):
+    """A gateway, credential or setting the job needs is missing or unknown."""
+
+
+class InvalidRecipient(PermanentError):
+    """A recipient (number, address, token) is invalid."""
+
+
+class ProviderRejected(PermanentError):
+    """The provider refused the message for good (4xx, auth, policy)."""
+
+
+class NotWhitelisted(PermanentError):
+    """A webhook URL does not match WEBHOOK_WHITELIST."""
+
+
+class ChannelNotAvailable(PermanentError):
+    """The channel cannot send in this build (only its dry run works)."""

@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: log setup and masking, shared HTTP session."""

@@ -1,0 +1,62 @@
+"""One pooled ``requests`` session per process, and the reading of an HTTP answer as an outcome.
+
+A forked work horse must not reuse its parent's sockets, so the session is keyed by pid.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import time
+
+import requests
+
+from tasks.errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable, RateLimited
+
+_sessions: dict[int, requests.Session] = {}
+
+
+def session() -> requests.Session:
+    """The process's shared session (connection pool reused across jobs)."""
+    pid = os.getpid()
+    if pid not in _sessions:
+        _sessions.clear()
+        _sessions[pid] = requests.Session()
+    return _sessions[pid]
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    parsed = email.utils.parsedate_to_datetime(value) if value else None
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def raise_for_outcome(response: requests.Response, what: str) -> None:
+    """Raise the classified error for a non-2xx answer; return quietly on 2xx."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status == 429:
+        raise RateLimited(f"{what}: HTTP 429 Too Many Requests", retry_after=retry_after(response))
+    if status >= 500:
+        raise ProviderUnavailable(f"{what}: HTTP {status} {response.reason}", retry_after=retry_after(response))
+    if 300 <= status < 400:
+        raise ProviderRejected(f"{what}: HTTP {status} redirect not followed")
+    raise ProviderRejected(f"{what}: HTTP {status} {response.reason}")
+
+
+def send(method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+    """Send one request without following redirects; transport errors become classified errors."""
+    try:
+        return session().request(method, url, allow_redirects=False, **kwargs)  # type: ignore[arg-type]
+    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
+        raise DeliveryTimeout(f"{what}: timed out ({type(exc).__name__})") from exc
+    except requests.ConnectionError as exc:
+        raise ProviderUnavailable(f"{what}: connection failed ({type(exc).__name__})") from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+        raise ProviderRejected(f"{what}: invalid URL ({type(exc).__name__})") from exc

@@ -46,9 +46,7 @@ def post(url: str, fields: dict[str, str], kind: str) -> bool:
     delay = settings.CALLBACK_BACKOFF
     for attempt in range(1, settings.CALLBACK_ATTEMPTS + 1):
         try:
-            response = http.session().post(
-                url, data=fields, timeout=settings.CALLBACK_TIMEOUT, allow_redirects=False
-            )
+            response = http.session().post(url, data=fields, timeout=settings.CALLBACK_TIMEOUT, allow_redirects=False)
             if 200 <= response.status_code < 300:
                 return True
             problem = f"HTTP {response.status_code}"

@@ -13,10 +13,21 @@ from tasks.errors import FusionError
 #: botocore error codes that mean "try again later".
 RETRYABLE_AWS_CODES = frozenset(
     {
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-        "SlowDown", "RequestTimeout", "RequestTimeoutException", "ServiceUnavailable",
-        "InternalError", "InternalFailure", "InternalServerError", "LimitExceededException",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "LimitExceededException",
     }
 )
 _BOTO_TRANSIENT = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError")

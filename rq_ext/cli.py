@@ -39,7 +39,11 @@ def _settings(config_module: str, url: str | None = None) -> Settings:
 
 
 config_option = click.option(
-    "-c", "--config", "config_module", default="instance", show_default=True,
+    "-c",
+    "--config",
+    "config_module",
+    default="instance",
+    show_default=True,
     help="Module containing the settings (e.g. 'instance').",
 )
 url_option = click.option("-u", "--url", default=None, help="Redis URL; overrides REDIS_URL.")
@@ -53,9 +57,13 @@ def cli() -> None:
 @cli.command()
 @config_option
 @url_option
-@click.option("--customq", default="all", show_default=True,
-              help="Queue to work on: a name, a comma list, or 'all' (every queue in QUEUES except "
-                   "EXCLUDED_QUEUES, i.e. dictionary and report).")
+@click.option(
+    "--customq",
+    default="all",
+    show_default=True,
+    help="Queue to work on: a name, a comma list, or 'all' (every queue in QUEUES except "
+    "EXCLUDED_QUEUES, i.e. dictionary and report).",
+)
 @click.option("-b", "--burst", is_flag=True, help="Run in burst mode (quit when the queues are empty).")
 @click.option("-n", "--name", default=None, help="Worker name (default: random).")
 @click.option("--logging_level", default=None, help="Logging level (default: LOG_LEVEL, INFO).")
@@ -63,12 +71,28 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Show less output (WARNING).")
 @click.option("--results-ttl", type=int, default=None, help="Seconds a finished job's result is kept.")
 @click.option("--worker-ttl", type=int, default=None, help="Seconds a worker's registration lives between heartbeats.")
-@click.option("--worker-class", type=click.Choice(["fork", "simple"]), default="fork", show_default=True,
-              help="fork: a work horse per job (rq's Worker); simple: in-process (rq's SimpleWorker).")
+@click.option(
+    "--worker-class",
+    type=click.Choice(["fork", "simple"]),
+    default="fork",
+    show_default=True,
+    help="fork: a work horse per job (rq's Worker); simple: in-process (rq's SimpleWorker).",
+)
 @click.option("--max-jobs", type=int, default=None, help="Quit after this many jobs.")
-def worker(config_module: str, url: str | None, customq: str, burst: bool, name: str | None,
-           logging_level: str | None, verbose: bool, quiet: bool, results_ttl: int | None,
-           worker_ttl: int | None, worker_class: str, max_jobs: int | None) -> None:
+def worker(
+    config_module: str,
+    url: str | None,
+    customq: str,
+    burst: bool,
+    name: str | None,
+    logging_level: str | None,
+    verbose: bool,
+    quiet: bool,
+    results_ttl: int | None,
+    worker_ttl: int | None,
+    worker_class: str,
+    max_jobs: int | None,
+) -> None:
     """Run a worker on the given queues."""
     from rq_ext.worker import WORKER_CLASSES
 
@@ -79,9 +103,13 @@ def worker(config_module: str, url: str | None, customq: str, burst: bool, name:
     queues = settings.queue_names(customq)
     cls = WORKER_CLASSES[worker_class]
     try:
-        w = cls(queues, name=name, connection=connection,
-                default_result_ttl=results_ttl if results_ttl is not None else settings.RESULT_TTL,
-                worker_ttl=worker_ttl or settings.WORKER_TTL)
+        w = cls(
+            queues,
+            name=name,
+            connection=connection,
+            default_result_ttl=results_ttl if results_ttl is not None else settings.RESULT_TTL,
+            worker_ttl=worker_ttl or settings.WORKER_TTL,
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     w.work(burst=burst, logging_level=level, max_jobs=max_jobs)
@@ -111,17 +139,30 @@ def info(config_module: str, url: str | None, interval: float | None, as_json: b
 @config_option
 @url_option
 @click.argument("queue")
-@click.option("--payload-file", type=click.File("r"), required=True,
-              help="JSON file with the task dict ({\"payload\": {...}}), or - for stdin.")
+@click.option(
+    "--payload-file",
+    type=click.File("r"),
+    required=True,
+    help='JSON file with the task dict ({"payload": {...}}), or - for stdin.',
+)
 @click.option("--priority", type=float, default=0, show_default=True, help="Higher runs first.")
 @click.option("--func", default="tasks.dispatch", show_default=True, help="Job function.")
 @click.option("--delay", type=float, default=None, help="Seconds before the job is due.")
 @click.option("--success-handler", default=None, help="URL for the success callback.")
 @click.option("--failed-handler", default=None, help="URL for the failure callback.")
 @click.option("--job-id", default=None, help="Job id (default: a new UUID).")
-def enqueue(config_module: str, url: str | None, queue: str, payload_file: Any, priority: float, func: str,
-            delay: float | None, success_handler: str | None, failed_handler: str | None,
-            job_id: str | None) -> None:
+def enqueue(
+    config_module: str,
+    url: str | None,
+    queue: str,
+    payload_file: Any,
+    priority: float,
+    func: str,
+    delay: float | None,
+    success_handler: str | None,
+    failed_handler: str | None,
+    job_id: str | None,
+) -> None:
     """Write one job onto QUEUE in the server's format; prints its id."""
     from rq_ext.producer import enqueue as write_job
 
@@ -130,8 +171,17 @@ def enqueue(config_module: str, url: str | None, queue: str, payload_file: Any, 
     except json.JSONDecodeError as exc:
         raise CommandError(f"--payload-file is not valid JSON: {exc.msg} (line {exc.lineno})") from None
     connection = _connect(_settings(config_module, url))
-    job = write_job(queue, func, task, priority=priority, delay=delay, success_task_handler=success_handler,
-                    failed_task_handler=failed_handler, job_id=job_id, connection=connection)
+    job = write_job(
+        queue,
+        func,
+        task,
+        priority=priority,
+        delay=delay,
+        success_task_handler=success_handler,
+        failed_task_handler=failed_handler,
+        job_id=job_id,
+        connection=connection,
+    )
     click.echo(job.id)
 
 

@@ -7,16 +7,53 @@ from redis import Redis
 from rq_ext.producer import enqueue
 
 DEMO_TASKS = [
-    ("sms", 10, {"payload": {"task": 1, "gateway": "msg91", "account": "demo", "to": "+919876543210",
-                             "message": "Your lab report is ready."}, "reference": "demo-sms"}),
-    ("email", 5, {"payload": {"task": 2, "from": "Lab <reports@lab.example>", "to": ["patient@example.com"],
-                              "subject": "Your report", "text": "Your lab report is attached."},
-                  "reference": "demo-email"}),
-    ("pn", 5, {"payload": {"task": 3, "platform": "android", "tokens": ["demo-device-token-0001"],
-                           "title": "Report ready", "body": "Open the app to view it."}}),
+    (
+        "sms",
+        10,
+        {
+            "payload": {
+                "task": 1,
+                "gateway": "msg91",
+                "account": "demo",
+                "to": "+919876543210",
+                "message": "Your lab report is ready.",
+            },
+            "reference": "demo-sms",
+        },
+    ),
+    (
+        "email",
+        5,
+        {
+            "payload": {
+                "task": 2,
+                "from": "Lab <reports@lab.example>",
+                "to": ["patient@example.com"],
+                "subject": "Your report",
+                "text": "Your lab report is attached.",
+            },
+            "reference": "demo-email",
+        },
+    ),
+    (
+        "pn",
+        5,
+        {
+            "payload": {
+                "task": 3,
+                "platform": "android",
+                "tokens": ["demo-device-token-0001"],
+                "title": "Report ready",
+                "body": "Open the app to view it.",
+            }
+        },
+    ),
     ("webhook", 1, {"payload": {"task": 4, "url": "https://hooks.example.com/lab", "json": {"event": "demo"}}}),
-    ("whatsapp", 1, {"payload": {"task": 5, "gateway": "meta", "to": "+919876543210",
-                                 "text": "Your appointment is confirmed."}}),
+    (
+        "whatsapp",
+        1,
+        {"payload": {"task": 5, "gateway": "meta", "to": "+919876543210", "text": "Your appointment is confirmed."}},
+    ),
     ("scheduler", 0, {"payload": {"task": 4, "url": "https://hooks.example.com/scheduled", "json": {}}}),
 ]
 

@@ -10,7 +10,7 @@ import logging
 
 from redis import Redis
 from rq.registry import FailedJobRegistry
-from rq.utils import as_text, current_timestamp, now, utcformat
+from rq.utils import current_timestamp, now, utcformat
 
 from config import get_settings
 from rq_ext import callbacks, keys
@@ -23,7 +23,7 @@ def fail_job_id(connection: Redis, job_id: str, queue_name: str, reason: str) ->
     job_key = keys.job_key(job_id)
     handler, description = connection.hmget(job_key, [keys.FAILED_HANDLER, "description"])
     log.warning("job %s failed: %s", job_id, reason)
-    callbacks.post(as_text(handler) or "", callbacks.failure_fields(job_id, as_text(description) or "", reason), "failure")
+    callbacks.post(keys.text(handler), callbacks.failure_fields(job_id, keys.text(description), reason), "failure")
     registry = FailedJobRegistry(queue_name or "default", connection=connection)
     with connection.pipeline() as pipe:
         pipe.zrem(keys.CLAIMS, job_id)
@@ -38,7 +38,7 @@ def requeue_failed(connection: Redis, queue_name: str, job_ids: list[str] | None
 
     registry = FailedJobRegistry(queue_name, connection=connection)
     queue = FusionQueue(queue_name, connection=connection)
-    wanted = job_ids if job_ids is not None else [as_text(i) for i in connection.zrange(registry.key, 0, -1)]
+    wanted = job_ids if job_ids is not None else [keys.text(i) for i in connection.zrange(registry.key, 0, -1)]
     moved = 0
     for job_id in wanted:
         if not connection.zrem(registry.key, job_id):

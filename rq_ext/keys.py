@@ -31,3 +31,10 @@ def queue_key(name: str) -> str:
 
 def job_key(job_id: str) -> str:
     return JOB_PREFIX + job_id
+
+
+def text(raw: object) -> str:
+    """A Redis reply as text; a missing value (None) as the empty string."""
+    if raw is None:
+        return ""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from redis import Redis
 from rq.registry import FailedJobRegistry, clean_registries
-from rq.utils import as_text, str_to_date
+from rq.utils import str_to_date
 from rq.worker_registration import clean_worker_registry
 
 from config import get_settings
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def known_queue_names(connection: Redis) -> list[str]:
     """Queues of the settings plus every queue registered in ``rq:queues``."""
     names = list(get_settings().QUEUES)
-    for key in sorted(as_text(k) for k in connection.smembers(keys.QUEUES_SET)):
+    for key in sorted(keys.text(k) for k in connection.smembers(keys.QUEUES_SET)):
         name = key[len(keys.QUEUE_PREFIX) :]
         if key.startswith(keys.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
             names.append(name)
@@ -59,7 +59,7 @@ def delete_old_failed(connection: Redis, queue_name: str, cutoff: float) -> int:
     registry = FailedJobRegistry(queue_name, connection=connection)
     deleted = 0
     for raw in connection.zrange(registry.key, 0, -1):
-        job_id = as_text(raw)
+        job_id = keys.text(raw)
         if _is_old(connection, job_id, cutoff):
             _delete_job(connection, job_id)
             connection.zrem(registry.key, job_id)
@@ -70,7 +70,7 @@ def delete_old_failed(connection: Redis, queue_name: str, cutoff: float) -> int:
 def delete_old_legacy_failed(connection: Redis, cutoff: float) -> int:
     deleted = 0
     for raw in connection.lrange(keys.LEGACY_FAILED_QUEUE, 0, -1):
-        job_id = as_text(raw)
+        job_id = keys.text(raw)
         if _is_old(connection, job_id, cutoff):
             _delete_job(connection, job_id)
             connection.lrem(keys.LEGACY_FAILED_QUEUE, 0, job_id)
@@ -82,9 +82,9 @@ def delete_stale_retries(connection: Redis, cutoff: float) -> int:
     """Jobs handed to /retryTask/ before ``cutoff`` and never taken again."""
     deleted = 0
     for raw in connection.zrangebyscore(keys.AWAITING_RETRY, "-inf", cutoff):
-        job_id = as_text(raw)
-        status = as_text(connection.hget(keys.job_key(job_id), "status"))
-        if status in (None, "scheduled") and connection.zscore(keys.CLAIMS, job_id) is None:
+        job_id = keys.text(raw)
+        status = keys.text(connection.hget(keys.job_key(job_id), "status"))
+        if status in ("", "scheduled") and connection.zscore(keys.CLAIMS, job_id) is None:
             _delete_job(connection, job_id)
             deleted += 1
         connection.zrem(keys.AWAITING_RETRY, job_id)
@@ -126,5 +126,5 @@ def run_if_due(connection: Redis) -> bool:
         connection.set(keys.MAINTENANCE_LAST, time.time())
         return True
     finally:
-        if as_text(connection.get(keys.MAINTENANCE_LOCK)) == token:
+        if keys.text(connection.get(keys.MAINTENANCE_LOCK)) == token:
             connection.delete(keys.MAINTENANCE_LOCK)

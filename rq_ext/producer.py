@@ -10,8 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from rq.job import JobStatus
@@ -23,7 +22,7 @@ from rq_ext.job import FusionJob
 
 def enqueue(
     queue: str,
-    func: str | Callable[..., Any],
+    func: Any,
     task: Any,
     priority: float = 0,
     delay: float | None = None,
@@ -36,12 +35,21 @@ def enqueue(
     description: str | None = None,
 ) -> FusionJob:
     """Write one job for ``queue``; with ``delay`` (seconds) it is due later via ``schedulerSet``."""
-    job = FusionJob.create(
-        func, args=[task], connection=connection, id=job_id, origin=queue, timeout=timeout,
-        description=description, status=JobStatus.SCHEDULED if delay else JobStatus.QUEUED,
+    job = cast(
+        FusionJob,
+        FusionJob.create(
+            func,
+            args=[task],
+            connection=connection,
+            id=job_id,
+            origin=queue,
+            timeout=timeout,
+            description=description,
+            status=JobStatus.SCHEDULED if delay else JobStatus.QUEUED,
+        ),
     )
     job.enqueued_at = now()
-    extras = {
+    extras: dict[Any, Any] = {
         keys.RETRY_COUNT: 0,
         keys.SUCCESS_HANDLER: success_task_handler or "",
         keys.FAILED_HANDLER: failed_task_handler or "",

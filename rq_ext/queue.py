@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 from rq.exceptions import DequeueTimeout, NoSuchJobError
 from rq.queue import Queue
-from rq.utils import as_text
 
 from rq_ext import keys, scripts
 from rq_ext.job import FusionJob
@@ -47,8 +46,8 @@ class FusionQueue(Queue):
     def get_job_ids(self, offset: int = 0, length: int = -1) -> list[str]:
         end = -1 if length < 0 else offset + length - 1
         if self.is_list:
-            return [as_text(i) for i in self.connection.lrange(self.key, offset, end)]
-        return [as_text(i) for i in self.connection.zrevrange(self.key, offset, end)]
+            return [keys.text(i) for i in self.connection.lrange(self.key, offset, end)]
+        return [keys.text(i) for i in self.connection.zrevrange(self.key, offset, end)]
 
     def get_job_position(self, job_or_id: Any) -> int | None:
         job_id = getattr(job_or_id, "id", job_or_id)
@@ -92,9 +91,11 @@ class FusionQueue(Queue):
         claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
         deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
         while True:
-            claimed = scripts.run(connection, scripts.CLAIM, claim_keys, [time.time() + cls.claim_lease, keys.JOB_PREFIX])
+            claimed = scripts.run(
+                connection, scripts.CLAIM, claim_keys, [time.time() + cls.claim_lease, keys.JOB_PREFIX]
+            )
             if claimed:
-                job_id, queue_key = as_text(claimed[0]), as_text(claimed[1])
+                job_id, queue_key = keys.text(claimed[0]), keys.text(claimed[1])
                 queue = next(q for q in queues if q.key == queue_key)
                 job = cls._load_claimed(connection, job_id, queue, job_class or cls.job_class, serializer)
                 if job is not None:
@@ -114,7 +115,7 @@ class FusionQueue(Queue):
         from rq_ext.failures import fail_job_id
 
         try:
-            return job_class.fetch(job_id, connection=connection, serializer=serializer)
+            return cast(FusionJob, job_class.fetch(job_id, connection=connection, serializer=serializer))
         except NoSuchJobError:
             if not connection.exists(keys.job_key(job_id)):
                 connection.zrem(keys.CLAIMS, job_id)

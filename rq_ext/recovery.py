@@ -10,7 +10,6 @@ import logging
 import time
 
 from redis import Redis
-from rq.utils import as_text
 
 from config import get_settings
 from rq_ext import keys, scripts
@@ -33,10 +32,10 @@ def recover_abandoned(connection: Redis) -> int:
         [time.time(), RECOVER_BATCH, settings.MAX_RECOVERIES, keys.JOB_PREFIX, keys.QUEUE_PREFIX],
     )
     for job_id in requeued:
-        log.warning("recovered abandoned job %s: back in its queue", as_text(job_id))
+        log.warning("recovered abandoned job %s: back in its queue", keys.text(job_id))
     for raw_id in exhausted:
-        job_id = as_text(raw_id)
-        origin = as_text(connection.hget(keys.job_key(job_id), "origin")) or ""
+        job_id = keys.text(raw_id)
+        origin = keys.text(connection.hget(keys.job_key(job_id), "origin"))
         reason = f"job abandoned by a dead worker more than {settings.MAX_RECOVERIES} times"
         fail_job_id(connection, job_id, origin, reason)
     return len(requeued)
@@ -52,4 +51,4 @@ def renew(connection: Redis, job_ids: list[str]) -> None:
     """Extend the lease of the claims in hand (only those still claimed)."""
     if job_ids:
         expiry = time.time() + get_settings().CLAIM_LEASE
-        connection.zadd(keys.CLAIMS, {job_id: expiry for job_id in job_ids}, xx=True)
+        connection.zadd(keys.CLAIMS, dict.fromkeys(job_ids, expiry), xx=True)

@@ -6,7 +6,6 @@ import logging
 import time
 
 from redis import Redis
-from rq.utils import as_text
 
 from rq_ext import keys, scripts
 
@@ -38,7 +37,7 @@ def promote_due(connection: Redis, when: float | None = None) -> int:
         [when or time.time(), PROMOTE_BATCH, keys.JOB_PREFIX, keys.QUEUE_PREFIX],
     )
     for job_id in bad or []:
-        fail_job_id(connection, as_text(job_id), "schedulerSet", "delayed job has no origin queue")
+        fail_job_id(connection, keys.text(job_id), "schedulerSet", "delayed job has no origin queue")
     moved = min(moved_before, PROMOTE_BATCH) - len(bad or [])
     if moved:
         log.debug("promoted %d due job(s) from schedulerSet", moved)

@@ -93,7 +93,9 @@ end
 
 # KEYS: claims. ARGV: now, batch size, max recoveries, job key prefix, queue key prefix.
 # Returns {requeued ids}, {exhausted ids}.
-RECOVER = _REQUEUE_FN + """
+RECOVER = (
+    _REQUEUE_FN
+    + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local requeued, exhausted = {}, {}
 for _, id in ipairs(expired) do
@@ -112,15 +114,19 @@ for _, id in ipairs(expired) do
 end
 return {requeued, exhausted}
 """
+)
 
 # KEYS: claims. ARGV: job id, job key prefix, queue key prefix. Returns 1 if released.
-RELEASE = _REQUEUE_FN + """
+RELEASE = (
+    _REQUEUE_FN
+    + """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 local jk = ARGV[2] .. ARGV[1]
 if redis.call('EXISTS', jk) == 0 then return 0 end
 requeue(ARGV[1], jk, ARGV[3])
 return 1
 """
+)
 
 _cache: dict[tuple[int, str], Any] = {}
 

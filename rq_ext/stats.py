@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from redis import Redis
-from rq.utils import as_text, str_to_date
+from rq.utils import str_to_date
 from rq.worker import Worker
 
 from rq_ext import keys
@@ -27,22 +27,21 @@ class QueueStats:
 
 
 def _oldest_age(connection: Redis, queue_key: str, kind: str) -> float | None:
-    if kind == "list":
-        ids = connection.lrange(queue_key, 0, 0)
-    else:
-        ids = connection.zrange(queue_key, 0, OLDEST_SAMPLE - 1)
+    ids: list[Any] = (
+        connection.lrange(queue_key, 0, 0) if kind == "list" else connection.zrange(queue_key, 0, OLDEST_SAMPLE - 1)
+    )
     if not ids:
         return None
     with connection.pipeline() as pipe:
         for job_id in ids:
-            pipe.hget(keys.job_key(as_text(job_id)), "enqueued_at")
+            pipe.hget(keys.job_key(keys.text(job_id)), "enqueued_at")
         stamps = [str_to_date(v).timestamp() for v in pipe.execute() if v]
     return round(time.time() - min(stamps), 1) if stamps else None
 
 
 def queue_stats(connection: Redis, name: str) -> QueueStats:
     key = keys.queue_key(name)
-    kind = as_text(connection.type(key))
+    kind = keys.text(connection.type(key))
     depth = connection.llen(key) if kind == "list" else connection.zcard(key) if kind == "zset" else 0
     return QueueStats(
         name=name,
@@ -71,9 +70,7 @@ def render(snap: dict[str, Any]) -> str:
     for q in snap["queues"]:
         age = "-" if q["oldest_age"] is None else f"{q['oldest_age']:.0f}"
         lines.append(f"{q['name']:<14}{q['depth']:>8}{age:>11}{q['started']:>9}{q['failed']:>8}")
-    lines.append(
-        f"scheduled: {snap['scheduled']}  in hand: {snap['claims']}  awaiting retry: {snap['awaiting_retry']}"
-    )
+    lines.append(f"scheduled: {snap['scheduled']}  in hand: {snap['claims']}  awaiting retry: {snap['awaiting_retry']}")
     lines.append(f"{len(snap['workers'])} worker(s)")
     lines.extend(f"  {w['name']} {w['state']} {','.join(w['queues'])}" for w in snap["workers"])
     return "\n".join(lines)

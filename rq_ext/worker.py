@@ -157,9 +157,7 @@ class FusionWorkerMixin(BaseWorker):
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
         self.connection.zrem(keys.CLAIMS, job.id)
-        fields = callbacks.success_fields(
-            job.id, job.description or "", getattr(job, "retry_count", 0), job._result
-        )
+        fields = callbacks.success_fields(job.id, job.description or "", getattr(job, "retry_count", 0), job._result)
         task = getattr(job, "task", None)
         if isinstance(task, dict) and task.get("reference") is not None:
             fields.setdefault("reference", str(task["reference"]))
@@ -197,7 +195,12 @@ class FusionWorkerMixin(BaseWorker):
         route = retry.hand_over(self.connection, job.id, job.args, count, failure)
         self.log.warning(
             "Worker %s: job %s failed (%s), retry %d/%d via %s",
-            self.name, job.id, failure.reason, count, get_settings().MAX_RETRIES, route,
+            self.name,
+            job.id,
+            failure.reason,
+            count,
+            get_settings().MAX_RETRIES,
+            route,
         )
 
     def _forget_execution(self, job: Job, execution: Execution | None) -> None:

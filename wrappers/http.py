@@ -58,5 +58,9 @@ def send(method: str, url: str, what: str, **kwargs: object) -> requests.Respons
         raise DeliveryTimeout(f"{what}: timed out ({type(exc).__name__})") from exc
     except requests.ConnectionError as exc:
         raise ProviderUnavailable(f"{what}: connection failed ({type(exc).__name__})") from exc
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as exc:
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+    ) as exc:
         raise ProviderRejected(f"{what}: invalid URL ({type(exc).__name__})") from exc

@@ -14,9 +14,9 @@ from typing import Any
 MASK = "***"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
-_PHONE = re.compile(r"(?<![\w.+/=-])\+?\d(?:[ -]?\d){8,15}(?![\w]|\.\d)")
+_PHONE = re.compile(r"(?<![\w.+/=-])(?:\+\d(?:[ -]?\d){8,15}|\d{10,15})(?![\w]|\.\d)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token|key)\s+[A-Za-z0-9._~+/=\-]{8,}")
-_AUTH_HEADER = re.compile(r"(?i)(authorization|x-api-key|api-key|authkey)(['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+")
+_AUTH_HEADER = re.compile(r"(?i)(authorization|x-api-key|api-key|authkey)(['\"]?\s*:\s*['\"]?)[^'\",}\n]+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^@/\s]+@")
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:api[_-]?key|apikey|key|token|access_token|auth[_-]?key|authkey|password|passwd|pwd|"
@@ -26,9 +26,32 @@ _QUERY_SECRET = re.compile(
 #: Keys whose values are replaced wherever they appear in a dict.
 SENSITIVE_KEYS = frozenset(
     {
-        "config", "message", "text", "body", "html", "subject", "to", "cc", "bcc", "reply_to", "tokens",
-        "token", "secret", "password", "api_key", "apikey", "authorization", "headers", "json", "params",
-        "content_base64", "auth", "credentials", "service_account", "key", "data",
+        "config",
+        "message",
+        "text",
+        "body",
+        "html",
+        "subject",
+        "to",
+        "cc",
+        "bcc",
+        "reply_to",
+        "tokens",
+        "token",
+        "secret",
+        "password",
+        "api_key",
+        "apikey",
+        "authorization",
+        "headers",
+        "json",
+        "params",
+        "content_base64",
+        "auth",
+        "credentials",
+        "service_account",
+        "key",
+        "data",
     }
 )
 

@@ -1,0 +1,171 @@
+"""Shared fixtures: a private redis-server per session, settings per test, worker runners."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+os.environ["CRELIO_DEPLOYMENT_MODE"] = "TEST"
+os.environ.setdefault("CRELIO_DEPLOYMENT_ZONE", "IN")
+
+from config import Settings, configure, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWLIST = "tasks.,tests.jobs."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_binary() -> str:
+    path = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(path):
+        pytest.exit("redis-server is not installed (make test installs it)", returncode=3)
+    return path
+
+
+class RedisServer:
+    """A redis-server on a private loopback port, which tests may stop and start."""
+
+    def __init__(self, directory: str) -> None:
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(200):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    directory = tempfile.mkdtemp(prefix="fw-redis-")
+    server = RedisServer(directory)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def conn(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis(port=redis_server.port)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings_factory(redis_server: RedisServer) -> Iterator[Any]:
+    def make(**overrides: Any) -> Settings:
+        env = {"CRELIO_DEPLOYMENT_MODE": "TEST"}
+        base: dict[str, Any] = {"REDIS_URL": redis_server.url, "JOB_FUNCTION_ALLOWLIST": ALLOWLIST.split(",")}
+        base.update(overrides)
+        return configure(load_settings("instance", env=env, **base))
+
+    yield make
+    configure(load_settings("instance", env={"CRELIO_DEPLOYMENT_MODE": "TEST"}))
+
+
+@pytest.fixture
+def settings(settings_factory: Any) -> Settings:
+    return settings_factory()
+
+
+@pytest.fixture
+def run_worker(conn: redis.Redis, settings: Settings) -> Any:
+    """Run an in-process worker in burst mode on the given queues; returns it."""
+    from rq_ext.worker import FusionSimpleWorker
+
+    def run(queues: list[str] | str = "all", cls: Any = FusionSimpleWorker, **kwargs: Any) -> Any:
+        from config import get_settings
+
+        names = get_settings().queue_names(queues) if isinstance(queues, str) else queues
+        worker = cls(names, connection=conn, **kwargs)
+        worker.work(burst=True)
+        return worker
+
+    return run
+
+
+def worker_env(redis_url: str, **extra: Any) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CRELIO_DEPLOYMENT_MODE": "TEST",
+            "REDIS_URL": redis_url,
+            "JOB_FUNCTION_ALLOWLIST": ALLOWLIST,
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def start_worker_process(redis_url: str, *args: str, **env: Any) -> subprocess.Popen[bytes]:
+    """``python run_worker.py worker ...`` as a real subprocess."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run_worker.py"), "worker", "-c", "instance", *args],
+        cwd=ROOT,
+        env=worker_env(redis_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

@@ -1,0 +1,38 @@
+"""Job functions used by the tests (allowed through JOB_FUNCTION_ALLOWLIST in the test settings)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rq import get_current_job
+
+from tasks.errors import ProviderUnavailable
+
+
+def _redis() -> Any:
+    job = get_current_job()
+    assert job is not None
+    return job.connection
+
+
+def record(task: dict[str, Any]) -> dict[str, Any]:
+    """Count the run and log its order: ``runs:<job id>`` and the list ``order``."""
+    job = get_current_job()
+    assert job is not None
+    conn = _redis()
+    runs = conn.incr(f"runs:{job.id}")
+    conn.rpush("order", task.get("name", job.id))
+    if task.get("sleep"):
+        time.sleep(float(task["sleep"]))
+    if task.get("sleep_first") and runs == 1:
+        time.sleep(float(task["sleep_first"]))
+    return {"provider_id": f"msg-{task.get('name', '')}"}
+
+
+def transient(task: dict[str, Any]) -> None:
+    raise ProviderUnavailable("provider answered HTTP 503")
+
+
+def crash(task: dict[str, Any]) -> None:
+    raise RuntimeError("unexpected failure")

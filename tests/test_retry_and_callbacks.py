@@ -1,0 +1,204 @@
+"""Retries through /retryTask/ and the local fallback; success and failure callbacks."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs
+
+from rq.job import Job
+
+from rq_ext import enqueue, keys
+
+
+def form(request) -> dict[str, str]:
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    return {k: v[0] for k, v in parse_qs(request.get_data(as_text=True), keep_blank_values=True).items()}
+
+
+def requests_to(httpserver, path: str) -> list:
+    return [req for req, _ in httpserver.log if req.path == path]
+
+
+def webhook_task(httpserver, path: str = "/hook", **extra) -> dict:
+    return {"payload": {"task": 4, "url": httpserver.url_for(path), "json": {"a": 1}, **extra}}
+
+
+def test_success_callback_fields(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    httpserver.expect_request("/done", method="POST").respond_with_data("ok")
+    job = enqueue(
+        "webhook",
+        "tasks.webhooks.send_webhook",
+        webhook_task(httpserver),
+        connection=conn,
+        success_task_handler=httpserver.url_for("/done"),
+        job_id="job-ok",
+    )
+    run_worker(["webhook"])
+    (callback,) = requests_to(httpserver, "/done")
+    fields = form(callback)
+    assert fields["job_id"] == "job-ok"
+    assert fields["status"] == "finished"
+    assert fields["retry_attempts"] == "0"
+    assert fields["description"] == job.description
+    assert fields["status_code"] == "200"
+    assert Job.fetch("job-ok", connection=conn).get_status() == "finished"
+
+
+def test_success_callback_carries_channel_details(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/done").respond_with_data("ok")
+    enqueue(
+        "sms", "tests.jobs.record", {"name": "x"}, connection=conn, success_task_handler=httpserver.url_for("/done")
+    )
+    run_worker(["sms"])
+    fields = form(requests_to(httpserver, "/done")[0])
+    assert fields["provider_id"] == "msg-x"
+
+
+def test_retryable_failure_posts_args_to_retry_task(conn, settings_factory, run_worker, httpserver):
+    settings_factory(FUSION_SERVER=httpserver.url_for("/").rstrip("/"))
+    httpserver.expect_request("/hook").respond_with_data("busy", status=503)
+    httpserver.expect_request("/retryTask/", method="POST").respond_with_data("queued")
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    task = webhook_task(httpserver)
+    enqueue(
+        "webhook",
+        "tasks.webhooks.send_webhook",
+        task,
+        connection=conn,
+        job_id="job-r",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    run_worker(["webhook"])
+    (retry_request,) = requests_to(httpserver, "/retryTask/")
+    assert retry_request.headers["Content-Type"] == "application/json"
+    assert json.loads(retry_request.get_data()) == [task]
+    raw = conn.hgetall(keys.job_key("job-r"))
+    assert raw[b"retryCount"] == b"1"
+    assert raw[b"status"] == b"scheduled"
+    assert conn.zcard("rq:failed:webhook") == 0
+    assert requests_to(httpserver, "/failed") == []
+    assert conn.zscore(keys.SCHEDULER_SET, "job-r") is None
+    assert conn.zscore(keys.CLAIMS, "job-r") is None
+
+
+def test_server_re_enqueues_same_id_and_retry_count_shows(conn, settings_factory, run_worker, httpserver):
+    settings_factory(FUSION_SERVER=httpserver.url_for("/").rstrip("/"))
+    httpserver.expect_oneshot_request("/hook").respond_with_data("busy", status=502)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    httpserver.expect_request("/retryTask/").respond_with_data("queued")
+    httpserver.expect_request("/done").respond_with_data("ok")
+    enqueue(
+        "webhook",
+        "tasks.webhooks.send_webhook",
+        webhook_task(httpserver),
+        connection=conn,
+        job_id="job-2",
+        success_task_handler=httpserver.url_for("/done"),
+    )
+    run_worker(["webhook"])
+    conn.zadd("rq:queue:webhook", {"job-2": 0})  # what the server does after /retryTask/
+    run_worker(["webhook"])
+    fields = form(requests_to(httpserver, "/done")[0])
+    assert fields["retry_attempts"] == "1"
+    assert conn.zscore(keys.AWAITING_RETRY, "job-2") is None
+
+
+def test_local_fallback_when_no_server(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/hook").respond_with_data("slow down", status=429)
+    enqueue("webhook", "tasks.webhooks.send_webhook", webhook_task(httpserver), connection=conn, job_id="job-l")
+    before = time.time()
+    run_worker(["webhook"])
+    due = conn.zscore(keys.SCHEDULER_SET, "job-l")
+    assert due is not None and due > before
+    assert conn.hget(keys.job_key("job-l"), "retryCount") == b"1"
+    assert conn.zcard("rq:failed:webhook") == 0
+
+
+def test_local_fallback_when_server_fails(conn, settings_factory, run_worker, httpserver):
+    settings_factory(FUSION_SERVER=httpserver.url_for("/").rstrip("/"))
+    httpserver.expect_request("/retryTask/").respond_with_data("down", status=500)
+    enqueue("sms", "tests.jobs.transient", {}, connection=conn, job_id="job-f")
+    run_worker(["sms"])
+    assert len(requests_to(httpserver, "/retryTask/")) == 1
+    assert conn.zscore(keys.SCHEDULER_SET, "job-f") is not None
+
+
+def test_locally_scheduled_retry_runs_again_when_due(conn, settings, run_worker, httpserver):
+    httpserver.expect_oneshot_request("/hook").respond_with_data("busy", status=503)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    enqueue(
+        "webhook", "tasks.webhooks.send_webhook", webhook_task(httpserver), connection=conn, job_id="job-x", priority=4
+    )
+    run_worker(["webhook"])
+    conn.zadd(keys.SCHEDULER_SET, {"job-x": time.time() - 1})
+    run_worker(["webhook"])
+    assert Job.fetch("job-x", connection=conn).get_status() == "finished"
+
+
+def test_exhausted_retries_fail_with_callback(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue(
+        "sms",
+        "tests.jobs.transient",
+        {},
+        connection=conn,
+        job_id="job-e",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    conn.hset(keys.job_key("job-e"), "retryCount", 10)
+    run_worker(["sms"])
+    fields = form(requests_to(httpserver, "/failed")[0])
+    assert set(fields) == {"description", "failure_trace", "job_id", "status"}
+    assert fields["status"] == "failed" and fields["job_id"] == "job-e"
+    assert "retries exhausted" in fields["failure_trace"]
+    assert "ProviderUnavailable" in fields["failure_trace"]
+    assert conn.zscore("rq:failed:sms", "job-e") is not None
+    assert conn.zscore(keys.SCHEDULER_SET, "job-e") is None
+
+
+def test_permanent_failure_goes_to_failed_registry_with_callback(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue(
+        "sms",
+        "tests.jobs.crash",
+        {},
+        connection=conn,
+        job_id="job-p",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    run_worker(["sms"])
+    fields = form(requests_to(httpserver, "/failed")[0])
+    assert "RuntimeError: unexpected failure" in fields["failure_trace"]
+    assert "Traceback" in fields["failure_trace"]
+    assert conn.zscore("rq:failed:sms", "job-p") is not None
+    assert conn.hget(keys.job_key("job-p"), "retryCount") == b"0"
+
+
+def test_failing_callback_is_retried_and_never_changes_outcome(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/done").respond_with_data("nope", status=500)
+    enqueue(
+        "sms",
+        "tests.jobs.record",
+        {"name": "cb"},
+        connection=conn,
+        job_id="job-cb",
+        success_task_handler=httpserver.url_for("/done"),
+    )
+    run_worker(["sms"])
+    assert len(requests_to(httpserver, "/done")) == settings.CALLBACK_ATTEMPTS
+    assert Job.fetch("job-cb", connection=conn).get_status() == "finished"
+
+
+def test_unreachable_callback_does_not_fail_job(conn, settings, run_worker):
+    enqueue(
+        "sms",
+        "tests.jobs.record",
+        {"name": "cb"},
+        connection=conn,
+        job_id="job-cb2",
+        success_task_handler="http://127.0.0.1:9/unreachable",
+    )
+    run_worker(["sms"])
+    assert Job.fetch("job-cb2", connection=conn).get_status() == "finished"

@@ -1,0 +1,63 @@
+"""rq's own paths can't replace the priority queue or push a sorted-set queue as a list."""
+
+from __future__ import annotations
+
+import time
+
+from rq import Queue, Retry
+from rq.registry import StartedJobRegistry
+
+from rq_ext import enqueue, keys
+from rq_ext.job import FusionJob
+from rq_ext.queue import FusionQueue
+from rq_ext.worker import FusionSimpleWorker, FusionWorker
+
+
+def test_queue_class_forced_even_when_rq_passes_its_own(conn, settings):
+    for cls in (FusionWorker, FusionSimpleWorker):
+        worker = cls(
+            [Queue("sms", connection=conn), "email"], connection=conn, queue_class=Queue, job_class="rq.job.Job"
+        )
+        assert worker.queue_class is FusionQueue and worker.job_class is FusionJob
+        assert all(isinstance(q, FusionQueue) for q in worker.queues + worker._ordered_queues)
+
+
+def test_rq_retry_keeps_sorted_set(conn, settings):
+    job = enqueue("sms", "tests.jobs.record", {}, priority=6, connection=conn, job_id="rt")
+    conn.zrem("rq:queue:sms", job.id)
+    job = FusionJob.fetch("rt", connection=conn)
+    job.retries_left, job.retry_intervals = 2, [0]
+    with conn.pipeline() as pipe:
+        job.retry(Queue("sms", connection=conn), pipe)
+        pipe.execute()
+    assert conn.type("rq:queue:sms") == b"zset" and conn.zscore("rq:queue:sms", "rt") == 6
+
+
+def test_started_registry_cleanup_retry_uses_zadd(conn, settings):
+    queue = FusionQueue("sms", connection=conn)
+    job = queue.enqueue("tests.jobs.record", {}, retry=Retry(max=2))
+    conn.hset(job.key, mapping={"status": "started", "priority": 3})
+    conn.zrem("rq:queue:sms", job.id)
+    conn.zadd("rq:wip:sms", {f"{job.id}:e1": time.time() - 10})
+    StartedJobRegistry("sms", connection=conn, job_class=FusionJob).cleanup()
+    assert conn.type("rq:queue:sms") == b"zset" and conn.zscore("rq:queue:sms", job.id) == 3
+
+
+def test_queue_enqueue_and_counts_on_sorted_set(conn, settings):
+    queue = FusionQueue("pn", connection=conn)
+    first = queue.enqueue("tests.jobs.record", {})
+    conn.hset(first.key, "priority", 9)
+    second = queue.enqueue("tests.jobs.record", {})
+    assert conn.type(queue.key) == b"zset"
+    assert queue.count == 2 and set(queue.get_job_ids()) == {first.id, second.id}
+    queue.remove(second.id)
+    assert queue.count == 1 and queue.empty() == 1 and queue.count == 0
+
+
+def test_job_requeue_uses_priority(conn, settings):
+    job = enqueue("email", "tests.jobs.crash", {}, priority=4, connection=conn, job_id="rqq")
+    conn.zrem("rq:queue:email", job.id)
+    conn.zadd("rq:failed:email", {job.id: time.time() + 100})
+    FusionJob.fetch("rqq", connection=conn).requeue()
+    assert conn.zscore("rq:queue:email", "rqq") == 4 and conn.zscore("rq:failed:email", "rqq") is None
+    assert conn.zscore(keys.SCHEDULER_SET, "rqq") is None

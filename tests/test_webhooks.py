@@ -1,0 +1,127 @@
+"""tasks.webhooks.send_webhook: the request it makes, and how each answer is classified."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug import Response
+
+from rq_ext import enqueue, keys
+from rq_ext.classify import classify
+from tasks.errors import DeliveryTimeout, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
+from tasks.webhooks import send_webhook
+
+
+def task(url: str, **extra) -> dict:
+    return {"payload": {"task": 4, "url": url, **extra}}
+
+
+def test_post_json_with_headers(settings, httpserver):
+    httpserver.expect_request("/h", method="POST", headers={"X-Lab": "7"}, json={"report": 1}).respond_with_data("")
+    result = send_webhook(task(httpserver.url_for("/h"), headers={"X-Lab": "7"}, json={"report": 1}))
+    assert result["status_code"] == 200
+
+
+def test_raw_body_and_method(settings, httpserver):
+    httpserver.expect_request("/h", method="PUT", data=b"plain text").respond_with_data("", status=204)
+    assert send_webhook(task(httpserver.url_for("/h"), method="PUT", body="plain text"))["status_code"] == 204
+
+
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (500, ProviderUnavailable),
+        (503, ProviderUnavailable),
+        (429, RateLimited),
+        (400, ProviderRejected),
+        (404, ProviderRejected),
+        (410, ProviderRejected),
+        (302, ProviderRejected),
+    ],
+)
+def test_status_classification(settings, httpserver, status, error):
+    headers = {"Location": "http://127.0.0.1:1/elsewhere"} if status == 302 else {}
+    httpserver.expect_request("/h").respond_with_response(Response("x", status=status, headers=headers))
+    with pytest.raises(error) as info:
+        send_webhook(task(httpserver.url_for("/h")))
+    assert classify(info.value).retryable == (status >= 500 or status == 429)
+
+
+def test_redirect_not_followed(settings, httpserver):
+    httpserver.expect_request("/h").respond_with_response(Response("", status=301, headers={"Location": "/other"}))
+    with pytest.raises(ProviderRejected, match="redirect"):
+        send_webhook(task(httpserver.url_for("/h")))
+    assert [r.path for r, _ in httpserver.log] == ["/h"]
+
+
+def test_retry_after_is_read(settings, httpserver):
+    httpserver.expect_request("/h").respond_with_response(Response("", status=429, headers={"Retry-After": "30"}))
+    with pytest.raises(RateLimited) as info:
+        send_webhook(task(httpserver.url_for("/h")))
+    assert info.value.retry_after == 30
+
+
+def test_timeout_is_retryable(settings, httpserver):
+    import time
+
+    httpserver.expect_request("/slow").respond_with_handler(lambda r: (time.sleep(1.5), Response("late"))[1])
+    with pytest.raises(DeliveryTimeout) as info:
+        send_webhook(task(httpserver.url_for("/slow"), timeout=0.3))
+    assert classify(info.value).retryable
+
+
+def test_connection_refused_is_retryable(settings):
+    with pytest.raises(ProviderUnavailable) as info:
+        send_webhook(task("http://127.0.0.1:9/nothing"))
+    assert classify(info.value).retryable
+
+
+def test_url_off_whitelist_fails_without_request(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue(
+        "webhook",
+        "tasks.dispatch",
+        task("https://evil.example.net/x"),
+        connection=conn,
+        job_id="w1",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    run_worker(["webhook"])
+    (callback,) = [r for r, _ in httpserver.log if r.path == "/failed"]
+    assert [r.path for r, _ in httpserver.log if r.path != "/failed" and r.path != "/slow"] == []
+    assert "whitelist" in callback.form["failure_trace"]
+    assert conn.zscore("rq:failed:webhook", "w1") is not None
+    with pytest.raises(NotWhitelisted):
+        send_webhook(task("https://evil.example.net/x"))
+
+
+def test_staging_url_is_never_retried(conn, settings_factory, run_worker, httpserver):
+    settings_factory(WEBHOOK_WHITELIST=r"^http://(127\.0\.0\.1|localhost)")
+    httpserver.expect_request("/staging/hook").respond_with_data("down", status=503)
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue(
+        "webhook",
+        "tasks.webhooks.send_webhook",
+        task(httpserver.url_for("/staging/hook")),
+        connection=conn,
+        job_id="st",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    run_worker(["webhook"])
+    assert conn.hget(keys.job_key("st"), "retryCount") == b"10"
+    assert conn.zscore("rq:failed:webhook", "st") is not None
+    assert conn.zscore(keys.SCHEDULER_SET, "st") is None
+
+
+def test_dry_run_sends_nothing(settings_factory, httpserver):
+    settings_factory(DRY_RUN=True)
+    assert send_webhook(task(httpserver.url_for("/h")))["dry_run"] == "true"
+    assert httpserver.log == []
+
+
+def test_dispatch_routes_webhooks(settings, httpserver):
+    from tasks import dispatch
+
+    httpserver.expect_request("/d").respond_with_json({})
+    assert dispatch(task(httpserver.url_for("/d"), json=json.loads("[1, 2]")))["status_code"] == 200

@@ -75,7 +75,25 @@ class Settings:
     #: Dotted prefixes of the functions a job may name.
     JOB_FUNCTION_ALLOWLIST: list[str] = field(default_factory=lambda: ["tasks."])
     LOG_LEVEL: str = "INFO"
+
+    # -- SMS and WhatsApp (issue 3) ------------------------------------------------------------
+    #: Named credentials, so secrets need not travel in Redis: {"<account>": {"gateway": ..., ...}}.
+    SMS_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+    WHATSAPP_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+    #: Seconds before an SMS/WhatsApp provider request times out.
+    PROVIDER_TIMEOUT: float = 15.0
+
+    # -- e-mail, push, webhooks (issue 4) --------------------------------------------------------
+    WEBHOOK_MAX_BODY_BYTES: int = 1024 * 1024
+    WEBHOOK_MAX_RESPONSE_BYTES: int = 64 * 1024
+    EMAIL_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+    ATTACHMENT_MAX_BYTES: int = 10 * 1024 * 1024
+    PUSH_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+
+    # -- observability (issue 5) ---------------------------------------------------------------
     SENTRY_DSN: str = ""
+    SENTRY_ENVIRONMENT: str = ""
+    RELEASE: str = ""
     ELASTICSEARCH_URL: str = ""
 
     def queue_names(self, customq: str) -> list[str]:
@@ -102,6 +120,14 @@ def _parse(name: str, kind: Any, raw: str) -> Any:
             return kind(raw)
         except ValueError:
             raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+    if typing.get_origin(kind) is dict:
+        try:
+            value = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name}: invalid JSON object ({exc.msg})") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: expected a JSON object")
+        return value
     if typing.get_origin(kind) is list:
         text = raw.strip()
         if text.startswith("["):

@@ -8,7 +8,7 @@ import requests
 from rq.exceptions import DeserializationError
 from rq.timeouts import JobTimeoutException
 
-from tasks.errors import FusionError
+from tasks.errors import Deferred, FusionError
 
 #: botocore error codes that mean "try again later".
 RETRYABLE_AWS_CODES = frozenset(
@@ -42,6 +42,8 @@ class Failure:
     retryable: bool
     reason: str
     retry_after: float | None = None
+    #: Set for a :class:`~tasks.errors.Deferred` job: run it again after this many seconds.
+    deferred: float | None = None
 
 
 def _aws_retryable(exc: BaseException) -> bool | None:
@@ -59,6 +61,8 @@ def _aws_retryable(exc: BaseException) -> bool | None:
 def classify(exc: BaseException) -> Failure:
     """Classify an exception raised by a job."""
     reason = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, Deferred):
+        return Failure(False, str(exc), deferred=max(0.0, exc.delay))
     if isinstance(exc, FusionError):
         return Failure(exc.retryable, str(exc), getattr(exc, "retry_after", None))
     if isinstance(exc, (requests.ConnectTimeout, requests.ReadTimeout, requests.ConnectionError, requests.Timeout)):

@@ -31,7 +31,7 @@ from rq_ext.classify import Failure, classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
 from rq_ext.job import FusionJob
 from rq_ext.queue import FusionQueue
-from rq_ext.schedule import promote_due
+from rq_ext.schedule import promote_due, schedule_at
 from tasks.payload import WEBHOOK
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,9 @@ class FusionWorkerMixin(BaseWorker):
             self._forget_execution(job, execution)
             return
         failure = getattr(job, "_fusion_failure", None) or classify_exc_string(exc_string)
+        if failure.deferred is not None:
+            self._defer(job, failure, execution)
+            return
         retry_count = self._retry_count(job)
         if failure.retryable and retry_count < get_settings().MAX_RETRIES:
             self._retry(job, failure, execution)
@@ -202,6 +205,16 @@ class FusionWorkerMixin(BaseWorker):
             get_settings().MAX_RETRIES,
             route,
         )
+
+    def _defer(self, job: Job, failure: Failure, execution: Execution | None) -> None:
+        """Run the job again later, without counting a retry (e.g. our own rate limit)."""
+        delay = failure.deferred or 0.0
+        with self.connection.pipeline() as pipe:
+            self.cleanup_execution(job, pipeline=pipe, execution=execution)
+            pipe.zrem(keys.CLAIMS, job.id)
+            pipe.execute()
+        schedule_at(self.connection, job.id, time.time() + delay)
+        self.log.info("Worker %s: job %s deferred %.1fs (%s)", self.name, job.id, delay, failure.reason)
 
     def _forget_execution(self, job: Job, execution: Execution | None) -> None:
         with self.connection.pipeline() as pipe:

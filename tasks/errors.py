@@ -4,6 +4,7 @@ Every failure of a job is one of two kinds: *retryable* (the same job may succee
 *permanent* (it never will; retrying would only repeat the harm or the noise)::
 
     FusionError
+    ├── Deferred .................. not a failure: run again after `delay` s (rate limit)
     ├── RetryableError ............ retried through /retryTask/ or the local schedule
     │   ├── ProviderUnavailable ... connection refused or reset, 5xx, "queue full"
     │   ├── RateLimited ........... 429 or provider throttling; may carry retry_after
@@ -29,6 +30,15 @@ class FusionError(Exception):
     """Root of the worker's own errors; ``str(err)`` is the readable reason."""
 
     retryable = False
+
+
+class Deferred(FusionError):
+    """Not a failure: the job should run again after ``delay`` seconds (e.g. a rate limit of
+    our own was reached). The worker reschedules it without counting a retry or calling back."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
 
 
 class RetryableError(FusionError):

@@ -36,3 +36,9 @@ def transient(task: dict[str, Any]) -> None:
 
 def crash(task: dict[str, Any]) -> None:
     raise RuntimeError("unexpected failure")
+
+
+def deferred(task: dict[str, Any]) -> None:
+    from tasks.errors import Deferred
+
+    raise Deferred("rate limit of account demo reached", delay=30)

@@ -202,3 +202,22 @@ def test_unreachable_callback_does_not_fail_job(conn, settings, run_worker):
     )
     run_worker(["sms"])
     assert Job.fetch("job-cb2", connection=conn).get_status() == "finished"
+
+
+def test_deferred_job_is_rescheduled_without_retry_or_callback(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue(
+        "sms",
+        "tests.jobs.deferred",
+        {},
+        priority=3,
+        connection=conn,
+        job_id="job-d",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
+    run_worker(["sms"])
+    due = conn.zscore(keys.SCHEDULER_SET, "job-d")
+    assert due is not None and due > time.time() + 20
+    assert conn.hget(keys.job_key("job-d"), "retryCount") == b"0"
+    assert conn.hget(keys.job_key("job-d"), "status") == b"scheduled"
+    assert requests_to(httpserver, "/failed") == [] and conn.zcard("rq:failed:sms") == 0

@@ -9,3 +9,5 @@ RECOVERY_INTERVAL = 1.0
 RETRY_BACKOFF_BASE = 1.0
 CALLBACK_BACKOFF = 0.05
 LOG_LEVEL = "DEBUG"
+#: The webhook tests talk to local servers; the SSRF tests override this with [].
+WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

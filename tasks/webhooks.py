@@ -1,27 +1,45 @@
 """Webhook delivery, channel code 4.
 
 ``payload = {"task": 4, "url": ..., "method": "POST", "headers": {...}, "json": ... | "body": "...",
-"timeout": 15}``. 2xx is success; 5xx, 429, timeouts and connection errors are retryable; any
-other status (redirects included: they are never followed) is a permanent failure. A URL that
-does not match ``WEBHOOK_WHITELIST`` fails permanently before any request.
+"timeout": 15, "secret": "whsec_..."}``.
+
+- The URL must match ``WEBHOOK_WHITELIST`` and pass the SSRF guard (:mod:`wrappers.ssrf`): only
+  http(s), every resolved address public unless in ``WEBHOOK_ALLOWED_NETWORKS``; the request goes
+  to the pinned address (:mod:`wrappers.pinned`). Refusals are permanent.
+- A request body over ``WEBHOOK_MAX_BODY_BYTES`` is refused (permanent); the response body is
+  read up to ``WEBHOOK_MAX_RESPONSE_BYTES``.
+- 2xx is success; 5xx, 429, timeouts and connection errors are retryable (``Retry-After`` on
+  429/503 is kept for the local retry schedule); any other status, 410 and redirects included
+  (they are never followed), is permanent.
+- With ``secret``, the request is signed per Standard Webhooks (:func:`signature_headers`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import logging
 import re
+import time
+import uuid
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
-from tasks.errors import InvalidPayload, NotWhitelisted
+from tasks.errors import InvalidPayload, NotWhitelisted, ProviderRejected
 from tasks.payload import WEBHOOK, optional, payload_of, require
-from wrappers import http
+from wrappers import http, pinned
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_TIMEOUT = 15.0
+SECRET_PREFIX = "whsec_"
 
 
 def check_whitelist(url: str) -> None:
@@ -30,24 +48,83 @@ def check_whitelist(url: str) -> None:
         raise NotWhitelisted(f"webhook URL {mask_text(url)} is not on the whitelist (WEBHOOK_WHITELIST)")
 
 
+def request_body(payload: dict[str, Any], headers: dict[str, str]) -> bytes | None:
+    """The exact bytes to send (signed as they are); sets Content-Type for JSON."""
+    if "json" in payload and "body" in payload:
+        raise InvalidPayload("payload has both 'json' and 'body'")
+    if "json" in payload:
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        return json.dumps(payload["json"], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if payload.get("body") is not None:
+        return str(optional(payload, "body", str)).encode("utf-8")
+    return None
+
+
+def check_body_size(body: bytes | None) -> None:
+    limit = get_settings().WEBHOOK_MAX_BODY_BYTES
+    if body is not None and len(body) > limit:
+        raise InvalidPayload(f"webhook body is {len(body)} bytes, over WEBHOOK_MAX_BODY_BYTES ({limit})")
+
+
 def build_request(payload: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of the HTTP request the payload describes."""
     method = str(optional(payload, "method", str, "POST")).upper()
     if method not in METHODS:
         raise InvalidPayload(f"payload.method {method!r} is not one of {', '.join(METHODS)}")
-    headers = optional(payload, "headers", dict, {}) or {}
+    raw_headers = optional(payload, "headers", dict, {}) or {}
+    headers = {str(k): str(v) for k, v in raw_headers.items()}
     timeout = optional(payload, "timeout", (int, float), DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or timeout <= 0:
         raise InvalidPayload("payload.timeout must be a positive number of seconds")
-    request: dict[str, Any] = {"method": method, "headers": {str(k): str(v) for k, v in headers.items()}}
-    request["timeout"] = float(timeout)
-    if "json" in payload and "body" in payload:
-        raise InvalidPayload("payload has both 'json' and 'body'")
-    if "json" in payload:
-        request["json"] = payload["json"]
-    elif payload.get("body") is not None:
-        request["data"] = optional(payload, "body", str).encode("utf-8")
-    return request
+    body = request_body(payload, headers)
+    check_body_size(body)
+    secret = optional(payload, "secret", str)
+    if secret:
+        headers.update(signature_headers(secret, message_id(), int(time.time()), body or b""))
+    return {"method": method, "headers": headers, "data": body, "timeout": float(timeout)}
+
+
+def message_id() -> str:
+    """The ``webhook-id``: the job id (stable across retries), or a fresh id outside a job."""
+    job = get_current_job()
+    return job.id if job is not None else f"msg_{uuid.uuid4().hex}"
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise InvalidPayload("payload.secret must start with 'whsec_'")
+    try:
+        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidPayload("payload.secret is not valid base64 after 'whsec_'") from None
+
+
+def signature_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers: ``v1,<base64 HMAC-SHA256 of "id.timestamp.body">``."""
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": "v1," + base64.b64encode(digest).decode("ascii"),
+    }
+
+
+def deliver(url: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Send through the pinned session; classify the answer; return the callback fields."""
+    method = request.pop("method")
+    response = pinned.request(method, url, what="webhook", **request)
+    _, truncated = pinned.read_capped(response, get_settings().WEBHOOK_MAX_RESPONSE_BYTES, "webhook")
+    if response.status_code == 410:
+        raise ProviderRejected("webhook: HTTP 410 Gone (the endpoint no longer exists)")
+    http.raise_for_outcome(response, "webhook")
+    log.info("webhook delivered: %s %s -> HTTP %s", method, mask_text(url), response.status_code)
+    result: dict[str, Any] = {"channel": "webhook", "status_code": response.status_code}
+    if truncated:
+        result["response_truncated"] = "true"
+    return result
 
 
 def send_webhook(task: Any) -> dict[str, Any]:
@@ -56,11 +133,8 @@ def send_webhook(task: Any) -> dict[str, Any]:
     url = require(payload, "url", str)
     check_whitelist(url)
     request = build_request(payload)
-    method = request.pop("method")
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN webhook: would %s %s", method, mask_text(url))
+        size = len(request["data"] or b"")
+        log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], mask_text(url), size)
         return {"dry_run": "true", "channel": "webhook"}
-    response = http.send(method, url, what="webhook", **request)
-    http.raise_for_outcome(response, "webhook")
-    log.info("webhook delivered: %s %s -> HTTP %s", method, mask_text(url), response.status_code)
-    return {"channel": "webhook", "status_code": response.status_code}
+    return deliver(url, request)

@@ -1,8 +1,9 @@
-"""EMAIL channel, code 2: `tasks.email.send_email(task)`.
+"""EMAIL channel, code 2: ``tasks.email.send_email(task)`` through AWS SES v2.
 
-The payload and the real senders are defined by their own issue; until they land, this module
-validates the envelope, honours ``DRY_RUN`` (logs a masked summary) and otherwise fails the job
-permanently with a clear reason.
+Without attachments the message goes as SES *Simple* content; with attachments (base64, S3 or
+URL, see :mod:`tasks.mail.attachments`) as a raw MIME message (:mod:`tasks.mail.mime`).
+The success callback gets SES's ``message_id``. Throttling and 5xx are retryable;
+``MessageRejected``, an unverified sender or a bad address fail permanently with SES's message.
 """
 
 from __future__ import annotations
@@ -11,17 +12,38 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ChannelNotAvailable
+from tasks.mail.attachments import load_attachments
+from tasks.mail.message import Email, domains, parse_email
+from tasks.mail.mime import build_raw
+from tasks.mail.ses import send
 from tasks.payload import EMAIL, payload_of
-from wrappers.masking import mask_value
 
 log = logging.getLogger(__name__)
 
 
+def summary(email: Email) -> str:
+    """What is sent, without addresses' local parts, subject, bodies or file names."""
+    kinds = [next((k for k in ("content_base64", "s3_key", "url") if spec.get(k)), "?") for spec in email.attachments]
+    return (
+        f"from {domains([email.sender])} to {len(email.recipients)} recipient(s) ({domains(email.recipients)}), "
+        f"{len(email.attachments)} attachment(s) {kinds or ''}, region {email.config.region}"
+    )
+
+
 def send_email(task: Any) -> dict[str, Any]:
-    """Send one email message (dry run only in this build)."""
-    payload = payload_of(task, EMAIL)
+    """Send one e-mail; return ``{"channel", "message_id", "recipients", "attachments"}``."""
+    email = parse_email(payload_of(task, EMAIL))
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN email: would send %s", mask_value(payload))
+        log.info("DRY_RUN email: would send %s", summary(email))
         return {"dry_run": "true", "channel": "email"}
-    raise ChannelNotAvailable("email sending is not implemented in this build (only DRY_RUN)")
+    raw = None
+    if email.attachments:
+        raw = build_raw(email, load_attachments(email.attachments, email.config))
+    message_id = send(email, raw)
+    log.info("email sent: SES message %s, %s", message_id, summary(email))
+    return {
+        "channel": "email",
+        "message_id": message_id,
+        "recipients": len(email.recipients),
+        "attachments": len(email.attachments),
+    }

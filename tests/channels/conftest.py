@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.channels.aws_fake import FakeAWS
 from tests.channels.certs import CA, make_ca
 
 
@@ -66,3 +67,44 @@ def https_server(ca: CA, tls_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
         server.clear()
         if server.is_running():
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "ap-south-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAWS]:
+    """Fake credentials and ``AWS_ENDPOINT_URL`` pointing at moto; state reset, sender domain verified."""
+    from tasks.mail import aws as mail_aws
+
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    mail_aws.reset_clients()
+    fake = FakeAWS(moto_endpoint)
+    fake.reset()
+    fake.verify_domain()
+    yield fake
+    mail_aws.reset_clients()

@@ -38,8 +38,10 @@ def failure_fields(job_id: str, description: str, failure_trace: str) -> dict[st
     return {"description": description or "", "failure_trace": failure_trace, "job_id": job_id, "status": "failed"}
 
 
-def post(url: str, fields: dict[str, str], kind: str) -> bool:
-    """POST ``fields`` form-encoded to ``url``; True once a 2xx came back."""
+def post(url: str, fields: dict[str, str], kind: str, connection: Any = None) -> bool:
+    """POST ``fields`` form-encoded to ``url``; True once a 2xx came back.
+
+    A callback given up is counted in Redis (``fusion:stats``) when ``connection`` is given."""
     if not url:
         return True
     settings = get_settings()
@@ -57,4 +59,8 @@ def post(url: str, fields: dict[str, str], kind: str) -> bool:
             time.sleep(delay)
             delay *= 2
     log.error("%s callback for job %s given up after %d attempts", kind, fields.get("job_id"), attempt)
+    if connection is not None:
+        from rq_ext.metrics import count
+
+        count(connection, f"callback_failures:{kind}")
     return False

@@ -79,6 +79,19 @@ def cli() -> None:
     help="fork: a work horse per job (rq's Worker); simple: in-process (rq's SimpleWorker).",
 )
 @click.option("--max-jobs", type=int, default=None, help="Quit after this many jobs.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="JSON lines (default) or plain text.",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve Prometheus metrics on this port (off by default; one port per process).",
+)
 def worker(
     config_module: str,
     url: str | None,
@@ -92,14 +105,22 @@ def worker(
     worker_ttl: int | None,
     worker_class: str,
     max_jobs: int | None,
+    log_format: str,
+    metrics_port: int | None,
 ) -> None:
     """Run a worker on the given queues."""
     from rq_ext.worker import WORKER_CLASSES
 
     settings = _settings(config_module, url)
     level = "DEBUG" if verbose else "WARNING" if quiet else (logging_level or settings.LOG_LEVEL).upper()
-    setup_logging(level)
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise click.UsageError(f"--logging_level: unknown level {level!r}")
+    setup_observability(settings, level, log_format)
     connection = _connect(settings)
+    if metrics_port is not None:
+        from rq_ext.metrics import serve
+
+        serve(metrics_port, connection)
     queues = settings.queue_names(customq)
     cls = WORKER_CLASSES[worker_class]
     try:
@@ -204,6 +225,28 @@ def requeue(config_module: str, url: str | None, queues: tuple[str, ...], job_id
 @cli.command()
 @config_option
 @url_option
+@click.option(
+    "--max-age",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds within which a worker's heartbeat counts as fresh.",
+)
+@click.option("--queue", "queue_name", default=None, help="Only workers serving this queue.")
+def health(config_module: str, url: str | None, max_age: float, queue_name: str | None) -> None:
+    """Exit 0 when Redis answers and at least one worker heartbeat is fresh (for probes)."""
+    from rq_ext.stats import fresh_workers
+
+    connection = _connect(_settings(config_module, url))
+    workers = fresh_workers(connection, max_age, queue_name)
+    if not workers:
+        raise CommandError(f"no worker heartbeat in the last {max_age:.0f}s")
+    click.echo(f"ok: {len(workers)} worker(s) alive")
+
+
+@cli.command()
+@config_option
+@url_option
 def demo(config_module: str, url: str | None) -> None:
     """Enqueue a demo batch: one job per channel (meant for DRY_RUN)."""
     from rq_ext.demo import enqueue_demo
@@ -214,6 +257,20 @@ def demo(config_module: str, url: str | None) -> None:
         click.echo(f"enqueued {queue:<9} {job_id}")
     if not settings.DRY_RUN:
         click.echo("note: DRY_RUN is off; demo jobs will try to send for real", err=True)
+
+
+def setup_observability(settings: Settings, level: str, log_format: str) -> None:
+    """Masked structured logs, Elasticsearch shipping and Sentry, as the settings ask."""
+    from wrappers import sentry
+    from wrappers.logger import add_handler
+
+    setup_logging(level, log_format)
+    if settings.ELASTICSEARCH_URL:
+        from wrappers.elastic import ElasticsearchHandler
+
+        add_handler(ElasticsearchHandler(settings.ELASTICSEARCH_URL))
+    environment = settings.SENTRY_ENVIRONMENT or settings.CRELIO_DEPLOYMENT_MODE.lower()
+    sentry.init(settings.SENTRY_DSN, environment, settings.RELEASE)
 
 
 def main(argv: list[str] | None = None) -> int:

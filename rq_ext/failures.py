@@ -18,12 +18,22 @@ from rq_ext import callbacks, keys
 log = logging.getLogger(__name__)
 
 
+def report_final_failure(job_id: str, queue_name: str, reason: str) -> None:
+    """Tell Sentry (when configured) about a job that failed without an exception to capture."""
+    from wrappers import sentry
+
+    sentry.capture_failure(reason, job_id=job_id, queue=queue_name)
+
+
 def fail_job_id(connection: Redis, job_id: str, queue_name: str, reason: str) -> None:
     """Fail the job ``job_id`` of ``queue_name`` with ``reason``, reading only raw hash fields."""
     job_key = keys.job_key(job_id)
     handler, description = connection.hmget(job_key, [keys.FAILED_HANDLER, "description"])
     log.warning("job %s failed: %s", job_id, reason)
-    callbacks.post(keys.text(handler), callbacks.failure_fields(job_id, keys.text(description), reason), "failure")
+    callbacks.post(
+        keys.text(handler), callbacks.failure_fields(job_id, keys.text(description), reason), "failure", connection
+    )
+    report_final_failure(job_id, queue_name, reason)
     registry = FailedJobRegistry(queue_name or "default", connection=connection)
     with connection.pipeline() as pipe:
         pipe.zrem(keys.CLAIMS, job_id)

@@ -16,6 +16,7 @@ from redis import Redis
 from config import get_settings
 from rq_ext import maintenance, recovery
 from rq_ext.schedule import promote_due
+from wrappers import systemd
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,12 @@ MAINTENANCE_CHECK = 60.0
 class Housekeeper:
     """Periodic chores of one worker process, each on its own interval."""
 
-    def __init__(self, connection: Redis, jobs_in_hand: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        connection: Redis,
+        jobs_in_hand: Callable[[], list[str]],
+        alive: Callable[[], bool] = lambda: True,
+    ) -> None:
         settings = get_settings()
         self.connection = connection
         self.jobs_in_hand = jobs_in_hand
@@ -35,6 +41,9 @@ class Housekeeper:
             (max(0.5, settings.CLAIM_LEASE / 4), lambda: recovery.renew(self.connection, self.jobs_in_hand())),
             (MAINTENANCE_CHECK, lambda: maintenance.run_if_due(self.connection)),
         ]
+        watchdog = systemd.watchdog_interval()
+        if watchdog:
+            self.chores.append((watchdog, lambda: alive() and systemd.notify("WATCHDOG=1")))
         self.next_run = [0.0] * len(self.chores)
         self.tick = min(interval for interval, _ in self.chores)
         self._stop = threading.Event()

@@ -12,7 +12,7 @@ import time
 from redis import Redis
 
 from config import get_settings
-from rq_ext import keys, scripts
+from rq_ext import keys, metrics, scripts
 from rq_ext.failures import fail_job_id
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ def recover_abandoned(connection: Redis) -> int:
         [keys.CLAIMS],
         [time.time(), RECOVER_BATCH, settings.MAX_RECOVERIES, keys.JOB_PREFIX, keys.QUEUE_PREFIX],
     )
+    metrics.RECOVERED.inc(len(requeued))
     for job_id in requeued:
         log.warning("recovered abandoned job %s: back in its queue", keys.text(job_id))
     for raw_id in exhausted:

@@ -74,3 +74,16 @@ def render(snap: dict[str, Any]) -> str:
     lines.append(f"{len(snap['workers'])} worker(s)")
     lines.extend(f"  {w['name']} {w['state']} {','.join(w['queues'])}" for w in snap["workers"])
     return "\n".join(lines)
+
+
+def fresh_workers(connection: Redis, max_age: float, queue_name: str | None = None) -> list[str]:
+    """Names of live workers whose last heartbeat is within ``max_age`` seconds."""
+    names = []
+    for worker in Worker.all(connection=connection):
+        beat = worker.last_heartbeat
+        if beat is None or time.time() - beat.timestamp() > max_age:
+            continue
+        if queue_name and queue_name not in worker.queue_names():
+            continue
+        names.append(worker.name)
+    return names

@@ -26,13 +26,14 @@ from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from config import get_settings
-from rq_ext import callbacks, keys, recovery, retry
+from rq_ext import callbacks, events, keys, metrics, recovery, retry
 from rq_ext.classify import Failure, classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
 from rq_ext.job import FusionJob
 from rq_ext.queue import FusionQueue
 from rq_ext.schedule import promote_due, schedule_at
 from tasks.payload import WEBHOOK
+from wrappers import context, sentry, systemd
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class FusionWorkerMixin(BaseWorker):
         FusionQueue.poll_interval = settings.POLL_INTERVAL
         FusionQueue.DEFAULT_TIMEOUT = settings.DEFAULT_JOB_TIMEOUT
         self._cold_stop = False
-        self.housekeeper = Housekeeper(self.connection, self.jobs_in_hand)
+        self.housekeeper = Housekeeper(self.connection, self.jobs_in_hand, self.is_alive)
 
     def _adopt_fusion_classes(self) -> None:
         """Undo a ``queue_class``/``job_class`` that rq's CLI or WorkerPool imposed."""
@@ -70,6 +71,13 @@ class FusionWorkerMixin(BaseWorker):
             queue.name, connection=self.connection, job_class=self.job_class, serializer=self.serializer
         )
 
+    def is_alive(self) -> bool:
+        """For the systemd watchdog: the main loop heartbeated recently, or a job is in hand
+        (a job's own timeout bounds it)."""
+        last = self.last_heartbeat
+        recent = last is not None and (now() - last).total_seconds() < self.worker_ttl
+        return recent or bool(self.executions)
+
     def jobs_in_hand(self) -> list[str]:
         """Ids of the jobs this process is running now."""
         return [execution.job_id for execution in list(self.executions.values())]
@@ -77,14 +85,18 @@ class FusionWorkerMixin(BaseWorker):
     # -- lifecycle -------------------------------------------------------------------------
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        context.set_worker(self.name)
         super().bootstrap(*args, **kwargs)
         promote_due(self.connection)
         recovery.recover_abandoned(self.connection)
         self.housekeeper.start()
+        systemd.notify(f"READY=1\nSTATUS=listening on {','.join(self.queue_names())}")
 
     def teardown(self) -> None:
         if not self.is_horse:
+            systemd.notify("STOPPING=1")
             self.housekeeper.stop()
+            sentry.flush()
         super().teardown()
 
     def clean_registries(self) -> None:
@@ -108,6 +120,18 @@ class FusionWorkerMixin(BaseWorker):
 
     # -- around the job ----------------------------------------------------------------------
 
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run the job with its log context bound; then one job event (log + metrics)."""
+        labels = events.job_labels(job, queue.name)
+        started = time.time()
+        metrics.IN_FLIGHT.inc()
+        try:
+            with context.bound(**labels):
+                super().execute_job(job, queue)
+                events.emit(self.connection, job, labels, started)
+        finally:
+            metrics.IN_FLIGHT.dec()
+
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         self._apply_staging_rule(job)
         return super().perform_job(job, queue, execution)
@@ -123,8 +147,14 @@ class FusionWorkerMixin(BaseWorker):
                 job.retry_count = int(count)
 
     def handle_exception(self, job: Job, *exc_info: Any) -> None:
-        if not self._cold_stop and exc_info and exc_info[1] is not None:
-            job._fusion_failure = classify(exc_info[1])  # type: ignore[attr-defined]
+        exc = exc_info[1] if len(exc_info) > 1 else None
+        if not self._cold_stop and exc is not None:
+            failure = classify(exc)
+            job._fusion_failure = failure  # type: ignore[attr-defined]
+            if failure.deferred is not None or (
+                failure.retryable and self._retry_count(job) < get_settings().MAX_RETRIES
+            ):
+                sentry.mark_will_retry(exc)  # only final failures reach Sentry
         super().handle_exception(job, *exc_info)
 
     def handle_job_failure(
@@ -151,6 +181,7 @@ class FusionWorkerMixin(BaseWorker):
             getattr(job, "failed_task_handler", ""),
             callbacks.failure_fields(job.id, job.description or "", trace),
             "failure",
+            self.connection,
         )
         if job.failure_ttl is None:
             job.failure_ttl = get_settings().FAILED_JOB_TTL
@@ -164,7 +195,7 @@ class FusionWorkerMixin(BaseWorker):
         task = getattr(job, "task", None)
         if isinstance(task, dict) and task.get("reference") is not None:
             fields.setdefault("reference", str(task["reference"]))
-        callbacks.post(getattr(job, "success_task_handler", ""), fields, "success")
+        callbacks.post(getattr(job, "success_task_handler", ""), fields, "success", self.connection)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -151,14 +151,18 @@ def worker_env(redis_url: str, **extra: Any) -> dict[str, str]:
 
 
 def start_worker_process(redis_url: str, *args: str, **env: Any) -> subprocess.Popen[bytes]:
-    """``python run_worker.py worker ...`` as a real subprocess."""
-    return subprocess.Popen(
+    """``python run_worker.py worker ...`` as a real subprocess; its output goes to ``proc.log_path``."""
+    log = tempfile.NamedTemporaryFile(prefix="fw-worker-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
         [sys.executable, str(ROOT / "run_worker.py"), "worker", "-c", "instance", *args],
         cwd=ROOT,
         env=worker_env(redis_url, **env),
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
+    return proc
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:

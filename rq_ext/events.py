@@ -1,0 +1,60 @@
+"""One structured event per job: the log record Elasticsearch ships and the metrics it counts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq.job import Job
+
+from rq_ext import keys, metrics
+from tasks.payload import CHANNEL_NAMES
+
+log = logging.getLogger("fusion.jobs")
+
+#: Job hash status after the job -> the event's outcome.
+OUTCOMES = {"finished": "finished", "failed": "failed", "scheduled": "retried", "queued": "requeued"}
+
+
+def job_labels(job: Job, queue_name: str) -> dict[str, Any]:
+    """Channel, gateway and attempt of a job, for log context and metric labels (never payload data)."""
+    task = getattr(job, "task", None)
+    payload = task.get("payload") if isinstance(task, dict) else None
+    payload = payload if isinstance(payload, dict) else {}
+    code = payload.get("task")
+    gateway = payload.get("gateway") or payload.get("platform") or ""
+    return {
+        "queue": queue_name,
+        "job_id": job.id,
+        "channel": CHANNEL_NAMES.get(code, "other") if isinstance(code, int) else "other",
+        "gateway": str(gateway)[:40] if isinstance(gateway, str) else "",
+        "attempt": int(getattr(job, "retry_count", 0)) + 1,
+    }
+
+
+def queue_wait(job: Job, started: float) -> float | None:
+    enqueued = job.enqueued_at
+    return max(0.0, started - enqueued.timestamp()) if enqueued else None
+
+
+def emit(connection: Any, job: Job, labels: dict[str, Any], started: float) -> str:
+    """Read the job's outcome from Redis, log the event and count it; returns the outcome."""
+    status = keys.text(connection.hget(job.key, "status"))
+    outcome = OUTCOMES.get(status, status or "deleted")
+    duration = round(time.time() - started, 4)
+    wait = queue_wait(job, started)
+    metrics.JOBS.labels(labels["queue"], labels["channel"], labels["gateway"], outcome).inc()
+    metrics.DURATION.labels(labels["queue"], labels["channel"]).observe(duration)
+    if wait is not None:
+        metrics.WAIT.labels(labels["queue"]).observe(wait)
+    if outcome == "retried":
+        metrics.RETRIES.labels(labels["queue"]).inc()
+    log.info(
+        "job %s %s in %.3fs",
+        job.id,
+        outcome,
+        duration,
+        extra={"event": "job", "outcome": outcome, "duration": duration, "wait": wait},
+    )
+    return outcome

@@ -1,0 +1,96 @@
+"""Prometheus metrics (``--metrics-port``; off by default).
+
+Each worker process serves its own endpoint (give each process its own port, e.g. 9101, 9102,
+…); the forking worker records job metrics in the parent process after the work horse exits, so
+nothing is lost across forks. Queue depth and oldest-job age are read from Redis at scrape time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from redis import Redis
+
+from rq_ext import keys
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+JOBS = Counter("fusion_jobs", "Jobs ended, by outcome", ["queue", "channel", "gateway", "outcome"], registry=REGISTRY)
+DURATION = Histogram(
+    "fusion_job_duration_seconds",
+    "Time a job ran",
+    ["queue", "channel"],
+    registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180),
+)
+WAIT = Histogram(
+    "fusion_job_queue_wait_seconds",
+    "Time from enqueue to start",
+    ["queue"],
+    registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 120, 300, 900, 3600),
+)
+IN_FLIGHT = Gauge("fusion_jobs_in_flight", "Jobs running now in this process", registry=REGISTRY)
+RETRIES = Counter(
+    "fusion_job_retries", "Jobs that failed and were handed over for a retry", ["queue"], registry=REGISTRY
+)
+RECOVERED = Counter("fusion_recovered_jobs", "Abandoned jobs put back into their queue", registry=REGISTRY)
+#: Cluster-wide counters kept in this Redis hash (work horses can't update the parent's metrics).
+STATS_KEY = "fusion:stats"
+LOG_DROPPED = Counter("fusion_log_records_dropped", "Log documents dropped (Elasticsearch)", registry=REGISTRY)
+
+
+class QueueCollector:
+    """Queue depth and oldest-job age per queue, read from Redis when scraped."""
+
+    def __init__(self, connection: Redis) -> None:
+        self.connection = connection
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        from rq_ext.stats import snapshot
+
+        depth = GaugeMetricFamily("fusion_queue_depth", "Jobs waiting in the queue", labels=["queue"])
+        age = GaugeMetricFamily("fusion_queue_oldest_age_seconds", "Age of the oldest waiting job", labels=["queue"])
+        try:
+            snap = snapshot(self.connection)
+        except Exception as exc:  # a scrape must never crash the worker
+            log.warning("metrics: cannot read queues (%s)", type(exc).__name__)
+            return
+        for queue in snap["queues"]:
+            depth.add_metric([queue["name"]], queue["depth"])
+            age.add_metric([queue["name"]], queue["oldest_age"] or 0.0)
+        yield depth
+        yield age
+        stats = {keys.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
+        failures = CounterMetricFamily(
+            "fusion_callback_failures", "Callbacks given up after all attempts (all workers)", labels=["kind"]
+        )
+        for kind in ("success", "failure"):
+            failures.add_metric([kind], stats.get(f"callback_failures:{kind}", 0))
+        yield failures
+
+
+def count(connection: Redis, name: str) -> None:
+    """Add one to a cluster-wide counter (safe from a work horse); never raises."""
+    try:
+        connection.hincrby(STATS_KEY, name, 1)
+    except Exception:
+        log.debug("stats counter %s not updated", name)
+
+
+_started: dict[str, Any] = {}
+
+
+def serve(port: int, connection: Redis, addr: str = "0.0.0.0") -> None:
+    """Serve /metrics on ``port`` from a daemon thread (once per process)."""
+    if "server" in _started:
+        return
+    REGISTRY.register(QueueCollector(connection))
+    _started["server"] = start_http_server(port, addr=addr, registry=REGISTRY)
+    log.info("metrics on http://%s:%d/metrics", addr, port)

@@ -1,8 +1,14 @@
-"""SMS channel, code 1: `tasks.sms.send_sms(task)`.
+"""SMS channel, code 1: ``tasks.sms.send_sms(task)``.
 
-The payload and the real senders are defined by their own issue; until they land, this module
-validates the envelope, honours ``DRY_RUN`` (logs a masked summary) and otherwise fails the job
-permanently with a clear reason.
+Payload (see docs/sms.md)::
+
+    {"task": 1, "gateway": "msg91", "config": {...} | "account": "<name>",
+     "to": "+919876543210" | [...], "message": "text", "sender": "LABXYZ", "template_id": "1207...",
+     "unicode": true|false, "fallback": [{"gateway": ..., "config": {...}}, ...]}
+
+Everything is checked before any request: the gateways exist, their required config is there,
+every number is valid. The success callback gets the gateway that delivered, the provider's
+message id, the segment count and the encoding.
 """
 
 from __future__ import annotations
@@ -10,18 +16,69 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
-from tasks.errors import ChannelNotAvailable
-from tasks.payload import SMS, payload_of
-from wrappers.masking import mask_value
+from tasks.errors import InvalidPayload
+from tasks.gateways import accounts, engine, numbers, registry
+from tasks.gateways.delivery import Ledger, Sms, deliver
+from tasks.gateways.encoding import detect
+from tasks.payload import SMS, optional, payload_of, require
+from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
 
 
+def read_sms(payload: dict[str, Any]) -> Sms:
+    """The message of a payload, its numbers normalised (InvalidRecipient before any request)."""
+    text = require(payload, "message", str)
+    to = require(payload, "to", (str, list))
+    if isinstance(to, list) and not all(isinstance(n, (str, int)) for n in to):
+        raise InvalidPayload("payload.to must be a number or a list of numbers")
+    template = optional(payload, "template_id", (str, int))
+    region = numbers.default_region(get_settings().CRELIO_DEPLOYMENT_ZONE)
+    e164 = numbers.normalise_all([str(n) for n in to] if isinstance(to, list) else to, region)
+    encoding = detect(text, optional(payload, "unicode", bool))
+    sender = optional(payload, "sender", str)
+    return Sms(tuple(e164), text, encoding, sender or None, None if template is None else str(template))
+
+
+def check_accounts(found: list[accounts.Account]) -> None:
+    """Every gateway exists and has its required config (ConfigurationError otherwise)."""
+    for account in found:
+        engine.check_config(registry.get(account.gateway), account.config)
+
+
+def result(sms: Sms, ledger: Ledger) -> dict[str, Any]:
+    """The success callback's extra fields."""
+    sent = [ledger.sent[n] for n in sms.numbers if n in ledger.sent]
+    gateways = list(dict.fromkeys(gateway for gateway, _ in sent))
+    ids = list(dict.fromkeys(message_id for _, message_id in sent if message_id))
+    return {
+        "channel": "sms",
+        "gateway": ",".join(gateways),
+        "provider_message_id": ",".join(ids),
+        "segments": sms.encoding.segments,
+        "encoding": sms.encoding.name,
+        "recipients": len(sms.numbers),
+    }
+
+
 def send_sms(task: Any) -> dict[str, Any]:
-    """Send one sms message (dry run only in this build)."""
+    """Send one SMS job through its gateway (and fallbacks); the delivery details."""
     payload = payload_of(task, SMS)
+    found = accounts.resolve_all(payload, get_settings().SMS_ACCOUNTS, "SMS_ACCOUNTS")
+    check_accounts(found)
+    sms = read_sms(payload)
+    names = " -> ".join(a.gateway for a in found)
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN sms: would send %s", mask_value(payload))
-        return {"dry_run": "true", "channel": "sms"}
-    raise ChannelNotAvailable("sms sending is not implemented in this build (only DRY_RUN)")
+        log.info(
+            "DRY_RUN sms via %s to %s: %d segment(s) %s, %d characters",
+            names, ", ".join(mask_text(n) for n in sms.numbers), sms.encoding.segments, sms.encoding.name,
+            len(sms.text),
+        )
+        return {"dry_run": "true", "channel": "sms", "gateway": found[0].gateway, "segments": sms.encoding.segments,
+                "encoding": sms.encoding.name, "recipients": len(sms.numbers)}
+    job = get_current_job()
+    ledger = Ledger(job.connection, job.id) if job is not None else Ledger()
+    return result(sms, deliver(found, sms, ledger.load()))

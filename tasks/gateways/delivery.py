@@ -1,0 +1,112 @@
+"""Sending one SMS job: gateway by gateway (fallback), batch by batch, rate-limited, never twice.
+
+- A *retryable* failure of a gateway (timeout, 5xx, 429, "queue full") moves on to the next
+  gateway of the ``fallback`` list within the same attempt; when the last one fails too, the job
+  is retried with every gateway's reason.
+- A *permanent* failure (bad credentials, invalid number, DND, DLT mismatch) does not fall back:
+  another gateway would most likely refuse the same message, and the user must see the reason.
+- Numbers already accepted are recorded per job in Redis (``fusion:sms:sent:<job id>``), so a
+  retry, a fallback or a recovered job never sends to them again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasks.errors import RetryableError
+from tasks.gateways import engine, numbers, ratelimit, registry
+from tasks.gateways.accounts import Account
+from tasks.gateways.encoding import Encoding
+from tasks.gateways.spec import Outbound
+from wrappers.masking import mask_text
+
+log = logging.getLogger(__name__)
+LEDGER_PREFIX = "fusion:sms:sent:"
+LEDGER_TTL = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Sms:
+    """What one job sends: E.164 numbers, the text and its encoding, sender and DLT template."""
+
+    numbers: tuple[str, ...]
+    text: str
+    encoding: Encoding
+    sender: str | None = None
+    template_id: str | None = None
+
+
+@dataclass
+class Ledger:
+    """Numbers already accepted for this job: number -> (gateway, provider message id)."""
+
+    conn: Any = None
+    job_id: str | None = None
+    sent: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{LEDGER_PREFIX}{self.job_id}"
+
+    def load(self) -> Ledger:
+        if self.conn is not None and self.job_id:
+            for number, value in self.conn.hgetall(self.key).items():
+                gateway, message_id = json.loads(value)
+                self.sent[number.decode() if isinstance(number, bytes) else number] = (gateway, message_id)
+        return self
+
+    def record(self, batch: list[str], gateway: str, message_id: str) -> None:
+        for number in batch:
+            self.sent[number] = (gateway, message_id)
+        if self.conn is not None and self.job_id:
+            value = json.dumps([gateway, message_id])
+            with self.conn.pipeline() as pipe:
+                pipe.hset(self.key, mapping=dict.fromkeys(batch, value))
+                pipe.expire(self.key, LEDGER_TTL)
+                pipe.execute()
+
+
+def outbound(account: Account, sms: Sms, batch: list[str], number_format: str) -> Outbound:
+    """The request data for one batch: payload values win over the account's defaults."""
+    config = account.config
+    sender = sms.sender or config.get("sender") or None
+    template = sms.template_id or config.get("template_id") or None
+    written = tuple(numbers.write(n, number_format) for n in batch)
+    return Outbound(written, sms.text, sender, sms.encoding.unicode, template and str(template), config)
+
+
+def through(account: Account, sms: Sms, ledger: Ledger) -> None:
+    """Send every number not yet in the ledger through one gateway account."""
+    gateway = registry.get(account.gateway)
+    pending = [n for n in sms.numbers if n not in ledger.sent]
+    batches = [pending] if gateway.batches_numbers else [[n] for n in pending]
+    rate = ratelimit.rate_of(account.config, f"{account.gateway} account {account.label}")
+    for batch in (b for b in batches if b):
+        if rate is not None:
+            ratelimit.acquire(ledger.conn, account.key, rate, len(batch), f"{account.gateway}/{account.label}")
+        message_id = engine.send(gateway, outbound(account, sms, batch, gateway.number_format))
+        ledger.record(batch, gateway.name, message_id)
+        log.info(
+            "sms accepted by %s for %s (%d segment(s), %s), id %s",
+            gateway.name, ", ".join(mask_text(n) for n in batch), sms.encoding.segments, sms.encoding.name,
+            mask_text(message_id),
+        )
+
+
+def deliver(accounts: list[Account], sms: Sms, ledger: Ledger) -> Ledger:
+    """Send through the first account, falling back on retryable failures; the filled ledger."""
+    failures: list[str] = []
+    for index, account in enumerate(accounts):
+        try:
+            through(account, sms, ledger)
+            return ledger
+        except RetryableError as exc:
+            failures.append(str(exc))
+            if index == len(accounts) - 1:
+                raise type(exc)("; ".join(failures), retry_after=exc.retry_after) from exc
+            following = accounts[index + 1].gateway
+            log.warning("sms gateway %s failed (%s); falling back to %s", account.gateway, exc, following)
+    return ledger

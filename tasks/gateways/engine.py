@@ -1,0 +1,105 @@
+"""The one engine that runs every declarative gateway: build the request, send it, read the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from config import get_settings
+from tasks.errors import ConfigurationError
+from tasks.gateways import outcome
+from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
+from wrappers import http
+
+
+@dataclass(frozen=True)
+class Request:
+    """A built request, before it is sent (tests and the docs read it too)."""
+
+    method: str
+    url: str
+    params: dict[str, Any]
+    body: Any
+    headers: dict[str, str]
+    auth: tuple[str, str] | None
+
+
+class _Config(dict[str, Any]):
+    """Config values for ``str.format_map``: a missing key is a configuration error."""
+
+    def __missing__(self, key: str) -> Any:
+        raise ConfigurationError(f"config key {key!r} is missing")
+
+
+def check_config(gateway: Gateway, config: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigurationError` naming the required keys that are missing."""
+    missing = [key for key in gateway.required if config.get(key) in (None, "")]
+    if missing:
+        raise ConfigurationError(f"gateway {gateway.name!r}: missing config key(s): {', '.join(missing)}")
+
+
+def recipients(gateway: Gateway, numbers: tuple[str, ...]) -> Any:
+    """The recipient value: a JSON list or the numbers joined."""
+    if gateway.to_list:
+        return list(numbers)
+    return (gateway.joiner or ",").join(numbers)
+
+
+def flat_params(gateway: Gateway, out: Outbound) -> dict[str, Any]:
+    """The parameters of a flat gateway, in a stable order."""
+    config = out.config
+    params: dict[str, Any] = dict(gateway.static)
+    params.update({param: config[key] for param, key in gateway.credentials.items() if key in config})
+    if gateway.sender and out.sender:
+        params[gateway.sender] = out.sender
+    params[gateway.to] = recipients(gateway, out.numbers)
+    params[gateway.message] = out.text
+    if gateway.dlt_entity and config.get("dlt_entity_id"):
+        params[gateway.dlt_entity] = config["dlt_entity_id"]
+    if gateway.dlt_template and out.template_id:
+        params[gateway.dlt_template] = out.template_id
+    if gateway.unicode:
+        name, gsm, ucs2 = gateway.unicode
+        if out.unicode:
+            params[name] = ucs2
+        elif gsm is not None:
+            params[name] = gsm
+    params.update({param: config[key] for param, key in gateway.options.items() if config.get(key) not in (None, "")})
+    return params
+
+
+def url_of(gateway: Gateway, out: Outbound) -> str:
+    """Base URL (``base_url`` from the config wins) plus the path with its placeholders filled."""
+    base = str(out.config.get("base_url") or gateway.url).rstrip("/")
+    values = _Config(out.config)
+    values.setdefault("to", out.numbers[0])
+    return base + gateway.path.format_map(values)
+
+
+def build(gateway: Gateway, out: Outbound) -> Request:
+    """The request a gateway sends for ``out``."""
+    check_config(gateway, out.config)
+    values = _Config(out.config)
+    headers = {name: template.format_map(values) for name, template in gateway.headers.items()}
+    auth = (str(values[gateway.basic[0]]), str(out.config.get(gateway.basic[1], ""))) if gateway.basic else None
+    payload: Any = gateway.body(gateway, out) if gateway.body else flat_params(gateway, out)
+    params = payload if gateway.encoding == QUERY else {}
+    body = None if gateway.encoding == QUERY else payload
+    return Request(gateway.method, url_of(gateway, out), params, body, headers, auth)
+
+
+def send(gateway: Gateway, out: Outbound) -> str:
+    """Send one request for ``out`` through ``gateway``; the provider's message id."""
+    if gateway.transport is not None:
+        check_config(gateway, out.config)
+        return gateway.transport(gateway, out)
+    request = build(gateway, out)
+    kwargs: dict[str, Any] = {"params": request.params or None, "headers": request.headers, "auth": request.auth}
+    if gateway.encoding == JSON:
+        kwargs["json"] = request.body
+    elif gateway.encoding == FORM:
+        kwargs["data"] = request.body
+    kwargs["timeout"] = get_settings().PROVIDER_TIMEOUT
+    response = http.send(request.method, request.url, gateway.name, **kwargs)
+    return outcome.read(gateway, response)

@@ -1,0 +1,120 @@
+"""Reading a gateway's answer: accepted (with a message id) or a classified error.
+
+"Accepted" means the provider said so: the status code is one of the gateway's success codes
+*and* its body rule holds (a JSON field value, no error key, a text pattern). Anything else
+raises: 429, 5xx and "queue full"-type texts are retryable; invalid numbers are
+:class:`InvalidRecipient`; every other refusal is :class:`ProviderRejected`. The provider's own
+message is in the reason, masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import requests
+
+from tasks.errors import (
+    InvalidRecipient,
+    PermanentError,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+    RetryableError,
+)
+from tasks.gateways.spec import RECIPIENT_TEXT, RETRYABLE_TEXT, Gateway, Success
+from wrappers import http
+from wrappers.masking import mask_text
+
+_RATE = re.compile(r"(?i)too\s*many|rate\s*limit|throughput|throttl")
+
+
+def dig(data: Any, path: str | None) -> Any:
+    """The value at a dotted path (``messages.0.status``), or None."""
+    if not path:
+        return None
+    for part in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def parse_json(text: str) -> Any:
+    """The JSON body, or None when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def detail_of(success: Success, data: Any, text: str) -> str:
+    """The provider's own message, masked and shortened."""
+    for path in success.error:
+        value = dig(data, path)
+        if value not in (None, "", [], {}):
+            return mask_text(value if isinstance(value, str) else json.dumps(value))[:300]
+    return mask_text(text.strip())[:300]
+
+
+def refusal(name: str, success: Success, data: Any, text: str, status: int) -> Exception:
+    """The classified error for an answer that is not an acceptance."""
+    detail = detail_of(success, data, text)
+    code = dig(data, success.code)
+    reason = f"{name}: HTTP {status}: {detail or 'no reason given'}"
+    if code is not None and str(code) in success.retry:
+        return RateLimited(reason) if _RATE.search(detail) else ProviderUnavailable(reason)
+    if re.search(RETRYABLE_TEXT, detail):
+        return RateLimited(reason) if _RATE.search(detail) else ProviderUnavailable(reason)
+    if re.search(RECIPIENT_TEXT, detail):
+        return InvalidRecipient(reason)
+    return ProviderRejected(reason)
+
+
+def http_failure(name: str, success: Success, response: requests.Response, data: Any) -> Exception:
+    """429, 5xx and redirects as :func:`wrappers.http.raise_for_outcome` says; 4xx read from the body."""
+    status = response.status_code
+    if status == 429 or status >= 500 or 300 <= status < 400:
+        detail = detail_of(success, data, response.text)
+        try:
+            http.raise_for_outcome(response, name)
+        except RetryableError as exc:
+            return type(exc)(f"{exc}: {detail}", retry_after=exc.retry_after)
+        except PermanentError as exc:
+            return exc
+    return refusal(name, success, data, response.text, status)
+
+
+def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
+    """Whether the body says "accepted" (the text match, when the rule is a pattern)."""
+    if success.text is not None:
+        return re.search(success.text, text.strip()) or False
+    if success.field is not None:
+        value = dig(data, success.field)
+        if value in (None, "", [], {}):
+            return False
+        if success.values and str(value).lower() not in {v.lower() for v in success.values}:
+            return False
+    return not any(dig(data, key) not in (None, "", [], {}, 0, "0") for key in success.absent)
+
+
+def read(gateway: Gateway, response: requests.Response) -> str:
+    """The provider's message id for an accepted answer; raise the classified error otherwise."""
+    success = gateway.success
+    data = parse_json(response.text)
+    if response.status_code not in success.status:
+        raise http_failure(gateway.name, success, response, data)
+    needs_json = success.field is not None or bool(success.absent)
+    if needs_json and not isinstance(data, (dict, list)):
+        raise ProviderRejected(f"{gateway.name}: unrecognised answer: {mask_text(response.text.strip())[:200]}")
+    match = accepted(success, data, response.text)
+    if not match:
+        raise refusal(gateway.name, success, data, response.text, response.status_code)
+    if isinstance(match, re.Match) and "id" in match.re.groupindex:
+        return match.group("id") or ""
+    value = dig(data, success.id)
+    return "" if value is None else str(value)

@@ -1,0 +1,121 @@
+"""The declarative definition of an SMS gateway, and what one send carries in and out.
+
+A gateway is data: where to send, how to authenticate, what each parameter is called, how numbers
+are written and how the answer says "accepted". :mod:`tasks.gateways.engine` runs every definition;
+a gateway whose body is nested gets a ``body`` builder, and one that is not plain HTTP (AWS SNS,
+the user-configured ``http`` gateway) gets a ``transport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Number formats: ``+919876543210``, ``919876543210``, ``9876543210``.
+E164, PLAIN, NATIONAL = "e164", "plain", "national"
+#: Request encodings: JSON body, form body, or everything in the query string.
+JSON, FORM, QUERY = "json", "form", "query"
+
+#: Error texts that mean "try again later" whatever the gateway.
+RETRYABLE_TEXT = (
+    r"(?i)queue\s*(is\s*)?full|too\s*many\s*requests|throughput|rate\s*limit|throttl|try\s*(again\s*)?later"
+    r"|temporar|server\s*busy|system\s*busy|timed?\s*out|service\s*unavailable"
+)
+#: Error texts that mean "this number is wrong".
+RECIPIENT_TEXT = (
+    r"(?i)invalid\s*(mobile|phone|number|receiver|recipient|destination|msisdn|to\b|dst)"
+    r"|(number|mobile|recipient)s?\s*(is|are)?\s*(invalid|not\s*valid)|not\s*a\s*valid\s*(mobile|phone)?\s*number"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Success:
+    """How an answer is read: accepted only when the provider says so."""
+
+    #: HTTP status codes of an accepted answer.
+    status: tuple[int, ...] = (200, 201, 202)
+    #: Dotted JSON path (``response.status.code``, ``messages.0.status``) that must hold one of ``values``
+    #: (or, when ``values`` is empty, anything non-empty).
+    field: str | None = None
+    values: tuple[str, ...] = ()
+    #: JSON keys whose presence (non-empty) means failure (``error``, ``errorCode``).
+    absent: tuple[str, ...] = ()
+    #: Regular expression the text body must match; a group named ``id`` is the message id.
+    text: str | None = None
+    #: Dotted JSON path of the provider's message id.
+    id: str | None = None
+    #: Where the provider's own error message is (first non-empty wins).
+    error: tuple[str, ...] = ("message", "error.message", "error", "errors.0.message", "errors.0")
+    #: Dotted JSON path of the provider's error code, and the codes that are transient.
+    code: str | None = None
+    retry: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One request's worth of SMS: numbers already in the gateway's format."""
+
+    numbers: tuple[str, ...]
+    text: str
+    sender: str | None
+    unicode: bool
+    template_id: str | None
+    config: Mapping[str, Any]
+
+
+#: Builds a nested JSON body (``body``) or sends by other means and returns the message id (``transport``).
+BodyBuilder = Callable[["Gateway", Outbound], dict[str, Any] | list[Any]]
+Transport = Callable[["Gateway", Outbound], str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gateway:
+    """A declarative SMS gateway definition."""
+
+    name: str
+    title: str
+    region: str
+    url: str
+    #: Appended to ``url`` (or the config's ``base_url``); ``{key}`` placeholders come from the config
+    #: (and ``{to}`` from the number for one-number-per-request gateways).
+    path: str = ""
+    method: str = "POST"
+    encoding: str = FORM
+    #: Credentials sent as parameters: request parameter -> config key.
+    credentials: dict[str, str] = field(default_factory=dict)
+    #: Headers: name -> template with ``{config_key}`` placeholders (``"App {api_key}"``).
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Config keys of HTTP Basic user and password.
+    basic: tuple[str, str] | None = None
+    #: Parameter names of sender, recipients and text (sender omitted when None or empty).
+    sender: str | None = "sender"
+    to: str = "to"
+    message: str = "message"
+    number_format: str = PLAIN
+    #: How several numbers share one request; None: one request per number.
+    joiner: str | None = ","
+    #: Numbers as a JSON list instead of a joined string.
+    to_list: bool = False
+    #: India DLT parameter names: principal entity id (config ``dlt_entity_id``) and content template id.
+    dlt_entity: str | None = None
+    dlt_template: str | None = None
+    #: (parameter, value for GSM-7 or None to omit, value for UCS-2).
+    unicode: tuple[str, str | None, str] | None = None
+    #: Fixed parameters sent every time.
+    static: dict[str, Any] = field(default_factory=dict)
+    #: Optional parameters taken from the config when present: request parameter -> config key.
+    options: dict[str, str] = field(default_factory=dict)
+    #: Config keys that must be present.
+    required: tuple[str, ...] = ()
+    success: Success = Success()
+    body: BodyBuilder | None = None
+    transport: Transport | None = None
+    #: H = request and success check seen in code; M = provider docs / consistent samples; L = verify.
+    confidence: str = "M"
+    source: str = ""
+
+    @property
+    def batches_numbers(self) -> bool:
+        """True when several numbers go in one request."""
+        return self.joiner is not None or self.to_list

@@ -1,0 +1,69 @@
+"""One table-driven test per HTTP gateway against a real server on 127.0.0.1.
+
+Each row (``cases_*.py``) states the provider's documented request; every row is replayed with
+the provider's success body, a 200 that reports an error, a 4xx, a 5xx and a timeout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks import errors
+from tasks.gateways.registry import GATEWAYS
+from tests.sms import cases_india, cases_india_more
+from tests.sms.harness import Case, blackhole, check_request, only_request, respond, send
+
+CASES: list[Case] = [*cases_india.CASES, *cases_india_more.CASES]
+#: Gateways tested elsewhere: SNS against moto, ``http`` by its own table.
+OWN_TESTS = {"aws_sns", "http"}
+
+
+def ids(case: Case) -> str:
+    return case.gateway
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_request_and_success(case: Case, httpserver, settings) -> None:
+    respond(httpserver, case.ok, case.ok_status)
+    result = send(case, httpserver)
+    check_request(case, only_request(httpserver))
+    assert result["gateway"] == case.gateway
+    assert result["provider_message_id"] == case.message_id
+    assert (result["segments"], result["encoding"], result["recipients"]) == (1, "GSM-7", 1)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.refusal is not None], ids=ids)
+def test_error_reported_in_a_200(case: Case, httpserver, settings) -> None:
+    respond(httpserver, case.refusal, 200)
+    with pytest.raises(getattr(errors, case.refusal_error)) as caught:
+        send(case, httpserver)
+    assert case.gateway in str(caught.value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_4xx_is_permanent_with_the_provider_message(case: Case, httpserver, settings) -> None:
+    respond(httpserver, {"message": "Authentication failed: bad key", "error": "Authentication failed: bad key"}, 401)
+    with pytest.raises(errors.ProviderRejected) as caught:
+        send(case, httpserver)
+    assert "401" in str(caught.value) and "Authentication failed" in str(caught.value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_5xx_is_retryable(case: Case, httpserver, settings) -> None:
+    respond(httpserver, "upstream busy", 503)
+    with pytest.raises(errors.ProviderUnavailable, match="503"):
+        send(case, httpserver)
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_timeout_is_retryable(case: Case, settings_factory) -> None:
+    settings_factory(PROVIDER_TIMEOUT=0.2)
+    with blackhole() as url, pytest.raises(errors.DeliveryTimeout):
+        from tasks.sms import send_sms
+
+        send_sms(case.task(url))
+
+
+def test_every_http_gateway_has_a_row() -> None:
+    indian = {name for name, gateway in GATEWAYS.items() if gateway.region == "IN"}
+    assert indian <= {c.gateway for c in CASES} | OWN_TESTS

@@ -1,8 +1,8 @@
-"""PUSH channel, code 3: `tasks.push_notification.send_push(task)`.
+"""PUSH channel, code 3: ``tasks.push_notification.send_push(task)``.
 
-The payload and the real senders are defined by their own issue; until they land, this module
-validates the envelope, honours ``DRY_RUN`` (logs a masked summary) and otherwise fails the job
-permanently with a clear reason.
+``ios`` goes to APNs when the config has an ``apns`` section, otherwise through FCM like
+``android`` and ``web``. Tokens are sent concurrently; the success callback carries per-token
+``results``, the ``invalid_tokens`` to prune and counts (see :mod:`tasks.push.outcome`).
 """
 
 from __future__ import annotations
@@ -11,17 +11,35 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ChannelNotAvailable
 from tasks.payload import PUSH, payload_of
-from wrappers.masking import mask_value
+from tasks.push import apns, fcm
+from tasks.push.message import Push, parse_push
+from tasks.push.outcome import outcome
 
 log = logging.getLogger(__name__)
 
 
+def provider_of(push: Push) -> str:
+    return "apns" if push.platform == "ios" and isinstance(push.config.get("apns"), dict) else "fcm"
+
+
+def summary(push: Push) -> str:
+    """What is sent, without tokens, texts or data values."""
+    parts = [f"{len(push.tokens)} {push.platform} token(s) via {provider_of(push)}"]
+    parts.append("alert" if push.has_alert else "background")
+    if push.data:
+        parts.append(f"data keys {sorted(push.data)}")
+    return ", ".join(parts)
+
+
 def send_push(task: Any) -> dict[str, Any]:
-    """Send one push notification message (dry run only in this build)."""
-    payload = payload_of(task, PUSH)
+    """Send one push to every token; return the per-token results for the success callback."""
+    push = parse_push(payload_of(task, PUSH))
+    provider = provider_of(push)
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN push_notification: would send %s", mask_value(payload))
-        return {"dry_run": "true", "channel": "push_notification"}
-    raise ChannelNotAvailable("push_notification sending is not implemented in this build (only DRY_RUN)")
+        log.info("DRY_RUN push: would send %s", summary(push))
+        return {"dry_run": "true", "channel": "push"}
+    results = apns.send(push) if provider == "apns" else fcm.send(push)
+    fields = outcome(provider, push.platform, results)
+    log.info("push sent: %s; %s accepted, %s invalid", summary(push), fields["sent"], fields["invalid"])
+    return fields

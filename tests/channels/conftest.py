@@ -108,3 +108,88 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAWS
     fake.verify_domain()
     yield fake
     mail_aws.reset_clients()
+
+
+@pytest.fixture(scope="session")
+def fcm_service_account(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A generated RSA key pair for service accounts (the token_uri is filled per test)."""
+    from tests.channels.push_fakes import service_account
+
+    return service_account("http://127.0.0.1:1/token")
+
+
+@pytest.fixture
+def fcm(httpserver: HTTPServer, fcm_service_account: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """FCM on ``httpserver``: /token (OAuth) and /v1/projects/<p>/messages:send; yields (fake, config)."""
+    from tasks.push import fcm as push_fcm
+    from tests.channels.push_fakes import PROJECT, FakeFCM
+
+    fake = FakeFCM()
+    httpserver.expect_request("/token", method="POST").respond_with_handler(fake.token)
+    httpserver.expect_request(f"/v1/projects/{PROJECT}/messages:send", method="POST").respond_with_handler(fake.send)
+    monkeypatch.setattr(push_fcm.FusionFCM, "FCM_END_POINT_BASE", httpserver.url_for("/v1/projects"))
+    info, public_key = fcm_service_account
+    info = dict(info, token_uri=httpserver.url_for("/token"))
+    fake.public_key = public_key  # type: ignore[attr-defined]
+    push_fcm.reset_apps()
+    yield fake, {"service_account": info, "project_id": PROJECT}
+    push_fcm.reset_apps()
+
+
+@pytest.fixture(scope="session")
+def apns_servers(ca: CA, tls_dir: Path) -> Iterator[dict[str, Any]]:
+    """Two fake APNs servers (HTTP/2, TLS by the test CA): ``token`` and ``cert`` (client cert required)."""
+    from tests.channels.push_fakes import FakeAPNs, HypercornThread
+
+    cert, key = ca.issue(tls_dir, "apns-server", ["127.0.0.1", "localhost"])
+    token_app, cert_app = FakeAPNs(), FakeAPNs()
+    token_server = HypercornThread(token_app, cert, key).start()
+    cert_server = HypercornThread(cert_app, cert, key, client_ca=ca.path).start()
+    yield {"token": (token_app, token_server), "cert": (cert_app, cert_server)}
+    token_server.stop()
+    cert_server.stop()
+
+
+@pytest.fixture
+def apns_env(ca: CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Trust the test CA (SSL_CERT_FILE) and start from empty client and JWT caches."""
+    from tasks.push import apns, apns_auth
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.path))
+    apns.reset_clients()
+    apns_auth.reset_tokens()
+    yield
+    apns.reset_clients()
+    apns_auth.reset_tokens()
+
+
+@pytest.fixture
+def apns_token(apns_servers: dict[str, Any], apns_env: None, tls_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The token-auth fake APNs; yields (fake, config, public key of the .p8)."""
+    from tasks.push import apns
+    from tests.channels.certs import apns_key
+
+    fake, server = apns_servers["token"]
+    fake.answers.clear()
+    fake.requests.clear()
+    monkeypatch.setattr(apns, "HOSTS", {"production": server.url, "sandbox": server.url})
+    key_path, public_key = apns_key(tls_dir)
+    config = {"team_id": "TEAM123456", "key_id": "KEY1234567", "key": str(key_path), "topic": "com.lab.app"}
+    return fake, config, public_key
+
+
+@pytest.fixture
+def apns_cert(
+    apns_servers: dict[str, Any], apns_env: None, ca: CA, tls_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The client-certificate fake APNs; yields (fake, config) with a .pem of cert + key."""
+    from tasks.push import apns
+
+    fake, server = apns_servers["cert"]
+    fake.answers.clear()
+    fake.requests.clear()
+    monkeypatch.setattr(apns, "HOSTS", {"production": server.url, "sandbox": server.url})
+    cert, key = ca.issue(tls_dir, "apns-client", ["com.lab.app"], client=True)
+    combined = tls_dir / "apns-client-combined.pem"
+    combined.write_bytes(cert.read_bytes() + key.read_bytes())
+    return fake, {"cert": str(combined), "topic": "com.lab.app", "sandbox": True}

@@ -1,0 +1,132 @@
+"""APNs over HTTP/2 on httpx: token (ES256 JWT) or certificate authentication.
+
+One ``httpx.Client(http2=True)`` per process and app, limited to one connection: the tokens are
+sent concurrently from a thread pool as multiplexed HTTP/2 streams. Per token: 200 is sent
+(``apns-id``); 410 ``Unregistered`` and 400 ``BadDeviceToken`` mark it invalid; 429, 5xx and
+transport errors are retryable; 403 ``ExpiredProviderToken`` drops the cached JWT (retryable);
+other answers are permanent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tasks.errors import ConfigurationError
+from tasks.push import apns_auth, outcome
+from tasks.push.apns_message import apns_headers, apns_payload
+from tasks.push.credentials import resolve_path
+from tasks.push.message import Push
+
+HOSTS = {"production": "https://api.push.apple.com", "sandbox": "https://api.sandbox.push.apple.com"}
+TIMEOUT = httpx.Timeout(15.0, connect=10.0)
+_DEVICE_TOKEN = re.compile(r"^[0-9A-Fa-f]{32,200}$")
+
+# hpack/h2/httpx log headers (the JWT) and URLs (device tokens) at DEBUG/INFO.
+for _name in ("httpx", "httpcore", "hpack", "h2"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class App:
+    base_url: str
+    topic: str | None
+    team_id: str | None = None
+    key_id: str | None = None
+    key_path: Path | None = None
+    cert_path: Path | None = None
+
+
+_clients: dict[tuple[int, App], httpx.Client] = {}
+_lock = threading.Lock()
+
+
+def app_of(config: dict[str, Any]) -> App:
+    """The app a push config names: ``key`` + ``team_id`` + ``key_id`` (token) or ``cert``."""
+    base_url = HOSTS["sandbox" if config.get("sandbox") else "production"]
+    topic = config.get("topic") or None
+    if config.get("key"):
+        if not (config.get("team_id") and config.get("key_id") and topic):
+            raise ConfigurationError("apns token auth needs team_id, key_id and topic")
+        key_path = resolve_path(config["key"], "apns.key")
+        return App(base_url, topic, str(config["team_id"]), str(config["key_id"]), key_path=key_path)
+    if config.get("cert"):
+        return App(base_url, topic, cert_path=resolve_path(config["cert"], "apns.cert"))
+    raise ConfigurationError("apns config needs 'key' (token auth) or 'cert' (certificate auth)")
+
+
+def client_for(app: App) -> httpx.Client:
+    key = (os.getpid(), app)
+    with _lock:
+        if key not in _clients:
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            verify = apns_auth.tls_context(app.cert_path)
+            _clients[key] = httpx.Client(http2=True, verify=verify, timeout=TIMEOUT, limits=limits)
+        return _clients[key]
+
+
+def reset_clients() -> None:
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def auth_headers(app: App) -> dict[str, str]:
+    if app.key_path is None or app.team_id is None or app.key_id is None:
+        return {}
+    return {"authorization": f"bearer {apns_auth.provider_token(app.team_id, app.key_id, app.key_path)}"}
+
+
+def reason_of(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("reason", ""))
+    except ValueError:
+        return ""
+
+
+def classify(app: App, token: str, response: httpx.Response) -> outcome.TokenResult:
+    status, reason = response.status_code, reason_of(response)
+    label = f"APNs {status} {reason}".strip()
+    if status == 200:
+        return outcome.sent(token, response.headers.get("apns-id"))
+    if status == 410 or (status == 400 and reason == "BadDeviceToken"):
+        return outcome.invalid(token, label)
+    if status == 403 and reason in ("ExpiredProviderToken", "InvalidProviderToken") and app.key_path:
+        apns_auth.forget_token(str(app.team_id), str(app.key_id), app.key_path)
+        return outcome.failed(token, label, reason == "ExpiredProviderToken")
+    if status == 429 or status >= 500:
+        retry_after = response.headers.get("retry-after")
+        return outcome.failed(token, label, True, float(retry_after) if (retry_after or "").isdigit() else None)
+    return outcome.failed(token, label, False)
+
+
+def send_one(app: App, push: Push, token: str, body: bytes, headers: dict[str, str]) -> outcome.TokenResult:
+    if not _DEVICE_TOKEN.match(token):
+        return outcome.invalid(token, "APNs: not a hexadecimal device token")
+    try:
+        request_headers = {**headers, **auth_headers(app)}
+        response = client_for(app).post(f"{app.base_url}/3/device/{token}", content=body, headers=request_headers)
+    except httpx.TimeoutException:
+        return outcome.failed(token, "APNs: timed out", True)
+    except httpx.TransportError as exc:
+        permanent = "CERTIFICATE_VERIFY_FAILED" in str(exc)
+        return outcome.failed(token, f"APNs: connection failed ({type(exc).__name__})", not permanent)
+    return classify(app, token, response)
+
+
+def send(push: Push) -> list[outcome.TokenResult]:
+    """Send ``push`` to every token through APNs over one HTTP/2 connection."""
+    config = push.config.get("apns")
+    if not isinstance(config, dict):
+        raise ConfigurationError("push config has no 'apns' section")
+    app = app_of(config)
+    body, headers = apns_payload(push), apns_headers(push, app.topic)
+    return outcome.send_all(push.tokens, lambda token: send_one(app, push, token, body, headers))

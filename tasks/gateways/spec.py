@@ -24,7 +24,7 @@ RETRYABLE_TEXT = (
 )
 #: Error texts that mean "this number is wrong".
 RECIPIENT_TEXT = (
-    r"(?i)invalid\s*(mobile|phone|number|receiver|recipient|destination|msisdn|to\b|dst)"
+    r"(?i)invalid[\s_-]*(mobile|phone|number|receiver|recipient|destination|msisdn|to\b|dst)"
     r"|(number|mobile|recipient)s?\s*(is|are)?\s*(invalid|not\s*valid)|not\s*a\s*valid\s*(mobile|phone)?\s*number"
 )
 

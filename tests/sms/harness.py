@@ -40,6 +40,8 @@ class Case:
     #: A 200 answer that reports an error, and the error class expected (None: the gateway has no such body).
     refusal: Any = None
     refusal_error: str = "ProviderRejected"
+    #: An answer that must be retried (status, body, error class), for providers that document one.
+    retry: tuple[int, Any, str] | None = None
     payload: dict[str, Any] = field(default_factory=dict)
 
     def task(self, base_url: str) -> dict[str, Any]:

@@ -10,10 +10,16 @@ import pytest
 
 from tasks import errors
 from tasks.gateways.registry import GATEWAYS
-from tests.sms import cases_india, cases_india_more
+from tests.sms import cases_europe, cases_india, cases_india_more, cases_regional, cases_world
 from tests.sms.harness import Case, blackhole, check_request, only_request, respond, send
 
-CASES: list[Case] = [*cases_india.CASES, *cases_india_more.CASES]
+CASES: list[Case] = [
+    *cases_india.CASES,
+    *cases_india_more.CASES,
+    *cases_world.CASES,
+    *cases_regional.CASES,
+    *cases_europe.CASES,
+]
 #: Gateways tested elsewhere: SNS against moto, ``http`` by its own table.
 OWN_TESTS = {"aws_sns", "http"}
 
@@ -40,6 +46,15 @@ def test_error_reported_in_a_200(case: Case, httpserver, settings) -> None:
     assert case.gateway in str(caught.value)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if c.retry is not None], ids=ids)
+def test_documented_transient_answer_is_retryable(case: Case, httpserver, settings) -> None:
+    assert case.retry is not None
+    status, body, error = case.retry
+    respond(httpserver, body, status)
+    with pytest.raises(getattr(errors, error)):
+        send(case, httpserver)
+
+
 @pytest.mark.parametrize("case", CASES, ids=ids)
 def test_4xx_is_permanent_with_the_provider_message(case: Case, httpserver, settings) -> None:
     respond(httpserver, {"message": "Authentication failed: bad key", "error": "Authentication failed: bad key"}, 401)
@@ -64,6 +79,7 @@ def test_timeout_is_retryable(case: Case, settings_factory) -> None:
         send_sms(case.task(url))
 
 
-def test_every_http_gateway_has_a_row() -> None:
-    indian = {name for name, gateway in GATEWAYS.items() if gateway.region == "IN"}
-    assert indian <= {c.gateway for c in CASES} | OWN_TESTS
+def test_every_gateway_has_a_row() -> None:
+    rows = [c.gateway for c in CASES]
+    assert len(rows) == len(set(rows))
+    assert set(rows) | OWN_TESTS == set(GATEWAYS)

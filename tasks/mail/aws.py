@@ -8,6 +8,7 @@ when it is set and ``AWS_ENDPOINT_URL_SESV2`` is not, it is passed to the ``sesv
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -36,6 +37,10 @@ REJECTED_CODES = frozenset(
     {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"}
 )
 THROTTLING_WORDS = ("throttl", "toomanyrequests", "limitexceeded", "slowdown", "rate exceeded")
+
+# botocore logs request bodies (message text) and signed headers (session token) at DEBUG.
+for _name in ("botocore", "boto3", "s3transfer"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 _clients: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()

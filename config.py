@@ -236,3 +236,19 @@ def get_settings() -> Settings:
     if _current is None:
         _current = load_settings()
     return _current
+
+
+def settings_table() -> str:
+    """The configuration reference as a Markdown table (``python config.py``)."""
+    rows = ["| setting (= environment variable) | type | default |", "|---|---|---|"]
+    types_by_name = _field_types()
+    defaults = Settings()
+    for name, kind in types_by_name.items():
+        default = getattr(defaults, name)
+        shown = json.dumps(default) if isinstance(default, list | dict) else repr(default)
+        rows.append(f"| `{name}` | {getattr(kind, '__name__', str(kind))} | `{shown}` |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

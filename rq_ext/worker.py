@@ -15,6 +15,7 @@ in-process), each extended through rq's seams only:
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from datetime import timedelta
 from typing import Any
@@ -255,6 +256,13 @@ class FusionWorkerMixin(BaseWorker):
 
 class FusionWorker(FusionWorkerMixin, Worker):
     """Forks a work horse per job (rq's default, and the original's behaviour)."""
+
+    def setup_work_horse_signals(self) -> None:
+        """The horse ignores SIGINT and SIGTERM: a platform that signals every process (Heroku,
+        ``docker stop``, systemd's control group) must not kill the job in hand; the worker
+        finishes it and exits. A cold stop still kills the horse (SIGKILL from the worker)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class FusionSimpleWorker(FusionWorkerMixin, SimpleWorker):

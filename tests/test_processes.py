@@ -134,3 +134,14 @@ def test_second_sigterm_stops_now_and_job_goes_back(conn, settings, redis_server
         assert conn.zscore(keys.CLAIMS, job.id) is None
         assert conn.zcard("rq:failed:sms") == 0
         conn.zrem("rq:queue:sms", job.id)
+
+
+def test_sigterm_to_every_process_still_finishes_the_job(conn, settings, redis_server):
+    """A Procfile platform signals the worker and its work horse alike."""
+    job = enqueue("sms", "tests.jobs.record", {"name": "heroku", "sleep": 2}, connection=conn)
+    proc = start_worker_process(redis_server.url, "--customq", "sms")
+    wait_for(lambda: conn.get(f"runs:{job.id}") == b"1", timeout=20)
+    for pid in [proc.pid, *children(proc.pid)]:
+        os.kill(pid, signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert Job.fetch(job.id, connection=conn).get_status() == "finished"

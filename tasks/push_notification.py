@@ -37,7 +37,7 @@ def send_push(task: Any) -> dict[str, Any]:
     push = parse_push(payload_of(task, PUSH))
     provider = provider_of(push)
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN push: would send %s", summary(push))
+        log.info("DRY_RUN push_notification: would send %s", summary(push))
         return {"dry_run": "true", "channel": "push"}
     results = apns.send(push) if provider == "apns" else fcm.send(push)
     fields = outcome(provider, push.platform, results)

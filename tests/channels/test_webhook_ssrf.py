@@ -178,3 +178,21 @@ def test_retry_after_is_carried(settings, httpserver, status, error):
         send_webhook(task(httpserver.url_for("/busy")))
     failure = classify(info.value)
     assert failure.retryable and failure.retry_after == 7
+
+
+def test_ipv6_pinned_address(settings_factory, dns):
+    from pytest_httpserver import HTTPServer
+
+    settings_factory(WEBHOOK_WHITELIST=OPEN)
+    dns["v6.test"] = ["::1"]
+    server = HTTPServer(host="::1", port=0)
+    try:
+        server.start()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        server.expect_request("/six").respond_with_data("ok")
+        assert send_webhook(task(f"http://v6.test:{server.port}/six"))["status_code"] == 200
+        assert server.log[0][0].headers["Host"] == f"v6.test:{server.port}"
+    finally:
+        server.stop()

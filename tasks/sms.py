@@ -43,10 +43,10 @@ def read_sms(payload: dict[str, Any]) -> Sms:
     return Sms(tuple(e164), text, encoding, sender or None, None if template is None else str(template))
 
 
-def check_accounts(found: list[accounts.Account]) -> None:
+def check_accounts(found: list[accounts.Account], sender: str | None) -> None:
     """Every gateway exists and has its required config (ConfigurationError otherwise)."""
     for account in found:
-        engine.check_config(registry.get(account.gateway), account.config)
+        engine.check_config(registry.get(account.gateway), account.config, sender)
 
 
 def result(sms: Sms, ledger: Ledger) -> dict[str, Any]:
@@ -68,8 +68,10 @@ def send_sms(task: Any) -> dict[str, Any]:
     """Send one SMS job through its gateway (and fallbacks); the delivery details."""
     payload = payload_of(task, SMS)
     found = accounts.resolve_all(payload, get_settings().SMS_ACCOUNTS, "SMS_ACCOUNTS")
-    check_accounts(found)
+    for account in found:
+        registry.get(account.gateway)  # an unknown gateway fails first
     sms = read_sms(payload)
+    check_accounts(found, sms.sender)
     names = " -> ".join(a.gateway for a in found)
     if get_settings().DRY_RUN:
         log.info(

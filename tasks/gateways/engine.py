@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ConfigurationError
+from tasks.errors import ConfigurationError, FusionError
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
 from wrappers import http
@@ -32,9 +32,11 @@ class _Config(dict[str, Any]):
         raise ConfigurationError(f"config key {key!r} is missing")
 
 
-def check_config(gateway: Gateway, config: Mapping[str, Any]) -> None:
-    """Raise :class:`ConfigurationError` naming the required keys that are missing."""
-    missing = [key for key in gateway.required if config.get(key) in (None, "")]
+def check_config(gateway: Gateway, config: Mapping[str, Any], sender: str | None = None) -> None:
+    """Raise :class:`ConfigurationError` naming the required keys that are missing (a payload's
+    ``sender`` stands for the config's)."""
+    present = {**config, "sender": sender} if sender else config
+    missing = [key for key in gateway.required if present.get(key) in (None, "")]
     if missing:
         raise ConfigurationError(f"gateway {gateway.name!r}: missing config key(s): {', '.join(missing)}")
 
@@ -79,7 +81,7 @@ def url_of(gateway: Gateway, out: Outbound) -> str:
 
 def build(gateway: Gateway, out: Outbound) -> Request:
     """The request a gateway sends for ``out``."""
-    check_config(gateway, out.config)
+    check_config(gateway, out.config, out.sender)
     values = _Config(out.config)
     headers = {name: template.format_map(values) for name, template in gateway.headers.items()}
     auth = (str(values[gateway.basic[0]]), str(out.config.get(gateway.basic[1], ""))) if gateway.basic else None
@@ -92,7 +94,7 @@ def build(gateway: Gateway, out: Outbound) -> Request:
 def send(gateway: Gateway, out: Outbound) -> str:
     """Send one request for ``out`` through ``gateway``; the provider's message id."""
     if gateway.transport is not None:
-        check_config(gateway, out.config)
+        check_config(gateway, out.config, out.sender)
         return gateway.transport(gateway, out)
     request = build(gateway, out)
     kwargs: dict[str, Any] = {"params": request.params or None, "headers": request.headers, "auth": request.auth}
@@ -101,5 +103,16 @@ def send(gateway: Gateway, out: Outbound) -> str:
     elif gateway.encoding == FORM:
         kwargs["data"] = request.body
     kwargs["timeout"] = get_settings().PROVIDER_TIMEOUT
-    response = http.send(request.method, request.url, gateway.name, **kwargs)
-    return outcome.read(gateway, response)
+    try:
+        response = http.send(request.method, request.url, gateway.name, **kwargs)
+    except FusionError as exc:
+        # Drop the chained requests exception: its text carries the URL, and a query string can
+        # carry the credentials, the numbers and the message.
+        raise exc from None
+    return outcome.read(gateway, response, secrets(out))
+
+
+def secrets(out: Outbound) -> tuple[str, ...]:
+    """Values that must not come back in a reason: the text, the numbers, the credentials."""
+    values = [out.text, *out.numbers, *(str(v) for k, v in out.config.items() if k != "base_url")]
+    return tuple(v for v in values if isinstance(v, str) and len(v) >= 4)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.errors import ConfigurationError
-from tasks.gateways import engine
+from tasks.gateways import engine, numbers
 from tasks.gateways.spec import E164, FORM, JSON, NATIONAL, PLAIN, QUERY, Gateway, Outbound, Success
 
 
@@ -60,11 +60,12 @@ def send(gateway: Gateway, out: Outbound) -> str:
     """Send through the definition built from the config (its ``url`` is the whole endpoint)."""
     config = {k: v for k, v in out.config.items() if k != "base_url"}
     configured = definition(dict(out.config))
-    return engine.send(configured, Outbound(out.numbers, out.text, out.sender, out.unicode, out.template_id, config))
+    written = tuple(numbers.write(n, configured.number_format) for n in out.numbers)  # they arrive in E.164
+    return engine.send(configured, Outbound(written, out.text, out.sender, out.unicode, out.template_id, config))
 
 
 GATEWAY = Gateway(
     name="http", title="Configured HTTP gateway (like ERPNext SMS Settings)", region="any", url="{url}",
     required=("url",), sender="{sender_param}", to="{receiver_param}", message="{message_param}",
-    number_format=PLAIN, transport=send, confidence="n/a (user-configured)", source="ERPNext SMS Settings",
+    number_format=E164, transport=send, confidence="n/a (user-configured)", source="ERPNext SMS Settings",
 )

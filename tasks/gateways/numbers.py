@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from tasks.errors import InvalidRecipient
 from tasks.gateways.spec import E164, NATIONAL, PLAIN
-from wrappers.masking import mask_text
 
 #: Deployment zone -> default region for numbers written without a country code.
 ZONE_REGIONS = {"IN": "IN", "US": "US", "AE": "AE", "UAE": "AE", "UK": "GB", "GB": "GB"}
@@ -17,14 +18,20 @@ def default_region(zone: str) -> str:
     return ZONE_REGIONS.get(zone.upper(), zone.upper() or "IN")
 
 
+def masked(raw: str) -> str:
+    """A number as it may appear in a reason or a log: only its last 4 digits."""
+    digits = re.sub(r"\D", "", raw)
+    return "*" * max(len(digits) - 4, 0) + digits[-4:] if digits else "(no digits)"
+
+
 def normalise(raw: str, region: str) -> str:
     """The number in E.164, or :class:`InvalidRecipient` (the number masked in the reason)."""
     try:
         parsed = phonenumbers.parse(str(raw), region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidRecipient(f"invalid phone number {mask_text(str(raw))}: {exc}") from None
+        raise InvalidRecipient(f"invalid phone number {masked(str(raw))}: {exc}") from None
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidRecipient(f"invalid phone number {mask_text(str(raw))} for region {region}")
+        raise InvalidRecipient(f"invalid phone number {masked(str(raw))} for region {region}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

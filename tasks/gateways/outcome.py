@@ -25,7 +25,7 @@ from tasks.errors import (
 )
 from tasks.gateways.spec import RECIPIENT_TEXT, RETRYABLE_TEXT, Gateway, Success
 from wrappers import http
-from wrappers.masking import mask_text
+from wrappers.masking import MASK, mask_text
 
 _RATE = re.compile(r"(?i)too\s*many|rate\s*limit|throughput|throttl")
 
@@ -52,18 +52,25 @@ def parse_json(text: str) -> Any:
         return None
 
 
-def detail_of(success: Success, data: Any, text: str) -> str:
-    """The provider's own message, masked and shortened."""
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` without the values we sent (message, numbers, credentials), then masked."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return mask_text(text)
+
+
+def detail_of(success: Success, data: Any, text: str, secrets: tuple[str, ...] = ()) -> str:
+    """The provider's own message, scrubbed, masked and shortened."""
     for path in success.error:
         value = dig(data, path)
         if value not in (None, "", [], {}):
-            return mask_text(value if isinstance(value, str) else json.dumps(value))[:300]
-    return mask_text(text.strip())[:300]
+            return scrub(value if isinstance(value, str) else json.dumps(value), secrets)[:300]
+    return scrub(text.strip(), secrets)[:300]
 
 
-def refusal(name: str, success: Success, data: Any, text: str, status: int) -> Exception:
+def refusal(name: str, success: Success, data: Any, text: str, status: int, secrets: tuple[str, ...] = ()) -> Exception:
     """The classified error for an answer that is not an acceptance."""
-    detail = detail_of(success, data, text)
+    detail = detail_of(success, data, text, secrets)
     code = dig(data, success.code)
     reason = f"{name}: HTTP {status}: {detail or 'no reason given'}"
     if code is not None and str(code) in success.retry:
@@ -75,18 +82,20 @@ def refusal(name: str, success: Success, data: Any, text: str, status: int) -> E
     return ProviderRejected(reason)
 
 
-def http_failure(name: str, success: Success, response: requests.Response, data: Any) -> Exception:
+def http_failure(
+    name: str, success: Success, response: requests.Response, data: Any, secrets: tuple[str, ...] = ()
+) -> Exception:
     """429, 5xx and redirects as :func:`wrappers.http.raise_for_outcome` says; 4xx read from the body."""
     status = response.status_code
     if status == 429 or status >= 500 or 300 <= status < 400:
-        detail = detail_of(success, data, response.text)
+        detail = detail_of(success, data, response.text, secrets)
         try:
             http.raise_for_outcome(response, name)
         except RetryableError as exc:
             return type(exc)(f"{exc}: {detail}", retry_after=exc.retry_after)
         except PermanentError as exc:
             return exc
-    return refusal(name, success, data, response.text, status)
+    return refusal(name, success, data, response.text, status, secrets)
 
 
 def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
@@ -102,18 +111,20 @@ def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
     return not any(dig(data, key) not in (None, "", [], {}, 0, "0") for key in success.absent)
 
 
-def read(gateway: Gateway, response: requests.Response) -> str:
-    """The provider's message id for an accepted answer; raise the classified error otherwise."""
+def read(gateway: Gateway, response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+    """The provider's message id for an accepted answer; raise the classified error otherwise.
+
+    ``secrets`` (the text, numbers and credentials sent) are scrubbed from any reason."""
     success = gateway.success
     data = parse_json(response.text)
     if response.status_code not in success.status:
-        raise http_failure(gateway.name, success, response, data)
+        raise http_failure(gateway.name, success, response, data, secrets)
     needs_json = success.field is not None or bool(success.absent)
     if needs_json and not isinstance(data, (dict, list)):
-        raise ProviderRejected(f"{gateway.name}: unrecognised answer: {mask_text(response.text.strip())[:200]}")
+        raise ProviderRejected(f"{gateway.name}: unrecognised answer: {scrub(response.text.strip(), secrets)[:200]}")
     match = accepted(success, data, response.text)
     if not match:
-        raise refusal(gateway.name, success, data, response.text, response.status_code)
+        raise refusal(gateway.name, success, data, response.text, response.status_code, secrets)
     if isinstance(match, re.Match) and "id" in match.re.groupindex:
         return match.group("id") or ""
     value = dig(data, success.id)

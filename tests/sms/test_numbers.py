@@ -1,0 +1,71 @@
+"""Numbers: normalised with phonenumbers (region from the deployment zone), invalid ones refused
+before any request, written in each gateway's format."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks import errors
+from tasks.gateways.numbers import default_region, normalise, normalise_all, write
+from tasks.sms import send_sms
+from tests.sms.harness import TEXT, respond, single
+
+
+def test_formats() -> None:
+    assert write("+919876543210", "e164") == "+919876543210"
+    assert write("+919876543210", "plain") == "919876543210"
+    assert write("+919876543210", "national") == "9876543210"
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [("9876543210", "IN", "+919876543210"), ("098765 43210", "IN", "+919876543210"),
+     ("+91 98765-43210", "US", "+919876543210"), ("(202) 555-0143", "US", "+12025550143"),
+     ("050 123 4567", "AE", "+971501234567")],
+)
+def test_normalise(raw: str, region: str, e164: str) -> None:
+    assert normalise(raw, region) == e164
+
+
+def test_zone_regions() -> None:
+    assert [default_region(z) for z in ("IN", "US", "AE", "uae")] == ["IN", "US", "AE", "AE"]
+
+
+def test_list_and_comma_string_dedupe() -> None:
+    assert normalise_all(["9876543210", "+919876543210", "9123456780"], "IN") == ["+919876543210", "+919123456780"]
+    assert normalise_all("9876543210, 9123456780", "IN") == ["+919876543210", "+919123456780"]
+
+
+@pytest.mark.parametrize("bad", ["12345", "not a number", "+91 55555", "+1 000 000 0000"])
+def test_invalid_number_fails_before_any_request(httpserver, settings, bad) -> None:
+    config = {"api_key": "k", "base_url": httpserver.url_for("/")}
+    task = {"payload": {"task": 1, "gateway": "textlocal", "config": config, "to": ["9876543210", bad],
+                        "message": TEXT}}
+    with pytest.raises((errors.InvalidRecipient, errors.InvalidPayload)) as caught:
+        send_sms(task)
+    assert "98765" not in str(caught.value)
+    assert httpserver.log == []
+
+
+def test_region_follows_the_deployment_zone(httpserver, settings_factory) -> None:
+    settings_factory(CRELIO_DEPLOYMENT_ZONE="US")
+    respond(httpserver, {"status": "success", "batch_id": 1})
+    config = {"api_key": "k", "base_url": httpserver.url_for("/")}
+    send_sms({"payload": {"task": 1, "gateway": "textlocal", "config": config, "to": "202-555-0143", "message": "hi"}})
+    assert single(httpserver.log[0][0].form)["numbers"] == "12025550143"
+
+
+def test_several_numbers_share_one_request(httpserver, settings) -> None:
+    respond(httpserver, {"status": "success", "batch_id": 7})
+    config = {"api_key": "k", "base_url": httpserver.url_for("/")}
+    result = send_sms({"payload": {"task": 1, "gateway": "textlocal", "config": config,
+                                   "to": ["9876543210", "9123456780"], "message": "hi"}})
+    assert single(httpserver.log[0][0].form)["numbers"] == "919876543210,919123456780"
+    assert result["recipients"] == 2 and len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("to", ["", [], [""], " , "])
+def test_no_recipient(settings, to) -> None:
+    task = {"payload": {"task": 1, "gateway": "textlocal", "config": {"api_key": "k"}, "to": to, "message": TEXT}}
+    with pytest.raises((errors.InvalidRecipient, errors.InvalidPayload)):
+        send_sms(task)

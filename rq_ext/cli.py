@@ -73,10 +73,18 @@ def cli() -> None:
 @click.option("--worker-ttl", type=int, default=None, help="Seconds a worker's registration lives between heartbeats.")
 @click.option(
     "--worker-class",
-    type=click.Choice(["fork", "simple"]),
-    default="fork",
+    type=click.Choice(["fork", "simple", "concurrent"]),
+    default=None,
+    help="fork: a work horse per job (rq's Worker; the default); simple: one job at a time in-process "
+    "(rq's SimpleWorker); concurrent: up to --concurrency jobs at once on threads (default when "
+    "--concurrency > 1).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=1,
     show_default=True,
-    help="fork: a work horse per job (rq's Worker); simple: in-process (rq's SimpleWorker).",
+    help="Jobs run at once in this process (> 1 selects the concurrent worker class).",
 )
 @click.option("--max-jobs", type=int, default=None, help="Quit after this many jobs.")
 @click.option(
@@ -103,14 +111,13 @@ def worker(
     quiet: bool,
     results_ttl: int | None,
     worker_ttl: int | None,
-    worker_class: str,
+    worker_class: str | None,
+    concurrency: int,
     max_jobs: int | None,
     log_format: str,
     metrics_port: int | None,
 ) -> None:
     """Run a worker on the given queues."""
-    from rq_ext.worker import WORKER_CLASSES
-
     settings = _settings(config_module, url)
     level = "DEBUG" if verbose else "WARNING" if quiet else (logging_level or settings.LOG_LEVEL).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -122,10 +129,14 @@ def worker(
 
         serve(metrics_port, connection)
     queues = settings.queue_names(customq)
-    cls = WORKER_CLASSES[worker_class]
+    chosen = worker_class or ("concurrent" if concurrency > 1 else "fork")
+    if concurrency > 1 and chosen != "concurrent":
+        raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent")
+    cls, extra = _worker_class(chosen, concurrency)
     try:
         w = cls(
             queues,
+            **extra,
             name=name,
             connection=connection,
             default_result_ttl=results_ttl if results_ttl is not None else settings.RESULT_TTL,
@@ -257,6 +268,15 @@ def demo(config_module: str, url: str | None) -> None:
         click.echo(f"enqueued {queue:<9} {job_id}")
     if not settings.DRY_RUN:
         click.echo("note: DRY_RUN is off; demo jobs will try to send for real", err=True)
+
+
+def _worker_class(name: str, concurrency: int) -> tuple[type, dict[str, Any]]:
+    from rq_ext.concurrent import FusionConcurrentWorker
+    from rq_ext.worker import FusionSimpleWorker, FusionWorker
+
+    if name == "concurrent":
+        return FusionConcurrentWorker, {"concurrency": concurrency}
+    return {"fork": FusionWorker, "simple": FusionSimpleWorker}[name], {}
 
 
 def setup_observability(settings: Settings, level: str, log_format: str) -> None:

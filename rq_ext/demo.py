@@ -14,7 +14,8 @@ DEMO_TASKS = [
             "payload": {
                 "task": 1,
                 "gateway": "msg91",
-                "account": "demo",
+                "config": {"auth_key": "demo-not-a-key"},
+                "template_id": "1207160000000000001",
                 "to": "+919876543210",
                 "message": "Your lab report is ready.",
             },

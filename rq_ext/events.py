@@ -38,9 +38,13 @@ def queue_wait(job: Job, started: float) -> float | None:
     return max(0.0, started - enqueued.timestamp()) if enqueued else None
 
 
-def emit(connection: Any, job: Job, labels: dict[str, Any], started: float) -> str:
-    """Read the job's outcome from Redis, log the event and count it; returns the outcome."""
-    status = keys.text(connection.hget(job.key, "status"))
+def emit(connection: Any, job: Job, labels: dict[str, Any], started: float, refresh: bool = True) -> str:
+    """Log and count the job's outcome; returns it. ``refresh`` reads the status from Redis (the
+    forking worker's copy of the job is stale); otherwise the in-memory status is current."""
+    if refresh:
+        status = keys.text(connection.hget(job.key, "status"))
+    else:
+        status = keys.text(getattr(job.get_status(refresh=False), "value", ""))
     outcome = OUTCOMES.get(status, status or "deleted")
     duration = round(time.time() - started, 4)
     wait = queue_wait(job, started)

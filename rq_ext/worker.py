@@ -44,6 +44,8 @@ class FusionWorkerMixin(BaseWorker):
 
     queue_class = FusionQueue
     job_class = FusionJob
+    #: True when the job runs in another process, so its outcome must be read back from Redis.
+    status_is_remote = False
 
     def __init__(self, queues: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("log_job_description", False)
@@ -80,8 +82,17 @@ class FusionWorkerMixin(BaseWorker):
         return recent or bool(self.executions)
 
     def jobs_in_hand(self) -> list[str]:
-        """Ids of the jobs this process is running now."""
-        return [execution.job_id for execution in list(self.executions.values())]
+        """Ids of the jobs this process is running now (safe while job threads change them)."""
+        while True:
+            try:
+                return [execution.job_id for execution in list(self.executions.values())]
+            except RuntimeError:  # the dict changed size while copied; copy again
+                continue
+
+    def cleanup_execution(self, job: Job, pipeline: Any, execution: Execution | None = None) -> None:
+        """rq's cleanup, plus the release of the claim, in the same pipelined round trip."""
+        super().cleanup_execution(job, pipeline, execution)
+        pipeline.zrem(keys.CLAIMS, job.id)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -129,7 +140,7 @@ class FusionWorkerMixin(BaseWorker):
         try:
             with context.bound(**labels):
                 super().execute_job(job, queue)
-                events.emit(self.connection, job, labels, started)
+                events.emit(self.connection, job, labels, started, refresh=self.status_is_remote)
         finally:
             metrics.IN_FLIGHT.dec()
 
@@ -187,11 +198,9 @@ class FusionWorkerMixin(BaseWorker):
         if job.failure_ttl is None:
             job.failure_ttl = get_settings().FAILED_JOB_TTL
         super().handle_job_failure(job, queue, started_job_registry, exc_string=trace, execution=execution)
-        self.connection.zrem(keys.CLAIMS, job.id)
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
-        self.connection.zrem(keys.CLAIMS, job.id)
         fields = callbacks.success_fields(job.id, job.description or "", getattr(job, "retry_count", 0), job._result)
         task = getattr(job, "task", None)
         if isinstance(task, dict) and task.get("reference") is not None:
@@ -223,7 +232,6 @@ class FusionWorkerMixin(BaseWorker):
             job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
             pipe.hset(job.key, "last_failure", failure.reason[:1000])
             self.cleanup_execution(job, pipeline=pipe, execution=execution)
-            pipe.zrem(keys.CLAIMS, job.id)
             pipe.zadd(keys.AWAITING_RETRY, {job.id: time.time()})
             self.increment_failed_job_count(pipe)
             count = int(pipe.execute()[0])
@@ -241,9 +249,9 @@ class FusionWorkerMixin(BaseWorker):
     def _defer(self, job: Job, failure: Failure, execution: Execution | None) -> None:
         """Run the job again later, without counting a retry (e.g. our own rate limit)."""
         delay = failure.deferred or 0.0
+        job._status = JobStatus.SCHEDULED
         with self.connection.pipeline() as pipe:
             self.cleanup_execution(job, pipeline=pipe, execution=execution)
-            pipe.zrem(keys.CLAIMS, job.id)
             pipe.execute()
         schedule_at(self.connection, job.id, time.time() + delay)
         self.log.info("Worker %s: job %s deferred %.1fs (%s)", self.name, job.id, delay, failure.reason)
@@ -257,6 +265,8 @@ class FusionWorkerMixin(BaseWorker):
 class FusionWorker(FusionWorkerMixin, Worker):
     """Forks a work horse per job (rq's default, and the original's behaviour)."""
 
+    status_is_remote = True
+
     def setup_work_horse_signals(self) -> None:
         """The horse ignores SIGINT and SIGTERM: a platform that signals every process (Heroku,
         ``docker stop``, systemd's control group) must not kill the job in hand; the worker
@@ -267,7 +277,3 @@ class FusionWorker(FusionWorkerMixin, Worker):
 
 class FusionSimpleWorker(FusionWorkerMixin, SimpleWorker):
     """Runs each job in the worker process: no fork, faster, less isolated."""
-
-
-#: ``--worker-class`` choices.
-WORKER_CLASSES: dict[str, type[FusionWorkerMixin]] = {"fork": FusionWorker, "simple": FusionSimpleWorker}

@@ -152,7 +152,7 @@ def worker_env(redis_url: str, **extra: Any) -> dict[str, str]:
 
 def start_worker_process(redis_url: str, *args: str, **env: Any) -> subprocess.Popen[bytes]:
     """``python run_worker.py worker ...`` as a real subprocess; its output goes to ``proc.log_path``."""
-    log = tempfile.NamedTemporaryFile(prefix="fw-worker-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="fw-worker-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "run_worker.py"), "worker", "-c", "instance", *args],
         cwd=ROOT,

@@ -42,3 +42,15 @@ def deferred(task: dict[str, Any]) -> None:
     from tasks.errors import Deferred
 
     raise Deferred("rate limit of account demo reached", delay=30)
+
+
+def span(task: dict[str, Any]) -> None:
+    """Record when the job ran (start, end), sleeping in short steps so a timeout can cut it."""
+    job = get_current_job()
+    assert job is not None
+    conn = _redis()
+    start = time.time()
+    conn.incr(f"runs:{job.id}")
+    while time.time() - start < float(task.get("seconds", 0.2)):
+        time.sleep(0.02)
+    conn.rpush("spans", f"{start}:{time.time()}")

@@ -1,0 +1,98 @@
+"""The concurrent worker class: several jobs at once, each with the full lifecycle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from rq.job import Job
+
+from rq_ext import enqueue, keys
+from rq_ext.concurrent import FusionConcurrentWorker
+from tests.conftest import start_worker_process, wait_for
+from tests.test_processes import children
+
+
+def max_overlap(conn) -> int:
+    spans = [tuple(map(float, s.decode().split(":"))) for s in conn.lrange("spans", 0, -1)]
+    points = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans], key=lambda p: (p[0], p[1]))
+    current = best = 0
+    for _, delta in points:
+        current += delta
+        best = max(best, current)
+    return best
+
+
+def test_runs_jobs_at_once_and_each_exactly_once(conn, settings, run_worker):
+    jobs = [enqueue("webhook", "tests.jobs.span", {"seconds": 0.3}, connection=conn) for _ in range(24)]
+    run_worker(["webhook"], cls=FusionConcurrentWorker, concurrency=8)
+    assert [conn.get(f"runs:{j.id}") for j in jobs] == [b"1"] * 24
+    assert all(Job.fetch(j.id, connection=conn).get_status() == "finished" for j in jobs)
+    assert max_overlap(conn) >= 4
+    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:webhook") == 0
+
+
+def test_priority_respected_with_one_slot(conn, settings, run_worker):
+    for name, priority in [("c", 1), ("a", 30), ("b", 20)]:
+        enqueue("sms", "tests.jobs.record", {"name": name}, priority=priority, connection=conn)
+    run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=1)
+    assert conn.lrange("order", 0, -1) == [b"a", b"b", b"c"]
+
+
+def test_timeout_cuts_only_that_job(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/done").respond_with_data("ok")
+    slow = enqueue("webhook", "tests.jobs.span", {"seconds": 30}, connection=conn, timeout=1)
+    quick = [
+        enqueue(
+            "webhook",
+            "tests.jobs.span",
+            {"seconds": 0.2},
+            connection=conn,
+            success_task_handler=httpserver.url_for("/done"),
+        )
+        for _ in range(5)
+    ]
+    started = time.monotonic()
+    run_worker(["webhook"], cls=FusionConcurrentWorker, concurrency=4)
+    assert time.monotonic() - started < 15
+    assert all(Job.fetch(j.id, connection=conn).get_status() == "finished" for j in quick)
+    assert conn.hget(slow.key, "status") == b"scheduled"  # timed out: retryable
+    assert conn.hget(slow.key, "retryCount") == b"1"
+    assert len([r for r, _ in httpserver.log if r.path == "/done"]) == 5
+
+
+def test_warm_shutdown_waits_for_all_in_flight(conn, settings, redis_server):
+    jobs = [enqueue("sms", "tests.jobs.span", {"seconds": 2}, connection=conn) for _ in range(4)]
+    proc = start_worker_process(redis_server.url, "--customq", "sms", "--concurrency", "4")
+    wait_for(lambda: all(conn.get(f"runs:{j.id}") for j in jobs), timeout=20)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert all(Job.fetch(j.id, connection=conn).get_status() == "finished" for j in jobs)
+
+
+def test_cold_stop_puts_every_in_flight_job_back(conn, settings, redis_server):
+    jobs = [enqueue("sms", "tests.jobs.span", {"seconds": 60}, priority=i, connection=conn) for i in range(3)]
+    proc = start_worker_process(redis_server.url, "--customq", "sms", "--concurrency", "4")
+    wait_for(lambda: all(conn.get(f"runs:{j.id}") for j in jobs), timeout=20)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(1.3)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    assert {conn.zscore("rq:queue:sms", j.id) for j in jobs} == {0, 1, 2}
+    assert conn.zcard(keys.CLAIMS) == 0
+
+
+def test_kill_9_recovers_every_in_flight_job(conn, settings, redis_server):
+    lease = {"CLAIM_LEASE": 2, "RECOVERY_INTERVAL": 0.5}
+    jobs = [enqueue("sms", "tests.jobs.span", {"seconds": 60}, connection=conn) for _ in range(3)]
+    proc = start_worker_process(redis_server.url, "--customq", "sms", "--concurrency", "4", **lease)
+    wait_for(lambda: all(conn.get(f"runs:{j.id}") for j in jobs), timeout=20)
+    for pid in [proc.pid, *children(proc.pid)]:
+        os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    from rq_ext.recovery import recover_abandoned
+
+    wait_for(lambda: recover_abandoned(conn) >= 0 and conn.zcard("rq:queue:sms") == 3, timeout=20, interval=0.5)
+    assert conn.zcard("rq:queue:sms") == 3
+    assert all(conn.hget(j.key, "recoveries") == b"1" for j in jobs)

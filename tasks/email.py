@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 def summary(email: Email) -> str:
     """What is sent, without addresses' local parts, subject, bodies or file names."""
     kinds = [next((k for k in ("content_base64", "s3_key", "url") if spec.get(k)), "?") for spec in email.attachments]
-    return (
-        f"from {domains([email.sender])} to {len(email.recipients)} recipient(s) ({domains(email.recipients)}), "
-        f"{len(email.attachments)} attachment(s) {kinds or ''}, region {email.config.region}"
-    )
+    text = f"from {domains([email.sender])} to {len(email.recipients)} recipient(s) ({domains(email.recipients)})"
+    if kinds:
+        text += f", {len(kinds)} attachment(s) ({', '.join(kinds)})"
+    return f"{text}, region {email.config.region}"
 
 
 def send_email(task: Any) -> dict[str, Any]:

@@ -55,10 +55,13 @@ def content_type(spec: dict[str, Any], filename: str, reported: str | None = Non
     return mimetypes.guess_type(filename)[0] or DEFAULT_TYPE
 
 
+def limit() -> int:
+    return get_settings().ATTACHMENT_MAX_BYTES
+
+
 def check_size(size: int, where: str) -> None:
-    limit = get_settings().ATTACHMENT_MAX_BYTES
-    if size > limit:
-        raise InvalidPayload(f"attachment {where} is over ATTACHMENT_MAX_BYTES ({limit} bytes)")
+    if size > limit():
+        raise InvalidPayload(f"attachment {where} is over ATTACHMENT_MAX_BYTES ({limit()} bytes)")
 
 
 def from_base64(spec: dict[str, Any], where: str) -> tuple[bytes, str | None]:
@@ -77,8 +80,11 @@ def from_s3(spec: dict[str, Any], where: str, config: MailConfig) -> tuple[bytes
     region = str(spec.get("s3_region") or config.region)
     try:
         obj = aws.client("s3", region, config.account).get_object(Bucket=bucket, Key=key)
-        check_size(int(obj.get("ContentLength") or 0), where)
-        data = obj["Body"].read(get_settings().ATTACHMENT_MAX_BYTES + 1)
+        try:
+            check_size(int(obj.get("ContentLength") or 0), where)
+            data = obj["Body"].read(limit() + 1)
+        finally:
+            obj["Body"].close()
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket", "404"):
             raise InvalidPayload(f"attachment {where}: s3://{bucket}/{key} does not exist") from exc
@@ -94,11 +100,14 @@ def from_url(spec: dict[str, Any], where: str) -> tuple[bytes, str | None]:
     if not isinstance(url, str):
         raise InvalidPayload(f"attachment {where}: url must be a string")
     response = pinned.request("GET", url, what=f"attachment {where}", timeout=URL_TIMEOUT)
+    announced = response.headers.get("Content-Length") or "0"
     if not 200 <= response.status_code < 300:
         response.close()
         http.raise_for_outcome(response, f"attachment {where}")
-    check_size(int(response.headers.get("Content-Length") or 0), where)
-    data, truncated = pinned.read_capped(response, get_settings().ATTACHMENT_MAX_BYTES, f"attachment {where}")
+    if announced.isdigit() and int(announced) > limit():
+        response.close()
+        check_size(int(announced), where)
+    data, truncated = pinned.read_capped(response, limit(), f"attachment {where}")
     if truncated:
         check_size(len(data) + 1, where)
     return data, response.headers.get("Content-Type")

@@ -196,3 +196,12 @@ def test_ipv6_pinned_address(settings_factory, dns):
         assert server.log[0][0].headers["Host"] == f"v6.test:{server.port}"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.1", "127.1", "[::ffff:127.0.0.1]", "[::]"])
+def test_obfuscated_loopback_forms_are_refused(settings_factory, httpserver, host):
+    """Numeric forms the resolver turns into loopback are caught after resolution."""
+    settings_factory(WEBHOOK_WHITELIST=OPEN, WEBHOOK_ALLOWED_NETWORKS=[])
+    with pytest.raises(ProviderRejected, match="refused"):
+        send_webhook(task(f"http://{host}:{httpserver.port}/h"))
+    assert httpserver.log == []

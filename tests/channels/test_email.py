@@ -251,3 +251,16 @@ def test_ses_error_classification(code, status, message, error, retryable):
     assert isinstance(mapped, error)
     assert classify(mapped).retryable is retryable
     assert message.split()[0] in str(mapped)
+
+
+def test_non_ascii_sender_name_is_encoded(settings, aws):
+    send_email(task(**{"from": "Labor Müller <reports@lab.example>"}))
+    send_email(
+        task(
+            **{"from": "Labor Müller <reports@lab.example>"},
+            attachments=[{"filename": "a.txt", "content_base64": "YQ=="}],
+        )
+    )
+    assert aws.messages()[0]["source"] == "=?utf-8?q?Labor_M=C3=BCller?= <reports@lab.example>"
+    message = parse(aws.raw_messages()[0]["raw_data"])
+    assert str(message["From"]) == "Labor Müller <reports@lab.example>"

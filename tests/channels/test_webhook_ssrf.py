@@ -205,3 +205,12 @@ def test_obfuscated_loopback_forms_are_refused(settings_factory, httpserver, hos
     with pytest.raises(ProviderRejected, match="refused"):
         send_webhook(task(f"http://{host}:{httpserver.port}/h"))
     assert httpserver.log == []
+
+
+def test_pinned_session_refuses_an_unchecked_request(settings, httpserver):
+    from wrappers import pinned
+
+    httpserver.expect_request("/h").respond_with_data("ok")
+    with pytest.raises(ProviderRejected, match="SSRF guard"):
+        pinned.session().get(httpserver.url_for("/h"))
+    assert httpserver.log == []

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from tasks.errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable
+from tasks.errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUnavailable
 from wrappers.ssrf import SCHEMES, Target, check_url
 
 CHUNK = 16 * 1024
@@ -74,7 +74,10 @@ def request(method: str, url: str, what: str, timeout: float, **kwargs: Any) -> 
     """
     target = check_url(url)
     pinned = session()
-    prepared = pinned.prepare_request(requests.Request(method, url, **kwargs))
+    try:
+        prepared = pinned.prepare_request(requests.Request(method, url, **kwargs))
+    except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL) as exc:
+        raise InvalidPayload(f"{what}: {type(exc).__name__}") from exc
     prepared.headers["Host"] = host_header(target)
     prepared.fusion_target = target  # type: ignore[attr-defined]
     try:

@@ -95,6 +95,8 @@ def parse_email(payload: dict[str, Any]) -> Email:
         attachments=optional(payload, "attachments", list, []) or [],
         config=mail_config(payload),
     )
+    if "\r" in email.subject or "\n" in email.subject:
+        raise InvalidPayload("payload.subject must be one line")
     if not email.recipients:
         raise InvalidRecipient("payload has no recipient in to, cc or bcc")
     if len(email.recipients) > MAX_RECIPIENTS:

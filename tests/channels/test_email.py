@@ -264,3 +264,8 @@ def test_non_ascii_sender_name_is_encoded(settings, aws):
     assert aws.messages()[0]["source"] == "=?utf-8?q?Labor_M=C3=BCller?= <reports@lab.example>"
     message = parse(aws.raw_messages()[0]["raw_data"])
     assert str(message["From"]) == "Labor Müller <reports@lab.example>"
+
+
+def test_subject_with_line_break_is_invalid(settings, aws):
+    with pytest.raises(InvalidPayload, match="one line"):
+        send_email(task(subject="Report\r\nBcc: everyone@evil.example"))

@@ -214,3 +214,9 @@ def test_pinned_session_refuses_an_unchecked_request(settings, httpserver):
     with pytest.raises(ProviderRejected, match="SSRF guard"):
         pinned.session().get(httpserver.url_for("/h"))
     assert httpserver.log == []
+
+
+def test_header_with_line_break_is_invalid(settings, httpserver):
+    with pytest.raises(InvalidPayload, match="InvalidHeader"):
+        send_webhook(task(httpserver.url_for("/h"), headers={"X-Evil": "a\r\nHost: other"}))
+    assert httpserver.log == []

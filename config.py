@@ -70,8 +70,8 @@ class Settings:
     MAX_RECOVERIES: int = 3
     #: Seconds between two promotions of due delayed jobs.
     PROMOTE_INTERVAL: float = 0.5
-    #: Seconds an idle worker waits between two claim attempts.
-    POLL_INTERVAL: float = 0.1
+    #: Longest an idle worker waits for a wake-up token before it tries to claim anyway.
+    POLL_INTERVAL: float = 0.5
     #: Dotted prefixes of the functions a job may name.
     JOB_FUNCTION_ALLOWLIST: list[str] = field(default_factory=lambda: ["tasks."])
     LOG_LEVEL: str = "INFO"

@@ -13,6 +13,10 @@ SCHEDULER_SET = QUEUE_PREFIX + "schedulerSet"
 CLAIMS = "fusion:claims"
 #: Jobs handed to the server's /retryTask/: job id -> time handed over.
 AWAITING_RETRY = "fusion:awaiting_retry"
+#: Wake-up tokens: producers RPUSH one per job; idle workers BLPOP them instead of polling.
+WAKE_PREFIX = "fusion:wake:"
+#: Most tokens kept per queue (a worker busy for long finds at most this many stale ones).
+WAKE_CAP = 64
 MAINTENANCE_LOCK = "fusion:maintenance:lock"
 MAINTENANCE_LAST = "fusion:maintenance:last"
 LEGACY_FAILED_QUEUE = "rq:queue:failed"
@@ -27,6 +31,10 @@ RECOVERIES = "recoveries"
 
 def queue_key(name: str) -> str:
     return QUEUE_PREFIX + name
+
+
+def wake_key(queue_name: str) -> str:
+    return WAKE_PREFIX + queue_name
 
 
 def job_key(job_id: str) -> str:

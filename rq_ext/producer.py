@@ -66,7 +66,15 @@ def enqueue(
         else:
             pipe.zadd(qkey, {job.id: priority})
         pipe.sadd(keys.QUEUES_SET, qkey)
+        if not delay:
+            wake(pipe, queue)
         pipe.execute()
     job.retry_count, job.priority = 0, float(priority)
     job.success_task_handler, job.failed_task_handler = success_task_handler or "", failed_task_handler or ""
     return job
+
+
+def wake(pipe: Any, queue: str) -> None:
+    """Push a wake-up token for ``queue`` (capped), so an idle worker starts at once."""
+    pipe.rpush(keys.wake_key(queue), 1)
+    pipe.ltrim(keys.wake_key(queue), -keys.WAKE_CAP, -1)

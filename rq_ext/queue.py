@@ -30,8 +30,9 @@ class FusionQueue(Queue):
     job_class = FusionJob
     #: Seconds a claim holds before it must be renewed (set from CLAIM_LEASE).
     claim_lease: float = 60.0
-    #: Seconds between two claim attempts of an idle worker (set from POLL_INTERVAL).
-    poll_interval: float = 0.1
+    #: Longest an idle worker waits for a wake-up token before trying to claim anyway
+    #: (set from POLL_INTERVAL).
+    poll_interval: float = 0.5
     #: Longest a blocking dequeue waits before handing back to the worker loop (heartbeats).
     max_block: float = 5.0
 
@@ -73,6 +74,8 @@ class FusionQueue(Queue):
         """Add a job id with the priority kept in its hash (a list push only for ``scheduler``)."""
         conn = pipeline if pipeline is not None else self.connection
         conn.sadd(keys.QUEUES_SET, self.key)
+        conn.rpush(keys.wake_key(self.name), 1)
+        conn.ltrim(keys.wake_key(self.name), -keys.WAKE_CAP, -1)
         script = self.connection.register_script(_PUSH)
         script(keys=[self.key, keys.job_key(job_id)], args=[job_id, "1" if at_front else "0"], client=conn)
 
@@ -89,6 +92,7 @@ class FusionQueue(Queue):
         """Claim the best job of the first non-empty queue; poll until ``timeout`` when all are empty."""
         queues = list(queues)
         claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
+        wake_keys = [keys.wake_key(q.name) for q in queues]
         deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
         while True:
             claimed = scripts.run(
@@ -103,9 +107,12 @@ class FusionQueue(Queue):
                 continue
             if deadline is None:
                 return None
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise DequeueTimeout(timeout, claim_keys)
-            time.sleep(cls.poll_interval)
+            # Sleep until a producer's wake-up token arrives, or poll_interval at most (jobs
+            # written by producers that push no token are found by this polling).
+            connection.blpop(wake_keys, timeout=max(0.01, min(left, cls.poll_interval)))
 
     @classmethod
     def _load_claimed(

@@ -65,6 +65,8 @@ for _, id in ipairs(due) do
     end
     redis.call('SADD', KEYS[2], qk)
     redis.call('HSET', jk, 'status', 'queued')
+    redis.call('RPUSH', 'fusion:wake:' .. origin, 1)
+    redis.call('LTRIM', 'fusion:wake:' .. origin, -64, -1)
   elseif redis.call('EXISTS', jk) == 1 then
     table.insert(bad, id)
   end
@@ -84,6 +86,8 @@ local function requeue(id, jk, qprefix)
   end
   redis.call('SADD', 'rq:queues', qk)
   redis.call('HSET', jk, 'status', 'queued')
+  redis.call('RPUSH', 'fusion:wake:' .. origin, 1)
+  redis.call('LTRIM', 'fusion:wake:' .. origin, -64, -1)
   local wip = 'rq:wip:' .. origin
   for _, member in ipairs(redis.call('ZRANGE', wip, 0, -1)) do
     if string.sub(member, 1, #id + 1) == id .. ':' then redis.call('ZREM', wip, member) end

@@ -1,8 +1,15 @@
-"""WHATSAPP channel, code 5: `tasks.whatsapp.send_whatsapp(task)`.
+"""WhatsApp channel, code 5: ``tasks.whatsapp.send_whatsapp(task)``.
 
-The payload and the real senders are defined by their own issue; until they land, this module
-validates the envelope, honours ``DRY_RUN`` (logs a masked summary) and otherwise fails the job
-permanently with a clear reason.
+Payload (see docs/sms.md, "WhatsApp")::
+
+    {"task": 5, "gateway": "meta", "config": {...} | "account": "<name>", "to": "+91..." | [...],
+     "template": {"name", "language", "params": [...], "header_document": {"url", "filename"}}
+       | "text": "..." | "document": {"url", "filename", "caption"},
+     "fallback": [{"gateway": ..., "config": {...}}, ...]}
+
+One request per number; a retryable failure moves on to the next provider of ``fallback``; numbers
+already accepted for the job are never sent again. The provider's message id goes into the
+success callback.
 """
 
 from __future__ import annotations
@@ -10,18 +17,71 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
-from tasks.errors import ChannelNotAvailable
-from tasks.payload import WHATSAPP, payload_of
-from wrappers.masking import mask_value
+from tasks.gateways import numbers, ratelimit
+from tasks.gateways.accounts import Account, resolve_all
+from tasks.gateways.delivery import Ledger, with_fallback
+from tasks.payload import WHATSAPP, payload_of, require
+from tasks.whatsapp_providers import engine, registry
+from tasks.whatsapp_providers.message import WhatsAppMessage, message_of
+from tasks.whatsapp_providers.spec import WhatsAppOut
+from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
+LEDGER_PREFIX = "fusion:whatsapp:sent:"
+
+
+def recipients(payload: dict[str, Any]) -> list[str]:
+    """The payload's numbers in E.164 (InvalidRecipient before any request)."""
+    to = require(payload, "to", (str, list))
+    region = numbers.default_region(get_settings().CRELIO_DEPLOYMENT_ZONE)
+    return numbers.normalise_all([str(n) for n in to] if isinstance(to, list) else to, region)
+
+
+def through(account: Account, message: WhatsAppMessage, to: list[str], ledger: Ledger, reference: str | None) -> None:
+    """Send to every number not yet accepted, through one provider account."""
+    provider = registry.get(account.gateway)
+    rate = ratelimit.rate_of(account.config, f"{account.gateway} account {account.label}")
+    for number in (n for n in to if n not in ledger.sent):
+        if rate is not None:
+            ratelimit.acquire(ledger.conn, f"wa:{account.key}", rate, 1, f"{account.gateway}/{account.label}")
+        sender = account.config.get("sender") or None
+        out = WhatsAppOut(numbers.write(number, provider.number_format), message, sender, account.config, reference)
+        message_id = engine.send(provider, out)
+        ledger.record([number], provider.name, message_id)
+        log.info("whatsapp %s accepted by %s for %s, id %s", message.kind, provider.name, mask_text(number),
+                 mask_text(message_id))
+
+
+def result(to: list[str], message: WhatsAppMessage, ledger: Ledger) -> dict[str, Any]:
+    sent = [ledger.sent[n] for n in to if n in ledger.sent]
+    return {
+        "channel": "whatsapp",
+        "gateway": ",".join(dict.fromkeys(g for g, _ in sent)),
+        "provider_message_id": ",".join(dict.fromkeys(i for _, i in sent if i)),
+        "message_type": message.kind,
+        "recipients": len(to),
+    }
 
 
 def send_whatsapp(task: Any) -> dict[str, Any]:
-    """Send one whatsapp message (dry run only in this build)."""
+    """Send one WhatsApp job through its provider (and fallbacks); the delivery details."""
     payload = payload_of(task, WHATSAPP)
+    found = resolve_all(payload, get_settings().WHATSAPP_ACCOUNTS, "WHATSAPP_ACCOUNTS")
+    message = message_of(payload)
+    for account in found:
+        engine.check(registry.get(account.gateway), account.config, message.kind)
+    to = recipients(payload)
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN whatsapp: would send %s", mask_value(payload))
-        return {"dry_run": "true", "channel": "whatsapp"}
-    raise ChannelNotAvailable("whatsapp sending is not implemented in this build (only DRY_RUN)")
+        log.info("DRY_RUN whatsapp %s via %s to %s", message.kind, " -> ".join(a.gateway for a in found),
+                 ", ".join(mask_text(n) for n in to))
+        return {"dry_run": "true", "channel": "whatsapp", "gateway": found[0].gateway, "recipients": len(to)}
+    job = get_current_job()
+    ledger = Ledger(job.connection, job.id, prefix=LEDGER_PREFIX) if job else Ledger(prefix=LEDGER_PREFIX)
+    ledger.load()
+    reference = task.get("reference")
+    ref = None if reference is None else str(reference)
+    with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp")
+    return result(to, message, ledger)

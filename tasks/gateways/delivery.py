@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +47,11 @@ class Ledger:
     conn: Any = None
     job_id: str | None = None
     sent: dict[str, tuple[str, str]] = field(default_factory=dict)
+    prefix: str = LEDGER_PREFIX
 
     @property
     def key(self) -> str:
-        return f"{LEDGER_PREFIX}{self.job_id}"
+        return f"{self.prefix}{self.job_id}"
 
     def load(self) -> Ledger:
         if self.conn is not None and self.job_id:
@@ -96,17 +98,22 @@ def through(account: Account, sms: Sms, ledger: Ledger) -> None:
         )
 
 
-def deliver(accounts: list[Account], sms: Sms, ledger: Ledger) -> Ledger:
-    """Send through the first account, falling back on retryable failures; the filled ledger."""
+def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], channel: str) -> None:
+    """Run ``attempt`` on the first account, then the next ones while failures are retryable."""
     failures: list[str] = []
     for index, account in enumerate(accounts):
         try:
-            through(account, sms, ledger)
-            return ledger
+            attempt(account)
+            return
         except RetryableError as exc:
             failures.append(str(exc))
             if index == len(accounts) - 1:
                 raise type(exc)("; ".join(failures), retry_after=exc.retry_after) from exc
             following = accounts[index + 1].gateway
-            log.warning("sms gateway %s failed (%s); falling back to %s", account.gateway, exc, following)
+            log.warning("%s gateway %s failed (%s); falling back to %s", channel, account.gateway, exc, following)
+
+
+def deliver(accounts: list[Account], sms: Sms, ledger: Ledger) -> Ledger:
+    """Send through the first account, falling back on retryable failures; the filled ledger."""
+    with_fallback(accounts, lambda account: through(account, sms, ledger), "sms")
     return ledger

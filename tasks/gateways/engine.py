@@ -109,7 +109,7 @@ def send(gateway: Gateway, out: Outbound) -> str:
         # Drop the chained requests exception: its text carries the URL, and a query string can
         # carry the credentials, the numbers and the message.
         raise exc from None
-    return outcome.read(gateway, response, secrets(out))
+    return outcome.read(gateway.name, gateway.success, response, secrets(out))
 
 
 def secrets(out: Outbound) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from tasks.errors import (
     RateLimited,
     RetryableError,
 )
-from tasks.gateways.spec import RECIPIENT_TEXT, RETRYABLE_TEXT, Gateway, Success
+from tasks.gateways.spec import RECIPIENT_TEXT, RETRYABLE_TEXT, Success
 from wrappers import http
 from wrappers.masking import MASK, mask_text
 
@@ -111,20 +111,19 @@ def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
     return not any(dig(data, key) not in (None, "", [], {}, 0, "0") for key in success.absent)
 
 
-def read(gateway: Gateway, response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+def read(name: str, success: Success, response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
     """The provider's message id for an accepted answer; raise the classified error otherwise.
 
     ``secrets`` (the text, numbers and credentials sent) are scrubbed from any reason."""
-    success = gateway.success
     data = parse_json(response.text)
     if response.status_code not in success.status:
-        raise http_failure(gateway.name, success, response, data, secrets)
+        raise http_failure(name, success, response, data, secrets)
     needs_json = success.field is not None or bool(success.absent)
     if needs_json and not isinstance(data, (dict, list)):
-        raise ProviderRejected(f"{gateway.name}: unrecognised answer: {scrub(response.text.strip(), secrets)[:200]}")
+        raise ProviderRejected(f"{name}: unrecognised answer: {scrub(response.text.strip(), secrets)[:200]}")
     match = accepted(success, data, response.text)
     if not match:
-        raise refusal(gateway.name, success, data, response.text, response.status_code, secrets)
+        raise refusal(name, success, data, response.text, response.status_code, secrets)
     if isinstance(match, re.Match) and "id" in match.re.groupindex:
         return match.group("id") or ""
     value = dig(data, success.id)

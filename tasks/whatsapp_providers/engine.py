@@ -1,0 +1,50 @@
+"""The engine of WhatsApp providers: build one request per number, send it, read the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import get_settings
+from tasks.errors import ConfigurationError, FusionError, InvalidPayload
+from tasks.gateways import outcome
+from tasks.gateways.spec import FORM, JSON
+from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
+from wrappers import http
+
+
+class _Values(dict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        raise ConfigurationError(f"config key {key!r} is missing")
+
+
+def check(provider: Provider, config: dict[str, Any], kind: str, sender: str | None = None) -> None:
+    """Required config present and the message kind supported, before any request."""
+    present = {**config, "sender": sender} if sender else config
+    missing = [key for key in provider.required if present.get(key) in (None, "")]
+    if missing:
+        raise ConfigurationError(f"whatsapp provider {provider.name!r}: missing config key(s): {', '.join(missing)}")
+    if kind not in provider.kinds:
+        raise InvalidPayload(f"whatsapp provider {provider.name!r} cannot send a {kind} message")
+
+
+def secrets(out: WhatsAppOut) -> tuple[str, ...]:
+    values = [out.number, out.message.body_text, *(str(v) for k, v in out.config.items() if k != "base_url")]
+    return tuple(v for v in values if len(v) >= 4)
+
+
+def send(provider: Provider, out: WhatsAppOut) -> str:
+    """Send one message to one number; the provider's message id."""
+    values = _Values(out.config)
+    values.setdefault("to", out.number)
+    base = str(out.config.get("base_url") or provider.url).rstrip("/")
+    url = base + provider.path(out.message.kind).format_map(values)
+    kwargs: dict[str, Any] = {"headers": {k: v.format_map(values) for k, v in provider.headers.items()}}
+    if provider.basic:
+        kwargs["auth"] = (str(values[provider.basic[0]]), str(out.config.get(provider.basic[1], "")))
+    body = provider.build(provider, out)
+    kwargs["json" if provider.encoding == JSON else "data" if provider.encoding == FORM else "params"] = body
+    try:
+        response = http.send("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
+    except FusionError as exc:
+        raise exc from None  # the chained requests error would carry the URL
+    return outcome.read(provider.name, provider.success_for(out.message.kind), response, secrets(out))

@@ -1,0 +1,91 @@
+"""Print docs/gateways.md from the registries: ``python -m tasks.gateways.doc > docs/gateways.md``."""
+
+from __future__ import annotations
+
+from tasks.gateways.registry import DEFINITIONS
+from tasks.gateways.spec import Gateway, Success
+from tasks.whatsapp_providers.registry import PROVIDERS
+from tasks.whatsapp_providers.spec import Provider
+
+NONE = "-"
+FORMATS = {"e164": "E.164 `+919876543210`", "plain": "no plus `919876543210`", "national": "national `9876543210`"}
+HEADER = """# SMS gateways and WhatsApp providers
+
+Generated from the registries by `python -m tasks.gateways.doc > docs/gateways.md`; do not edit by
+hand. Every gateway also accepts `base_url` (regional host, tests), `sender` (default sender id),
+`template_id` (default DLT template id), `dlt_entity_id` (DLT principal entity id, where the gateway
+has such a field) and `rate_limit` (messages per second for the account). Confidence: **H** request
+and success check seen in public code; **M** provider docs or several consistent samples; **L**
+verify against the provider's current docs before relying on it. See docs/sms.md for the payload.
+"""
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def auth_of(gateway: Gateway | Provider) -> str:
+    parts = []
+    if gateway.basic:
+        parts.append(f"Basic `{gateway.basic[0]}:{gateway.basic[1]}`")
+    parts += [f"header `{name}: {value}`" for name, value in gateway.headers.items()]
+    if isinstance(gateway, Gateway):
+        parts += [f"param `{param}`=`{key}`" for param, key in gateway.credentials.items()]
+        if gateway.transport is not None and not parts:
+            parts.append("SDK (AWS SigV4)" if gateway.name == "aws_sns" else "from config")
+    return "; ".join(parts) or "key in path"
+
+
+def success_of(success: Success) -> str:
+    codes = "/".join(str(s) for s in success.status)
+    if success.text:
+        return f"HTTP {codes}, text matches `{success.text}`"
+    rule = f"HTTP {codes}"
+    if success.field:
+        values = " or ".join(f"`{v}`" for v in success.values) or "non-empty"
+        rule += f", `{success.field}` = {values}"
+    if success.absent:
+        rule += ", no " + ", ".join(f"`{k}`" for k in success.absent)
+    return rule
+
+
+def sms_row(g: Gateway) -> str:
+    endpoint = f"{g.method} `{g.url}{g.path}`" if g.url or g.path else "configured `base_url`"
+    if g.transport is not None:
+        endpoint = f"`{g.url}`"
+    dlt = ", ".join(f"`{f}`" for f in (g.dlt_entity, g.dlt_template) if f) or NONE
+    unicode = f"`{g.unicode[0]}={g.unicode[2]}`" if g.unicode else NONE
+    success = "boto3 `MessageId`" if g.name == "aws_sns" else "pattern from config" if g.name == "http" else (
+        success_of(g.success))
+    required = ", ".join(f"`{k}`" for k in g.required) or NONE
+    fields = [g.name, g.title, g.region, endpoint, g.encoding, auth_of(g), required, FORMATS[g.number_format],
+              dlt, unicode, success, g.confidence]
+    return "| " + " | ".join(cell(f) for f in fields) + " |"
+
+
+def whatsapp_row(p: Provider) -> str:
+    paths = "; ".join(f"{kind}: `{path}`" for kind, path in p.paths.items())
+    required = ", ".join(f"`{k}`" for k in p.required) or NONE
+    success = success_of(p.success_for("template"))
+    fields = [p.name, p.title, p.region, f"`{p.url or 'base_url'}` {paths}", auth_of(p), required,
+              FORMATS[p.number_format], ", ".join(p.kinds), success, p.confidence]
+    return "| " + " | ".join(cell(f) for f in fields) + " |"
+
+
+def render() -> str:
+    indian = sum(1 for g in DEFINITIONS if g.region == "IN")
+    lines = [HEADER, f"## SMS gateways ({len(DEFINITIONS)}: {indian} Indian, {len(DEFINITIONS) - indian} others)", ""]
+    lines.append("| name | gateway | region | endpoint | encoding | auth | required config | number format "
+                 "| DLT fields | unicode flag | accepted when | confidence |")
+    lines.append("|" + "---|" * 12)
+    lines += [sms_row(g) for g in DEFINITIONS]
+    lines += ["", f"## WhatsApp providers ({len(PROVIDERS)})", ""]
+    lines.append("| name | provider | region | endpoint | auth | required config | number format | messages "
+                 "| accepted when | confidence |")
+    lines.append("|" + "---|" * 10)
+    lines += [whatsapp_row(p) for p in PROVIDERS]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -72,6 +72,13 @@ class Settings:
     PROMOTE_INTERVAL: float = 0.5
     #: Longest an idle worker waits for a wake-up token before it tries to claim anyway.
     POLL_INTERVAL: float = 0.5
+    #: Seconds a finished job's bookkeeping keeps retrying while Redis is unreachable.
+    REDIS_OUTAGE_GRACE: float = 300.0
+    #: ``pickle`` (rq's default, what existing producers write) or ``json`` (refuses pickle).
+    SERIALIZER: str = "pickle"
+    #: Redis Sentinel: ``host:port`` list; when set, REDIS_URL only supplies db/password/TLS.
+    REDIS_SENTINELS: list[str] = field(default_factory=list)
+    REDIS_SENTINEL_MASTER: str = "mymaster"
     #: Dotted prefixes of the functions a job may name.
     JOB_FUNCTION_ALLOWLIST: list[str] = field(default_factory=lambda: ["tasks."])
     LOG_LEVEL: str = "INFO"
@@ -192,6 +199,12 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"{name}: must be positive")
     if s.MAX_RETRIES < 0 or s.MAX_RECOVERIES < 0 or s.CALLBACK_ATTEMPTS < 1:
         raise ConfigError("MAX_RETRIES, MAX_RECOVERIES: must be >= 0; CALLBACK_ATTEMPTS: must be >= 1")
+    if s.SERIALIZER not in ("pickle", "json"):
+        raise ConfigError("SERIALIZER: must be pickle or json")
+    for address in s.REDIS_SENTINELS:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS: {address!r} is not host:port")
     if not s.QUEUES:
         raise ConfigError("QUEUES: at least one queue is needed")
     if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

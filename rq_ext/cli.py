@@ -6,7 +6,9 @@ a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import sys
 import time
 from typing import Any
@@ -15,7 +17,8 @@ import click
 import redis
 
 from config import ConfigError, Settings, configure, load_settings
-from rq_ext.connection import redis_from_settings
+from rq_ext import resilience
+from rq_ext.connection import redis_from_settings, serializer_from_settings
 from wrappers.logger import setup_logging
 from wrappers.masking import mask_text
 
@@ -133,18 +136,47 @@ def worker(
     if concurrency > 1 and chosen != "concurrent":
         raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent")
     cls, extra = _worker_class(chosen, concurrency)
-    try:
-        w = cls(
-            queues,
-            **extra,
-            name=name,
-            connection=connection,
-            default_result_ttl=results_ttl if results_ttl is not None else settings.RESULT_TTL,
-            worker_ttl=worker_ttl or settings.WORKER_TTL,
-        )
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-    w.work(burst=burst, logging_level=level, max_jobs=max_jobs)
+    extra.update(
+        connection=connection,
+        default_result_ttl=results_ttl if results_ttl is not None else settings.RESULT_TTL,
+        worker_ttl=worker_ttl or settings.WORKER_TTL,
+        serializer=serializer_from_settings(settings),
+    )
+    for generation in itertools.count():
+        # A generation ends on a stop request, the end of a burst, --max-jobs, or an error
+        # (Redis lost mid-loop): then the worker waits for Redis and starts again.
+        try:
+            w = cls(queues, name=_generation_name(name, generation), **extra)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            w.work(burst=burst, logging_level=level, max_jobs=max_jobs)
+        except resilience.REDIS_DOWN as exc:
+            logging.getLogger(__name__).warning("worker loop lost Redis (%s)", type(exc).__name__)
+        if w._shutdown_requested_date is not None or max_jobs:
+            return
+        if burst:
+            _connect(settings)  # a burst that ended because Redis went away exits non-zero
+            return
+        logging.getLogger(__name__).warning("worker loop ended unexpectedly; restarting once Redis answers")
+        _wait_for_redis(connection)
+
+
+def _generation_name(name: str | None, generation: int) -> str | None:
+    if name is None or generation == 0:
+        return name
+    return f"{name}-{generation}"
+
+
+def _wait_for_redis(connection: redis.Redis) -> None:
+    delay = 1.0
+    while True:
+        try:
+            connection.ping()
+            return
+        except resilience.REDIS_DOWN:
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 @cli.command()

@@ -16,7 +16,9 @@ from redis import Redis
 from rq.job import JobStatus
 from rq.utils import now
 
+from config import get_settings
 from rq_ext import keys
+from rq_ext.connection import serializer_from_settings
 from rq_ext.job import FusionJob
 
 
@@ -33,6 +35,7 @@ def enqueue(
     connection: Redis,
     timeout: int | None = None,
     description: str | None = None,
+    serializer: Any = None,
 ) -> FusionJob:
     """Write one job for ``queue``; with ``delay`` (seconds) it is due later via ``schedulerSet``."""
     job = cast(
@@ -46,6 +49,7 @@ def enqueue(
             timeout=timeout,
             description=description,
             status=JobStatus.SCHEDULED if delay else JobStatus.QUEUED,
+            serializer=serializer or serializer_from_settings(get_settings()),
         ),
     )
     job.enqueued_at = now()

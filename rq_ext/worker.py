@@ -27,7 +27,7 @@ from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from config import get_settings
-from rq_ext import callbacks, events, keys, metrics, recovery, retry
+from rq_ext import callbacks, events, keys, metrics, recovery, resilience, retry
 from rq_ext.classify import Failure, classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
 from rq_ext.job import FusionJob
@@ -130,6 +130,22 @@ class FusionWorkerMixin(BaseWorker):
                 if recovery.release(self.connection, job_id):
                     self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
 
+    # -- Redis outages: loop chores tolerate them, bookkeeping waits them out -----------------
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline)
+        else:
+            resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).heartbeat(timeout), "heartbeat", None)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        resilience.tolerate_outage(
+            lambda: super(FusionWorkerMixin, self).check_for_suspension(burst), "suspension check", None
+        )
+
+    def run_maintenance_tasks(self) -> None:
+        resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).run_maintenance_tasks(), "maintenance", None)
+
     # -- around the job ----------------------------------------------------------------------
 
     def execute_job(self, job: Job, queue: Queue) -> None:
@@ -197,10 +213,18 @@ class FusionWorkerMixin(BaseWorker):
         )
         if job.failure_ttl is None:
             job.failure_ttl = get_settings().FAILED_JOB_TTL
-        super().handle_job_failure(job, queue, started_job_registry, exc_string=trace, execution=execution)
+        resilience.until_redis_answers(
+            lambda: super(FusionWorkerMixin, self).handle_job_failure(
+                job, queue, started_job_registry, exc_string=trace, execution=execution
+            ),
+            f"failure bookkeeping of job {job.id}",
+        )
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
-        super().handle_job_success(job, queue, started_job_registry, execution)
+        resilience.until_redis_answers(
+            lambda: super(FusionWorkerMixin, self).handle_job_success(job, queue, started_job_registry, execution),
+            f"success bookkeeping of job {job.id}",
+        )
         fields = callbacks.success_fields(job.id, job.description or "", getattr(job, "retry_count", 0), job._result)
         task = getattr(job, "task", None)
         if isinstance(task, dict) and task.get("reference") is not None:
@@ -210,7 +234,7 @@ class FusionWorkerMixin(BaseWorker):
     # -- helpers ---------------------------------------------------------------------------
 
     def _retry_count(self, job: Job) -> int:
-        raw = self.connection.hget(job.key, keys.RETRY_COUNT)
+        raw = resilience.until_redis_answers(lambda: self.connection.hget(job.key, keys.RETRY_COUNT), "retryCount")
         try:
             return int(float(raw)) if raw else 0
         except ValueError:
@@ -227,15 +251,21 @@ class FusionWorkerMixin(BaseWorker):
 
     def _retry(self, job: Job, failure: Failure, execution: Execution | None) -> None:
         """Keep the hash (status scheduled, retryCount + 1) and hand the retry over."""
-        with self.connection.pipeline() as pipe:
-            pipe.hincrby(job.key, keys.RETRY_COUNT, 1)
-            job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
-            pipe.hset(job.key, "last_failure", failure.reason[:1000])
-            self.cleanup_execution(job, pipeline=pipe, execution=execution)
-            pipe.zadd(keys.AWAITING_RETRY, {job.id: time.time()})
-            self.increment_failed_job_count(pipe)
-            count = int(pipe.execute()[0])
-        route = retry.hand_over(self.connection, job.id, job.args, count, failure)
+
+        def bookkeeping() -> int:
+            with self.connection.pipeline() as pipe:
+                pipe.hincrby(job.key, keys.RETRY_COUNT, 1)
+                job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+                pipe.hset(job.key, "last_failure", failure.reason[:1000])
+                self.cleanup_execution(job, pipeline=pipe, execution=execution)
+                pipe.zadd(keys.AWAITING_RETRY, {job.id: time.time()})
+                self.increment_failed_job_count(pipe)
+                return int(pipe.execute()[0])
+
+        count = resilience.until_redis_answers(bookkeeping, f"retry bookkeeping of job {job.id}")
+        route = resilience.until_redis_answers(
+            lambda: retry.hand_over(self.connection, job.id, job.args, count, failure), f"retry of job {job.id}"
+        )
         self.log.warning(
             "Worker %s: job %s failed (%s), retry %d/%d via %s",
             self.name,

@@ -19,7 +19,7 @@ from typing import Any
 from rq import get_current_job
 
 from config import get_settings
-from tasks.errors import InvalidPayload
+from tasks.errors import ConfigurationError, InvalidPayload
 from tasks.gateways import accounts, engine, numbers, registry
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
@@ -64,6 +64,22 @@ def result(sms: Sms, ledger: Ledger) -> dict[str, Any]:
     }
 
 
+def dry_run(found: list[accounts.Account], sms: Sms) -> dict[str, Any]:
+    """Log a masked summary of what would be sent (missing config keys by name only)."""
+    try:
+        check_accounts(found, sms.sender)
+        missing = ""
+    except ConfigurationError as exc:
+        missing = f" ({exc})"
+    log.info(
+        "DRY_RUN sms via %s to %s: %d segment(s) %s, %d characters%s",
+        " -> ".join(a.gateway for a in found), ", ".join(mask_text(n) for n in sms.numbers),
+        sms.encoding.segments, sms.encoding.name, len(sms.text), missing,
+    )
+    return {"dry_run": "true", "channel": "sms", "gateway": found[0].gateway, "segments": sms.encoding.segments,
+            "encoding": sms.encoding.name, "recipients": len(sms.numbers)}
+
+
 def send_sms(task: Any) -> dict[str, Any]:
     """Send one SMS job through its gateway (and fallbacks); the delivery details."""
     payload = payload_of(task, SMS)
@@ -71,16 +87,9 @@ def send_sms(task: Any) -> dict[str, Any]:
     for account in found:
         registry.get(account.gateway)  # an unknown gateway fails first
     sms = read_sms(payload)
-    check_accounts(found, sms.sender)
-    names = " -> ".join(a.gateway for a in found)
     if get_settings().DRY_RUN:
-        log.info(
-            "DRY_RUN sms via %s to %s: %d segment(s) %s, %d characters",
-            names, ", ".join(mask_text(n) for n in sms.numbers), sms.encoding.segments, sms.encoding.name,
-            len(sms.text),
-        )
-        return {"dry_run": "true", "channel": "sms", "gateway": found[0].gateway, "segments": sms.encoding.segments,
-                "encoding": sms.encoding.name, "recipients": len(sms.numbers)}
+        return dry_run(found, sms)
+    check_accounts(found, sms.sender)
     job = get_current_job()
     ledger = Ledger(job.connection, job.id) if job is not None else Ledger()
     return result(sms, deliver(found, sms, ledger.load()))

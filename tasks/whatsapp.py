@@ -20,6 +20,7 @@ from typing import Any
 from rq import get_current_job
 
 from config import get_settings
+from tasks.errors import FusionError
 from tasks.gateways import numbers, ratelimit
 from tasks.gateways.accounts import Account, resolve_all
 from tasks.gateways.delivery import Ledger, with_fallback
@@ -66,18 +67,30 @@ def result(to: list[str], message: WhatsAppMessage, ledger: Ledger) -> dict[str,
     }
 
 
+def dry_run(found: list[Account], message: WhatsAppMessage, to: list[str]) -> dict[str, Any]:
+    """Log a masked summary of what would be sent (missing config keys by name only)."""
+    try:
+        for account in found:
+            engine.check(registry.get(account.gateway), account.config, message.kind)
+        problem = ""
+    except FusionError as exc:
+        problem = f" ({exc})"
+    log.info("DRY_RUN whatsapp %s via %s to %s%s", message.kind, " -> ".join(a.gateway for a in found),
+             ", ".join(mask_text(n) for n in to), problem)
+    return {"dry_run": "true", "channel": "whatsapp", "gateway": found[0].gateway, "recipients": len(to)}
+
+
 def send_whatsapp(task: Any) -> dict[str, Any]:
     """Send one WhatsApp job through its provider (and fallbacks); the delivery details."""
     payload = payload_of(task, WHATSAPP)
     found = resolve_all(payload, get_settings().WHATSAPP_ACCOUNTS, "WHATSAPP_ACCOUNTS")
     message = message_of(payload)
-    for account in found:
-        engine.check(registry.get(account.gateway), account.config, message.kind)
+    providers = [registry.get(account.gateway) for account in found]  # an unknown provider fails first
     to = recipients(payload)
     if get_settings().DRY_RUN:
-        log.info("DRY_RUN whatsapp %s via %s to %s", message.kind, " -> ".join(a.gateway for a in found),
-                 ", ".join(mask_text(n) for n in to))
-        return {"dry_run": "true", "channel": "whatsapp", "gateway": found[0].gateway, "recipients": len(to)}
+        return dry_run(found, message, to)
+    for provider, account in zip(providers, found, strict=True):
+        engine.check(provider, account.config, message.kind)
     job = get_current_job()
     ledger = Ledger(job.connection, job.id, prefix=LEDGER_PREFIX) if job else Ledger(prefix=LEDGER_PREFIX)
     ledger.load()

@@ -94,3 +94,18 @@ def test_dry_run_sends_nothing(conn, settings_factory, run_worker, httpserver):
     assert calls(httpserver, "/tl/send/") == []
     fields = form(calls(httpserver, "/done")[0])
     assert (fields["dry_run"], fields["segments"]) == ("true", "2")
+
+
+def test_dry_run_checks_the_payload_but_not_the_credentials(settings_factory):
+    import pytest
+
+    from tasks import errors
+    from tasks.sms import send_sms
+
+    settings_factory(DRY_RUN=True)
+    payload = {"task": 1, "gateway": "msg91", "config": {}, "to": NUMBER, "message": "hi"}
+    assert send_sms({"payload": payload})["dry_run"] == "true"
+    with pytest.raises(errors.InvalidRecipient):
+        send_sms({"payload": {**payload, "to": "12345"}})
+    with pytest.raises(errors.ConfigurationError):
+        send_sms({"payload": {**payload, "gateway": "nosuch"}})

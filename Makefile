@@ -41,3 +41,8 @@ test: $(STAMP) redis-server lint
 
 clean:
 	rm -rf $(VENV) .run .mypy_cache .ruff_cache
+
+# Benchmark against stock rq (issue 6): prints a table, writes bench/results/latest.json (~10 min;
+# `make bench BENCH_ARGS=--quick` for a one-minute smoke run). See docs/performance.md.
+bench: $(STAMP) redis-server
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,121 @@
+"""One worker process of the benchmark: ``python -m bench.worker_proc --kind fusion-simple ...``.
+
+It builds the worker the way ``run_worker.py worker`` does (settings from the environment, the
+CLI's logging and Redis connection for Fusion's classes; a plain client for stock rq), imports
+the job modules first (so no job pays for an import), optionally waits at a start barrier
+(``--barrier``: RPUSH ``<barrier>:ready``, then BLPOP ``<barrier>:go``), runs ``work()`` and
+writes a JSON line to ``--out``: wall-clock start and end of ``work()``, its peak RSS and that of
+its children (the forked work horses), and how many requests it wrote to Redis (round trips,
+counted across forks in shared memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import multiprocessing
+import resource
+import time
+from typing import Any
+
+import redis
+
+#: Worker kinds: stock rq on list queues, Fusion on priority queues.
+KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concurrent")
+PRELOAD = ("bench.jobs", "tasks.webhooks")
+
+
+def count_round_trips() -> Any:
+    """Count each request written to Redis (a pipeline is one), in memory shared with forks."""
+    from redis.connection import AbstractConnection
+
+    counter = multiprocessing.Value("q", 0)
+    original = AbstractConnection.send_packed_command
+
+    def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+        with counter.get_lock():
+            counter.value += 1
+        original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = send_packed_command  # type: ignore[method-assign]
+    return counter
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children (the work horses)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    horses = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + horses.ru_utime + horses.ru_stime
+
+
+def build_worker(kind: str, queue: str, concurrency: int, level: str) -> Any:
+    """The worker of ``kind`` on ``queue`` (a comma list), configured like the CLI configures it."""
+    queues = queue.split(",")
+    if kind.startswith("rq-"):
+        import os
+
+        from rq import SimpleWorker, Worker
+
+        connection = redis.Redis.from_url(os.environ["REDIS_URL"])
+        cls = Worker if kind == "rq-worker" else SimpleWorker
+        return cls(queues, connection=connection)
+    from config import configure, load_settings
+    from rq_ext.cli import setup_observability
+    from rq_ext.concurrent import FusionConcurrentWorker
+    from rq_ext.connection import redis_from_settings
+    from rq_ext.worker import FusionSimpleWorker, FusionWorker
+
+    settings = configure(load_settings("instance"))
+    setup_observability(settings, level, "json")
+    connection = redis_from_settings(settings)
+    common: dict[str, Any] = {
+        "connection": connection,
+        "default_result_ttl": settings.RESULT_TTL,
+        "worker_ttl": settings.WORKER_TTL,
+    }
+    if kind == "fusion-concurrent":
+        return FusionConcurrentWorker(queues, concurrency=concurrency, **common)
+    return (FusionWorker if kind == "fusion-fork" else FusionSimpleWorker)(queues, **common)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--queue", required=True)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--burst", action="store_true")
+    parser.add_argument("--barrier", default="")
+    parser.add_argument("--no-preload", action="store_true", help="Let the first job (or each horse) import.")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--level", default="WARNING")
+    options = parser.parse_args(argv)
+
+    counter = count_round_trips()
+    if not options.no_preload:
+        for module in PRELOAD:
+            importlib.import_module(module)
+    worker = build_worker(options.kind, options.queue, options.concurrency, options.level)
+    if options.barrier:
+        worker.connection.rpush(options.barrier + ":ready", 1)
+        worker.connection.blpop([options.barrier + ":go"], timeout=120)
+    before = counter.value
+    cpu_before = cpu_seconds()
+    start = time.time()
+    worker.work(burst=options.burst, logging_level=options.level)
+    end = time.time()
+    report = {
+        "kind": options.kind,
+        "start": start,
+        "end": end,
+        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "children_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "round_trips": counter.value - before,
+        "cpu_s": cpu_seconds() - cpu_before,
+    }
+    with open(options.out, "w") as out:
+        out.write(json.dumps(report) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -63,7 +63,7 @@ class Settings:
     WORKER_TTL: int = 420
     DEFAULT_JOB_TIMEOUT: int = 180
     #: Seconds a claim is valid without renewal; a dead worker's jobs come back after it.
-    CLAIM_LEASE: int = 60
+    CLAIM_LEASE: int = 45
     #: Seconds between two abandoned-job recovery passes.
     RECOVERY_INTERVAL: float = 5.0
     #: A job abandoned more often than this goes to the failed registry.

@@ -18,7 +18,15 @@ OUTCOMES = {"finished": "finished", "failed": "failed", "scheduled": "retried", 
 
 
 def job_labels(job: Job, queue_name: str) -> dict[str, Any]:
-    """Channel, gateway and attempt of a job, for log context and metric labels (never payload data)."""
+    """Channel, gateway and attempt of a job, for log context and metric labels (never payload
+    data). Whatever the job holds, this never raises."""
+    try:
+        return _labels(job, queue_name)
+    except Exception:
+        return {"queue": queue_name, "job_id": job.id, "channel": "other", "gateway": "", "attempt": 1}
+
+
+def _labels(job: Job, queue_name: str) -> dict[str, Any]:
     task = getattr(job, "task", None)
     payload = task.get("payload") if isinstance(task, dict) else None
     payload = payload if isinstance(payload, dict) else {}

@@ -74,7 +74,7 @@ class FusionJob(Job):
             args = self.args
         except Exception:
             return None
-        return args[0] if args else None
+        return args[0] if isinstance(args, list | tuple) and args else None
 
     def retry(self, queue: Any, pipeline: Any) -> None:
         """rq's Retry path, kept on the priority queue instead of RPUSHing a list."""

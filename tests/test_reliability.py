@@ -220,3 +220,14 @@ def test_sentry_down_never_fails_jobs(conn, settings, redis_server):
     )
     assert proc.wait(timeout=60) == 0
     assert statuses(conn, [job, ok]) == ["failed", "finished"]
+
+
+@pytest.mark.parametrize("cls", ["fork", "simple"])
+def test_hanging_send_is_cut_at_job_timeout_and_retried(conn, settings, redis_server, cls):
+    hung = enqueue("sms", "tests.jobs.record", {"name": "hang", "sleep": 60}, connection=conn, timeout=1)
+    after = enqueue("sms", "tests.jobs.record", {"name": "after"}, priority=-1, connection=conn)
+    proc = start_worker_process(redis_server.url, "--customq", "sms", "--burst", "--worker-class", cls)
+    assert proc.wait(timeout=60) == 0
+    assert conn.hget(hung.key, "status") == b"scheduled" and conn.hget(hung.key, "retryCount") == b"1"
+    assert b"timed out" in (conn.hget(hung.key, "last_failure") or b"")
+    assert conn.hget(after.key, "status") == b"finished"

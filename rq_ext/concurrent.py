@@ -20,7 +20,6 @@ from rq.queue import Queue
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import SimpleWorker
 
-from rq_ext import recovery
 from rq_ext.worker import FusionWorkerMixin
 from wrappers import sentry
 
@@ -64,17 +63,10 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
 
     def request_force_stop(self, signum: int, frame: Any) -> None:
         """Cold stop: every job in flight goes back to its queue; the process exits now."""
-        requested = self._shutdown_requested_date
-        from datetime import timedelta
-
-        from rq.utils import now
-
-        if requested is not None and now() - requested < timedelta(seconds=1):
+        if self._signal_repeated_too_soon():
             return
         self._cold_stop = True
-        for job_id in self.jobs_in_hand():
-            if recovery.release(self.connection, job_id):
-                self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
+        self._release_jobs(self.jobs_in_hand())
         self.housekeeper.stop()
         self.register_death()
         sentry.flush()

@@ -118,17 +118,24 @@ class FusionWorkerMixin(BaseWorker):
 
     def request_force_stop(self, signum: int, frame: Any) -> None:
         """Cold stop: stop now and put the jobs in hand back into their queues."""
-        requested = self._shutdown_requested_date
-        if requested is not None and now() - requested < timedelta(seconds=1):
+        if self._signal_repeated_too_soon():
             return
         self._cold_stop = True
         in_hand = self.jobs_in_hand()
         try:
             super().request_force_stop(signum, frame)
         finally:
-            for job_id in in_hand:
-                if recovery.release(self.connection, job_id):
-                    self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
+            self._release_jobs(in_hand)
+
+    def _signal_repeated_too_soon(self) -> bool:
+        """rq ignores a second signal within 1 s of the first (duplicates from a process group)."""
+        requested = self._shutdown_requested_date
+        return requested is not None and now() - requested < timedelta(seconds=1)
+
+    def _release_jobs(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            if recovery.release(self.connection, job_id):
+                self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
 
     # -- Redis outages: loop chores tolerate them, bookkeeping waits them out -----------------
 

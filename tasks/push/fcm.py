@@ -4,8 +4,9 @@ One :class:`FusionFCM` per process and app (service account + project), sharing 
 pool across the threads that send the tokens. pyfcm's own ``send_request`` sleeps on
 ``Retry-After`` and retries without limit, so it is replaced by a single attempt (plus pyfcm's
 one retry on an expired access token); the answer is classified here per token:
-404 ``UNREGISTERED`` and 400 ``INVALID_ARGUMENT`` about the token mark it invalid; 429 and 5xx
-are retryable (``Retry-After`` kept); 401/403 and other 4xx are permanent.
+``UNREGISTERED`` (404) and 400 ``INVALID_ARGUMENT`` about the token mark it invalid; 429 and 5xx
+are retryable (``Retry-After`` kept); 401/403 and other 4xx are permanent. A 404 without
+``UNREGISTERED`` (e.g. a wrong project) is a permanent failure, not an invalid token.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def classify(token: str, response: requests.Response) -> outcome.TokenResult:
         return outcome.sent(token, str(response.json().get("name", "")))
     state, code, message = error_of(response)
     label = f"FCM {status} {code or state}".strip()
-    if status == 404 or code == "UNREGISTERED":
-        return outcome.invalid(token, f"{label} (UNREGISTERED)" if code != "UNREGISTERED" else label)
+    if code == "UNREGISTERED":
+        return outcome.invalid(token, label)
     if status == 400 and (code or state) == "INVALID_ARGUMENT" and "token" in message.lower():
         return outcome.invalid(token, label)
     if status == 429 or status >= 500:

@@ -159,3 +159,11 @@ def test_bad_service_account_and_payload(settings, fcm):
         send_push(task(config, [OK]) | {"payload": {**task(config, [OK])["payload"], "config": {}}})
     with pytest.raises(InvalidPayload, match="platform"):
         send_push(task(config, [OK], platform="blackberry"))
+
+
+def test_not_found_without_unregistered_is_not_an_invalid_token(settings, fcm):
+    fake, config = fcm
+    fake.answers[OK] = (404, "", "Requested entity was not found.", {})
+    with pytest.raises(ProviderRejected, match="404") as info:
+        send_push(task(config, [OK]))
+    assert json.loads(info.value.details["invalid_tokens"]) == []

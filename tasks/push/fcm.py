@@ -30,8 +30,10 @@ from tasks.push.fcm_message import fcm_kwargs
 from tasks.push.message import Push
 from wrappers import http
 from wrappers.masking import mask_text
+from wrappers.ssrf import check_url
 
 SCOPES = ["https://www.googleapis.com/auth/firebase.messaging"]
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 TIMEOUT = 15.0
 
 _apps: dict[tuple[int, str], FusionFCM] = {}
@@ -67,9 +69,17 @@ class FusionFCM(FCMNotification):
         return response
 
 
+def check_token_uri(info: dict[str, Any]) -> None:
+    """A service account may name any OAuth endpoint: anything but Google's passes the SSRF guard."""
+    token_uri = str(info.get("token_uri") or GOOGLE_TOKEN_URI)
+    if token_uri != GOOGLE_TOKEN_URI:
+        check_url(token_uri)
+
+
 def app_for(config: dict[str, Any]) -> FusionFCM:
     """The cached client for ``config = {"service_account": path | JSON, "project_id": ...}``."""
     info = service_account_info(config.get("service_account"))
+    check_token_uri(info)
     project_id = config.get("project_id") or info.get("project_id")
     key = (os.getpid(), fingerprint(info, project_id))
     with _lock:

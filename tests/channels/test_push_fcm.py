@@ -167,3 +167,11 @@ def test_not_found_without_unregistered_is_not_an_invalid_token(settings, fcm):
     with pytest.raises(ProviderRejected, match="404") as info:
         send_push(task(config, [OK]))
     assert json.loads(info.value.details["invalid_tokens"]) == []
+
+
+def test_token_uri_outside_google_goes_through_the_ssrf_guard(settings, fcm):
+    fake, config = fcm
+    account = dict(config["service_account"], token_uri="http://169.254.169.254/computeMetadata/v1/token")
+    with pytest.raises(ProviderRejected, match="metadata"):
+        send_push(task({"service_account": account}, [OK]))
+    assert fake.sends == [] and fake.token_requests == []

@@ -210,3 +210,12 @@ def test_dry_run_sends_nothing(settings_factory, apns_token, caplog):
     assert send_push(task(config, [GOOD[0]]))["dry_run"] == "true"
     assert fake.requests == []
     assert GOOD[0] not in caplog.text and "Report ready" not in caplog.text
+
+
+def test_relative_key_path_is_looked_up_in_certificates(settings, apns_token, tmp_path, monkeypatch):
+    fake, config, public_key = apns_token
+    monkeypatch.setattr("tasks.push.credentials.CERTIFICATES", tmp_path)
+    (tmp_path / "AuthKey_LAB.p8").write_bytes(Path(config["key"]).read_bytes())
+    assert send_push(task(dict(config, key="AuthKey_LAB.p8"), [GOOD[0]]))["sent"] == 1
+    token = fake.requests[0]["headers"]["authorization"].split(" ", 1)[1]
+    assert jwt.decode(token, public_key, algorithms=["ES256"])["iss"] == "TEAM123456"

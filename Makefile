@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 .PHONY: run worker test lint format redis-server stop-redis docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
+	  echo "installing python3-venv from Debian..."; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)

@@ -191,7 +191,7 @@ def info(config_module: str, url: str | None, interval: float | None, as_json: b
     connection = _connect(_settings(config_module, url))
     while True:
         snap = snapshot(connection)
-        click.echo(json.dumps(snap) if as_json else render(snap))
+        click.echo(json.dumps(snap) if as_json else render(snap, colour=sys.stdout.isatty()))
         if not interval:
             return
         time.sleep(interval)

@@ -64,12 +64,20 @@ def snapshot(connection: Redis) -> dict[str, Any]:
     }
 
 
-def render(snap: dict[str, Any]) -> str:
-    """A plain-text table of a snapshot."""
-    lines = [f"{'queue':<14}{'depth':>8}{'oldest(s)':>11}{'started':>9}{'failed':>8}"]
+def _paint(text: str, colour: str, on: bool) -> str:
+    codes = {"red": "31", "yellow": "33", "green": "32", "bold": "1"}
+    return f"\033[{codes[colour]}m{text}\033[0m" if on else text
+
+
+def render(snap: dict[str, Any], colour: bool = False) -> str:
+    """A table of a snapshot; ``colour`` paints waiting (yellow), old (red) and failed (red)."""
+    lines = [_paint(f"{'queue':<14}{'depth':>8}{'oldest(s)':>11}{'started':>9}{'failed':>8}", "bold", colour)]
     for q in snap["queues"]:
         age = "-" if q["oldest_age"] is None else f"{q['oldest_age']:.0f}"
-        lines.append(f"{q['name']:<14}{q['depth']:>8}{age:>11}{q['started']:>9}{q['failed']:>8}")
+        depth = _paint(f"{q['depth']:>8}", "yellow", colour and q["depth"] > 0)
+        age_text = _paint(f"{age:>11}", "red", colour and (q["oldest_age"] or 0) > 120)
+        failed = _paint(f"{q['failed']:>8}", "red", colour and q["failed"] > 0)
+        lines.append(f"{q['name']:<14}{depth}{age_text}{q['started']:>9}{failed}")
     lines.append(f"scheduled: {snap['scheduled']}  in hand: {snap['claims']}  awaiting retry: {snap['awaiting_retry']}")
     lines.append(f"{len(snap['workers'])} worker(s)")
     lines.extend(f"  {w['name']} {w['state']} {','.join(w['queues'])}" for w in snap["workers"])

@@ -1,0 +1,62 @@
+"""The delivery ledger: what a provider already accepted for a job, so it is never sent twice.
+
+Before a channel calls its provider for an item (an SMS number, a push token, the e-mail, the
+webhook), it asks :meth:`Ledger.accepted`; after the provider accepts, it calls
+:meth:`Ledger.record`. A job recovered after a crash, or retried after a partial success (3 of 5
+recipients accepted), then sends only to what is still pending. The records live in one Redis
+hash per job (``fusion:delivered:<job id>``, kept ``TTL`` seconds). Outside a worker (a direct
+call, a test) the ledger is empty and records nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import get_current_job
+
+PREFIX = "fusion:delivered:"
+#: Seconds the records are kept: longer than any retry schedule.
+TTL = 7 * 24 * 3600
+
+
+class Ledger:
+    """The accepted deliveries of one job on one channel."""
+
+    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
+        job = get_current_job() if job_id is None else None
+        self.job_id = job_id or (job.id if job is not None else None)
+        self.connection = connection or (job.connection if job is not None else None)
+        self.channel = channel
+
+    @property
+    def active(self) -> bool:
+        return self.job_id is not None and self.connection is not None
+
+    @property
+    def key(self) -> str:
+        return f"{PREFIX}{self.job_id}"
+
+    def _field(self, item: str) -> str:
+        return f"{self.channel}:{item}"
+
+    def accepted(self, item: str) -> str | None:
+        """The provider's id for ``item`` if it was already accepted for this job."""
+        if not self.active:
+            return None
+        raw = self.connection.hget(self.key, self._field(item))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    def pending(self, items: list[str]) -> list[str]:
+        """The items not yet accepted, in order."""
+        if not self.active or not items:
+            return list(items)
+        done = self.connection.hmget(self.key, [self._field(i) for i in items])
+        return [item for item, value in zip(items, done, strict=True) if value is None]
+
+    def record(self, item: str, provider_id: str = "accepted") -> None:
+        """Remember that the provider accepted ``item`` (with its message id)."""
+        if self.active:
+            with self.connection.pipeline() as pipe:
+                pipe.hset(self.key, self._field(item), provider_id or "accepted")
+                pipe.expire(self.key, TTL)
+                pipe.execute()

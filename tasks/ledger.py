@@ -25,7 +25,7 @@ class Ledger:
     def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
         job = get_current_job() if job_id is None else None
         self.job_id = job_id or (job.id if job is not None else None)
-        self.connection = connection or (job.connection if job is not None else None)
+        self.connection: Any = connection or (job.connection if job is not None else None)
         self.channel = channel
 
     @property

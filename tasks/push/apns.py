@@ -108,12 +108,20 @@ def classify(app: App, token: str, response: httpx.Response) -> outcome.TokenRes
     return outcome.failed(token, label, False)
 
 
+def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    """One POST; a connection lost under the request (GOAWAY, reset) is retried once."""
+    url = f"{app.base_url}/3/device/{token}"
+    try:
+        return client_for(app).post(url, content=body, headers={**headers, **auth_headers(app)})
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        return client_for(app).post(url, content=body, headers={**headers, **auth_headers(app)})
+
+
 def send_one(app: App, push: Push, token: str, body: bytes, headers: dict[str, str]) -> outcome.TokenResult:
     if not _DEVICE_TOKEN.match(token):
         return outcome.invalid(token, "APNs: not a hexadecimal device token")
     try:
-        request_headers = {**headers, **auth_headers(app)}
-        response = client_for(app).post(f"{app.base_url}/3/device/{token}", content=body, headers=request_headers)
+        response = post(app, token, body, headers)
     except httpx.TimeoutException:
         return outcome.failed(token, "APNs: timed out", True)
     except httpx.TransportError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.errors import ConfigurationError
-from tasks.gateways.spec import E164, FORM, PLAIN, Success
+from tasks.gateways.spec import E164, FORM, Success
 from tasks.whatsapp_providers import bodies, vendors
 from tasks.whatsapp_providers.spec import Provider
 
@@ -48,11 +48,13 @@ PROVIDERS: list[Provider] = [
         confidence="M (template) / L (document, base64 of the key)", source="public sample code (consistent)",
     ),
     Provider(
-        name="wati", title="Wati (sendTemplateMessage v1)", region="IN", url="",
-        paths={"template": "/api/v1/sendTemplateMessage?whatsappNumber={to}"},
+        name="wati", title="Wati (sendTemplateMessage v2)", region="IN", url="",
+        paths={"template": "/api/v2/sendTemplateMessage?whatsappNumber={to}"},
         headers={"Authorization": "Bearer {api_token}"}, required=("base_url", "api_token"), build=vendors.wati,
-        kinds=("template",), success={"*": Success(field="result", values=("true",), id="model.id", error=("info",))},
-        confidence="M (request) / L (message id)", source="docs.wati.io sendtemplatemessage (base_url = tenant URL)",
+        kinds=("template",),
+        success={"*": Success(field="result", values=("true",), absent=("error", "receivers.0.errors"),
+                              id="receivers.0.localMessageId", error=("error", "info", "receivers.0.errors"))},
+        confidence="M", source="support.wati.io webhooks article (v2 request and answer); base_url = tenant URL",
     ),
     Provider(
         name="infobip", title="Infobip WhatsApp", region="global", url="https://api.infobip.com",
@@ -84,8 +86,6 @@ PROVIDERS: list[Provider] = [
 
 PROVIDERS_BY_NAME: dict[str, Provider] = {provider.name: provider for provider in PROVIDERS}
 assert len(PROVIDERS_BY_NAME) == len(PROVIDERS), "duplicate WhatsApp provider name"
-#: Numbers are written E.164 or without the plus.
-FORMATS = (E164, PLAIN)
 
 
 def get(name: str) -> Provider:

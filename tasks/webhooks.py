@@ -26,6 +26,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from rq import get_current_job
 
@@ -42,10 +43,21 @@ DEFAULT_TIMEOUT = 15.0
 SECRET_PREFIX = "whsec_"
 
 
+def url_for_log(url: str) -> str:
+    """Scheme and host only: webhook paths and queries often carry secrets (Slack, Teams...)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(invalid URL)"
+    return mask_text(f"{parts.scheme}://{host}{port}/…")
+
+
 def check_whitelist(url: str) -> None:
     """Refuse a URL that does not match ``WEBHOOK_WHITELIST`` (``re.match``, anchored at the start)."""
     if not re.match(get_settings().WEBHOOK_WHITELIST, url):
-        raise NotWhitelisted(f"webhook URL {mask_text(url)} is not on the whitelist (WEBHOOK_WHITELIST)")
+        raise NotWhitelisted(f"webhook URL {url_for_log(url)} is not on the whitelist (WEBHOOK_WHITELIST)")
 
 
 def request_body(payload: dict[str, Any], headers: dict[str, str]) -> bytes | None:
@@ -120,7 +132,7 @@ def deliver(url: str, request: dict[str, Any]) -> dict[str, Any]:
     if response.status_code == 410:
         raise ProviderRejected("webhook: HTTP 410 Gone (the endpoint no longer exists)")
     http.raise_for_outcome(response, "webhook")
-    log.info("webhook delivered: %s %s -> HTTP %s", method, mask_text(url), response.status_code)
+    log.info("webhook delivered: %s %s -> HTTP %s", method, url_for_log(url), response.status_code)
     result: dict[str, Any] = {"channel": "webhook", "status_code": response.status_code}
     if truncated:
         result["response_truncated"] = "true"
@@ -135,6 +147,6 @@ def send_webhook(task: Any) -> dict[str, Any]:
     request = build_request(payload)
     if get_settings().DRY_RUN:
         size = len(request["data"] or b"")
-        log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], mask_text(url), size)
+        log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], url_for_log(url), size)
         return {"dry_run": "true", "channel": "webhook"}
     return deliver(url, request)

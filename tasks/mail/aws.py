@@ -40,7 +40,7 @@ THROTTLING_WORDS = ("throttl", "toomanyrequests", "limitexceeded", "slowdown", "
 
 # botocore logs request bodies (message text) and signed headers (session token) at DEBUG.
 for _name in ("botocore", "boto3", "s3transfer"):
-    logging.getLogger(_name).setLevel(logging.INFO)
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 _clients: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()

@@ -220,3 +220,13 @@ def test_header_with_line_break_is_invalid(settings, httpserver):
     with pytest.raises(InvalidPayload, match="InvalidHeader"):
         send_webhook(task(httpserver.url_for("/h"), headers={"X-Evil": "a\r\nHost: other"}))
     assert httpserver.log == []
+
+
+def test_url_path_and_query_are_not_logged(settings, httpserver, caplog):
+    caplog.set_level("INFO")
+    path = "/services/T000/B000/XXXXSECRETPATH"
+    httpserver.expect_request(path).respond_with_data("ok")
+    send_webhook(task(httpserver.url_for(path) + "?sig=QUERYSECRET"))
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("werkzeug"))
+    assert "webhook delivered" in ours
+    assert "XXXXSECRETPATH" not in ours and "QUERYSECRET" not in ours

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -n "${REDIS_URL:-}" ]; then echo "$REDIS_URL"; exit 0; fi
 ping_redis() { .venv/bin/python -c "import redis,sys; redis.Redis(host='127.0.0.1', port=$1, socket_connect_timeout=1).ping()" 2>/dev/null; }
-if ping_redis 6379; then echo "redis://127.0.0.1:6379/0"; exit 0; fi
-PORT=6399
+LOCAL_PORT="${FUSION_LOCAL_REDIS_PORT:-6379}"
+if ping_redis "$LOCAL_PORT"; then echo "redis://127.0.0.1:$LOCAL_PORT/0"; exit 0; fi
+PORT="${FUSION_PRIVATE_REDIS_PORT:-6399}"
 if ! ping_redis $PORT; then
   if ! command -v redis-server >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

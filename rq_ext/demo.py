@@ -53,7 +53,15 @@ DEMO_TASKS = [
     (
         "whatsapp",
         1,
-        {"payload": {"task": 5, "gateway": "meta", "to": "+919876543210", "text": "Your appointment is confirmed."}},
+        {
+            "payload": {
+                "task": 5,
+                "gateway": "meta",
+                "config": {"phone_number_id": "100000000000001", "access_token": "demo-not-a-token"},
+                "to": "+919876543210",
+                "text": "Your appointment is confirmed.",
+            }
+        },
     ),
     ("scheduler", 0, {"payload": {"task": 4, "url": "https://hooks.example.com/scheduled", "json": {}}}),
 ]

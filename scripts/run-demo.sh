@@ -10,6 +10,6 @@ echo "Redis: $REDIS_URL   mode: $CRELIO_DEPLOYMENT_MODE   DRY_RUN: $DRY_RUN"
 .venv/bin/python run_worker.py demo
 # BURST=0 keeps the worker running after the demo batch (stop it with Ctrl-C).
 if [ "${BURST:-1}" = "0" ]; then
-  exec .venv/bin/python run_worker.py worker -c instance --customq all
+  exec .venv/bin/python run_worker.py worker -c instance --customq all --log-format "${LOG_FORMAT:-text}"
 fi
-exec .venv/bin/python run_worker.py worker -c instance --customq all --burst
+exec .venv/bin/python run_worker.py worker -c instance --customq all --burst --log-format "${LOG_FORMAT:-text}"

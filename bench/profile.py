@@ -3,7 +3,8 @@
 ``python -m bench.profile --kind fusion-concurrent --concurrency 64 --scenario io --jobs 2000``
 
 Starts its own redis-server (and fake provider), enqueues the jobs, runs ``bench.worker_proc``
-under ``py-spy record`` (all threads, idle frames left out unless ``--idle``), and prints the
+under ``py-spy record`` (all threads, idle frames left out unless ``--idle``; with ``--gil``
+only the thread holding the GIL, i.e. where the process's CPU goes), and prints the
 functions with the most samples: inclusive (on the stack) and self (at the top).
 """
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=250, help="Samples per second.")
     parser.add_argument("--idle", action="store_true", help="Include threads waiting (sleep, I/O).")
+    parser.add_argument("--gil", action="store_true", help="Only the thread holding the GIL (where CPU goes).")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--match", default="", help="Only stacks with a frame containing this text.")
     parser.add_argument("--keep", default="", help="Also copy the collapsed stacks here.")
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
             enqueue(bench, spec, NOOP, [{"n": i} for i in range(options.jobs)])
         collapsed = workdir / "stacks.txt"
         cmd = [py_spy, "record", "--format", "raw", "-o", str(collapsed), "-r", str(options.rate), "--threads"]
-        cmd += ["--subprocesses"] + (["--idle"] if options.idle else [])
+        cmd += ["--subprocesses"] + (["--idle"] if options.idle else []) + (["--gil"] if options.gil else [])
         cmd += ["--", sys.executable, "-m", "bench.worker_proc", "--kind", options.kind, "--queue", "bench"]
         cmd += ["--burst", "--concurrency", str(options.concurrency), "--out", str(workdir / "out.json")]
         began = time.monotonic()

@@ -48,7 +48,7 @@ def summarize_throughput(runs: Runs) -> list[dict[str, Any]]:
             if any(key in r for r in results):
                 row[key] = median(results, key)
         tails = [r["work_seconds"] - r["seconds"] for r in results if "work_seconds" in r]
-        row["teardown_s"] = round(statistics.median(tails), 2) if tails else None
+        row["startup_teardown_s"] = round(statistics.median(tails), 2) if tails else None
         row["x_rq_worker"] = paired_ratio(results, runs.get(RQ_WORKER, []), "jobs_per_s")
         row["x_rq_simple"] = paired_ratio(results, runs.get(RQ_SIMPLE, []), "jobs_per_s")
         row["pair"] = pair

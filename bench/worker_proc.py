@@ -1,8 +1,9 @@
 """One worker process of the benchmark: ``python -m bench.worker_proc --kind fusion-simple ...``.
 
 It builds the worker the way ``run_worker.py worker`` does (settings from the environment, the
-CLI's logging and Redis connection for Fusion's classes; a plain client for stock rq), imports
-the job modules first (so no job pays for an import), optionally waits at a start barrier
+CLI's logging and Redis connection for Fusion's classes; a plain client for stock rq). Like the
+CLI and ``rq worker`` it imports no job module beforehand (``--preload`` names some), so a forked
+work horse imports the job's module itself, every time. It optionally waits at a start barrier
 (``--barrier``: RPUSH ``<barrier>:ready``, then BLPOP ``<barrier>:go``), runs ``work()`` and
 writes a JSON line to ``--out``: wall-clock start and end of ``work()``, its peak RSS and that of
 its children (the forked work horses), and how many requests it wrote to Redis (round trips,
@@ -23,7 +24,6 @@ import redis
 
 #: Worker kinds: stock rq on list queues, Fusion on priority queues.
 KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concurrent")
-PRELOAD = ("bench.jobs", "tasks.webhooks")
 
 
 def count_round_trips() -> Any:
@@ -86,21 +86,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--burst", action="store_true")
     parser.add_argument("--barrier", default="")
-    parser.add_argument("--no-preload", action="store_true", help="Let the first job (or each horse) import.")
+    parser.add_argument("--preload", default="", help="Comma list of modules to import before the work loop.")
     parser.add_argument("--out", required=True)
     parser.add_argument("--level", default="WARNING")
     options = parser.parse_args(argv)
 
     counter = count_round_trips()
-    if not options.no_preload:
-        for module in PRELOAD:
-            importlib.import_module(module)
+    for module in filter(None, options.preload.split(",")):
+        importlib.import_module(module)
     worker = build_worker(options.kind, options.queue, options.concurrency, options.level)
     if options.barrier:
         worker.connection.rpush(options.barrier + ":ready", 1)
         worker.connection.blpop([options.barrier + ":go"], timeout=120)
-    before = counter.value
-    cpu_before = cpu_seconds()
+    marks = {"cpu": cpu_seconds(), "round_trips": float(counter.value)}
+    bootstrap = worker.bootstrap
+
+    def bootstrapped(*args: Any, **kwargs: Any) -> None:
+        """Count CPU and round trips from the end of start-up (registration, preloading) on."""
+        bootstrap(*args, **kwargs)
+        marks.update(cpu=cpu_seconds(), round_trips=float(counter.value))
+
+    worker.bootstrap = bootstrapped
     start = time.time()
     worker.work(burst=options.burst, logging_level=options.level)
     end = time.time()
@@ -110,8 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         "end": end,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "children_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        "round_trips": counter.value - before,
-        "cpu_s": cpu_seconds() - cpu_before,
+        "round_trips": counter.value - marks["round_trips"],
+        "cpu_s": cpu_seconds() - marks["cpu"],
     }
     with open(options.out, "w") as out:
         out.write(json.dumps(report) + "\n")

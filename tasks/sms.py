@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rq import get_current_job
-
 from config import get_settings
 from tasks.errors import ConfigurationError, InvalidPayload
 from tasks.gateways import accounts, engine, numbers, registry
@@ -90,6 +88,4 @@ def send_sms(task: Any) -> dict[str, Any]:
     if get_settings().DRY_RUN:
         return dry_run(found, sms)
     check_accounts(found, sms.sender)
-    job = get_current_job()
-    ledger = Ledger(job.connection, job.id) if job is not None else Ledger()
-    return result(sms, deliver(found, sms, ledger.load()))
+    return result(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))

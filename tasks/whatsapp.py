@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rq import get_current_job
-
 from config import get_settings
 from tasks.errors import FusionError
 from tasks.gateways import numbers, ratelimit
@@ -31,7 +29,6 @@ from tasks.whatsapp_providers.spec import WhatsAppOut
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
-LEDGER_PREFIX = "fusion:whatsapp:sent:"
 
 
 def recipients(payload: dict[str, Any]) -> list[str]:
@@ -91,9 +88,7 @@ def send_whatsapp(task: Any) -> dict[str, Any]:
         return dry_run(found, message, to)
     for provider, account in zip(providers, found, strict=True):
         engine.check(provider, account.config, message.kind)
-    job = get_current_job()
-    ledger = Ledger(job.connection, job.id, prefix=LEDGER_PREFIX) if job else Ledger(prefix=LEDGER_PREFIX)
-    ledger.load()
+    ledger = Ledger("whatsapp").load(to)
     reference = task.get("reference")
     ref = None if reference is None else str(reference)
     with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp")

@@ -5,16 +5,15 @@
   is retried with every gateway's reason.
 - A *permanent* failure (bad credentials, invalid number, DND, DLT mismatch) does not fall back:
   another gateway would most likely refuse the same message, and the user must see the reason.
-- Numbers already accepted are recorded per job in Redis (``fusion:sms:sent:<job id>``), so a
+- Numbers already accepted are recorded in the job's delivery ledger (:mod:`tasks.ledger`), so a
   retry, a fallback or a recovered job never sends to them again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tasks.errors import RetryableError
@@ -22,11 +21,10 @@ from tasks.gateways import engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
 from tasks.gateways.spec import Outbound
+from tasks.ledger import Ledger as JobLedger
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
-LEDGER_PREFIX = "fusion:sms:sent:"
-LEDGER_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -40,35 +38,33 @@ class Sms:
     template_id: str | None = None
 
 
-@dataclass
 class Ledger:
-    """Numbers already accepted for this job: number -> (gateway, provider message id)."""
+    """Numbers a provider accepted for this job: number -> (gateway, provider message id).
 
-    conn: Any = None
-    job_id: str | None = None
-    sent: dict[str, tuple[str, str]] = field(default_factory=dict)
-    prefix: str = LEDGER_PREFIX
+    Kept in the job's delivery ledger (:mod:`tasks.ledger`, one Redis hash per job) as
+    ``<gateway>|<message id>``; outside a worker it lives in memory only."""
+
+    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
+        self.store = JobLedger(channel, job_id=job_id, connection=connection)
+        self.sent: dict[str, tuple[str, str]] = {}
 
     @property
-    def key(self) -> str:
-        return f"{self.prefix}{self.job_id}"
+    def conn(self) -> Any:
+        return self.store.connection
 
-    def load(self) -> Ledger:
-        if self.conn is not None and self.job_id:
-            for number, value in self.conn.hgetall(self.key).items():
-                gateway, message_id = json.loads(value)
-                self.sent[number.decode() if isinstance(number, bytes) else number] = (gateway, message_id)
+    def load(self, numbers: tuple[str, ...] | list[str]) -> Ledger:
+        """Read what was already accepted for these numbers."""
+        for number in numbers:
+            raw = self.store.accepted(number)
+            if raw is not None:
+                gateway, _, message_id = raw.partition("|")
+                self.sent[number] = (gateway, message_id)
         return self
 
     def record(self, batch: list[str], gateway: str, message_id: str) -> None:
         for number in batch:
             self.sent[number] = (gateway, message_id)
-        if self.conn is not None and self.job_id:
-            value = json.dumps([gateway, message_id])
-            with self.conn.pipeline() as pipe:
-                pipe.hset(self.key, mapping=dict.fromkeys(batch, value))
-                pipe.expire(self.key, LEDGER_TTL)
-                pipe.execute()
+            self.store.record(number, f"{gateway}|{message_id}")
 
 
 def outbound(account: Account, sms: Sms, batch: list[str], number_format: str) -> Outbound:

@@ -72,7 +72,7 @@ def test_per_number_gateway_falls_back_for_the_remaining_numbers_only(httpserver
     httpserver.expect_oneshot_request(TWILIO_PATH).respond_with_data("down", status=502)
     httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 9})
     sms = Sms(("+919876543210", "+919123456780"), TEXT, detect(TEXT))
-    ledger = deliver(accounts(httpserver), sms, Ledger())
+    ledger = deliver(accounts(httpserver), sms, Ledger("sms"))
     assert ledger.sent == {"+919876543210": ("twilio", "SM1"), "+919123456780": ("textlocal", "9")}
     textlocal_request = httpserver.log[-1][0]
     assert textlocal_request.form["numbers"] == "919123456780"
@@ -85,8 +85,8 @@ def test_a_retried_job_skips_numbers_already_accepted(httpserver, settings, conn
     sms = Sms(("+919876543210", "+919123456780"), TEXT, detect(TEXT))
     only_twilio = accounts(httpserver)[:1]
     with pytest.raises(errors.ProviderUnavailable):
-        deliver(only_twilio, sms, Ledger(conn, "job-1").load())
-    ledger = deliver(only_twilio, sms, Ledger(conn, "job-1").load())  # the retry
+        deliver(only_twilio, sms, Ledger("sms", "job-1", conn).load(sms.numbers))
+    ledger = deliver(only_twilio, sms, Ledger("sms", "job-1", conn).load(sms.numbers))  # the retry
     assert [r.form["To"] for r, _ in httpserver.log] == ["+919876543210", "+919123456780", "+919123456780"]
     assert ledger.sent["+919123456780"] == ("twilio", "SM2")
-    assert conn.ttl("fusion:sms:sent:job-1") > 0
+    assert conn.ttl("fusion:delivered:job-1") > 0

@@ -132,7 +132,7 @@ def test_through_the_worker_with_an_account(conn, settings_factory, run_worker, 
     assert (fields["provider_message_id"], fields["gateway"], fields["recipients"]) == ("wamid.HBgM", "meta", "2")
     assert (fields["message_type"], fields["reference"]) == ("template", "R-9")
     assert len(calls(httpserver, "/v21.0/1055/messages")) == 2
-    assert conn.hlen("fusion:whatsapp:sent:wa-1") == 2
+    assert conn.hlen("fusion:delivered:wa-1") == 2
 
 
 def test_dry_run(httpserver, settings_factory) -> None:

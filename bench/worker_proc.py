@@ -3,9 +3,9 @@
 It builds the worker the way ``run_worker.py worker`` does (settings from the environment, the
 CLI's logging and Redis connection for Fusion's classes; a plain client for stock rq). Like the
 CLI and ``rq worker`` it imports no job module beforehand (``--preload`` names some), so a forked
-work horse imports the job's module itself, every time. It optionally waits at a start barrier
-(``--barrier``: RPUSH ``<barrier>:ready``, then BLPOP ``<barrier>:go``), runs ``work()`` and
-writes a JSON line to ``--out``: wall-clock start and end of ``work()``, its peak RSS and that of
+work horse imports the job's module itself, every time. It runs ``work()``, optionally waiting
+at a start barrier once started up (``--barrier``: RPUSH ``<barrier>:ready``, then BLPOP
+``<barrier>:go``), and writes a JSON line to ``--out``: wall-clock start and end of ``work()``, its peak RSS and that of
 its children (the forked work horses), and how many requests it wrote to Redis (round trips,
 counted across forks in shared memory).
 """
@@ -95,15 +95,17 @@ def main(argv: list[str] | None = None) -> None:
     for module in filter(None, options.preload.split(",")):
         importlib.import_module(module)
     worker = build_worker(options.kind, options.queue, options.concurrency, options.level)
-    if options.barrier:
-        worker.connection.rpush(options.barrier + ":ready", 1)
-        worker.connection.blpop([options.barrier + ":go"], timeout=120)
     marks = {"cpu": cpu_seconds(), "round_trips": float(counter.value)}
     bootstrap = worker.bootstrap
 
     def bootstrapped(*args: Any, **kwargs: Any) -> None:
-        """Count CPU and round trips from the end of start-up (registration, preloading) on."""
+        """After start-up (registration, preloading modules), wait at the barrier, then count
+        CPU and round trips from there on: a process still starting steals no CPU from one
+        already working."""
         bootstrap(*args, **kwargs)
+        if options.barrier:
+            worker.connection.rpush(options.barrier + ":ready", 1)
+            worker.connection.blpop([options.barrier + ":go"], timeout=120)
         marks.update(cpu=cpu_seconds(), round_trips=float(counter.value))
 
     worker.bootstrap = bootstrapped

@@ -44,6 +44,8 @@ class Failure:
     retry_after: float | None = None
     #: Set for a :class:`~tasks.errors.Deferred` job: run it again after this many seconds.
     deferred: float | None = None
+    #: Extra fields for the failure callback (``FusionError.details``).
+    details: tuple[tuple[str, str], ...] = ()
 
 
 def _aws_retryable(exc: BaseException) -> bool | None:
@@ -64,7 +66,8 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, Deferred):
         return Failure(False, str(exc), deferred=max(0.0, exc.delay))
     if isinstance(exc, FusionError):
-        return Failure(exc.retryable, str(exc), getattr(exc, "retry_after", None))
+        details = tuple((str(k), str(v)) for k, v in (exc.details or {}).items())
+        return Failure(exc.retryable, str(exc), getattr(exc, "retry_after", None), details=details)
     if isinstance(exc, (requests.ConnectTimeout, requests.ReadTimeout, requests.ConnectionError, requests.Timeout)):
         return Failure(True, reason)
     if isinstance(exc, JobTimeoutException):

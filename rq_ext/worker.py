@@ -229,7 +229,7 @@ class FusionWorkerMixin(BaseWorker):
         trace = self._failure_trace(failure, exc_string, retry_count)
         callbacks.post(
             getattr(job, "failed_task_handler", ""),
-            callbacks.failure_fields(job.id, job.description or "", trace),
+            {**dict(failure.details), **callbacks.failure_fields(job.id, job.description or "", trace)},
             "failure",
             self.connection,
         )

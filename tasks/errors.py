@@ -27,9 +27,13 @@ from __future__ import annotations
 
 
 class FusionError(Exception):
-    """Root of the worker's own errors; ``str(err)`` is the readable reason."""
+    """Root of the worker's own errors; ``str(err)`` is the readable reason.
+
+    ``details`` (str values) go into the failure callback beside the reason, e.g. the push
+    tokens the server should prune."""
 
     retryable = False
+    details: dict[str, str] = {}
 
 
 class Deferred(FusionError):

@@ -173,3 +173,35 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> A
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback_only(sock: socket.socket, address: Any) -> None:
+    """Refuse any connection from the test process that does not go to loopback."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("::1", "localhost", "0:0:0:0:0:0:0:1")):
+            raise OSError(101, f"test network guard: connection to {host} refused (loopback only)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def network_guard() -> Iterator[None]:
+    """No test sends traffic anywhere but loopback, whatever a payload names."""
+
+    def connect(self: socket.socket, address: Any) -> None:
+        _loopback_only(self, address)
+        return _real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        _loopback_only(self, address)
+        return _real_connect_ex(self, address)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    os.environ.setdefault("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never AWS, even by accident
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]

@@ -54,3 +54,11 @@ def span(task: dict[str, Any]) -> None:
     while time.time() - start < float(task.get("seconds", 0.2)):
         time.sleep(0.02)
     conn.rpush("spans", f"{start}:{time.time()}")
+
+
+def permanent_with_details(task: dict[str, Any]) -> None:
+    from tasks.errors import InvalidRecipient
+
+    error = InvalidRecipient("every token was refused")
+    error.details = {"invalid_tokens": '["tok-1"]'}
+    raise error

@@ -57,3 +57,7 @@ def test_filter_masks_arguments_and_tracebacks():
     MaskingFilter().filter(record)
     assert "9876543210" not in record.getMessage()
     assert "9876543210" not in (record.exc_text or "")
+
+
+def test_number_in_query_string_is_masked():
+    assert mask_text("GET /send?numbers=919876543210&x=1") == "GET /send?numbers=********3210&x=1"

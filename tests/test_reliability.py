@@ -119,14 +119,14 @@ def tls_redis(tmp_path):
         "+@all",
         port=port,
     )
-    server.args = [a for a in server.args]
+    server.args = list(server.args)
     server.start(ping=lambda: redis.Redis(port=port, **ctx, socket_connect_timeout=0.3).ping())
     yield server, port, ca.path, ctx
     server.stop()
 
 
 def test_redis_over_tls_with_acl_user(tls_redis, settings_factory):
-    server, port, ca_path, ctx = tls_redis
+    _server, port, ca_path, ctx = tls_redis
     url = f"rediss://fusion:s3cret-acl@127.0.0.1:{port}/0?ssl_ca_certs={ca_path}&ssl_cert_reqs=required"
     settings_factory(REDIS_URL=url)
     conn = redis.Redis(port=port, **ctx)

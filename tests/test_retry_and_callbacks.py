@@ -221,3 +221,12 @@ def test_deferred_job_is_rescheduled_without_retry_or_callback(conn, settings, r
     assert conn.hget(keys.job_key("job-d"), "retryCount") == b"0"
     assert conn.hget(keys.job_key("job-d"), "status") == b"scheduled"
     assert requests_to(httpserver, "/failed") == [] and conn.zcard("rq:failed:sms") == 0
+
+
+def test_failure_callback_carries_error_details(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    enqueue("pn", "tests.jobs.permanent_with_details", {}, connection=conn, job_id="job-dt",
+            failed_task_handler=httpserver.url_for("/failed"))
+    run_worker(["pn"])
+    fields = form(requests_to(httpserver, "/failed")[0])
+    assert fields["invalid_tokens"] == '["tok-1"]' and fields["status"] == "failed"

@@ -98,5 +98,15 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for name in ("rq.worker", "rq.job", "rq.queue", "rq.scheduler"):
         logging.getLogger(name).propagate = True
-    for noisy in ("urllib3", "botocore", "boto3", "elastic_transport", "httpx", "httpcore", "hpack", "h2"):
+    for noisy in (
+        "urllib3",
+        "botocore",
+        "boto3",
+        "s3transfer",
+        "elastic_transport",
+        "httpx",
+        "httpcore",
+        "hpack",
+        "h2",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -14,7 +14,7 @@ from typing import Any
 MASK = "***"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
-_PHONE = re.compile(r"(?<![\w.+/=-])(?:\+\d(?:[ -]?\d){8,15}|\d{10,15})(?![\w]|\.\d)")
+_PHONE = re.compile(r"(?<![\w.+/-])(?:\+\d(?:[ -]?\d){8,15}|\d{10,15})(?![\w]|\.\d)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token|key)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _AUTH_HEADER = re.compile(r"(?i)(authorization|x-api-key|api-key|authkey)(['\"]?\s*:\s*['\"]?)[^'\",}\n]+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*):[^@/\s]+@")

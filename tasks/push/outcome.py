@@ -82,5 +82,5 @@ def outcome(provider: str, platform: str, results: list[TokenResult]) -> dict[st
         error_class = RateLimited if waits else ProviderUnavailable
         raise error_class(reason, retry_after=max(waits) if waits else None)
     error: FusionError = InvalidRecipient(reason) if summary["invalid"] == len(results) else ProviderRejected(reason)
-    error.details = {k: summary[k] for k in ("results", "invalid_tokens", "invalid")}  # type: ignore[attr-defined]
+    error.details = {k: summary[k] for k in ("results", "invalid_tokens", "invalid")}
     raise error

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from config import get_settings
+from tasks.ledger import Ledger
 from tasks.mail.attachments import load_attachments
 from tasks.mail.message import Email, domains, parse_email
 from tasks.mail.mime import build_raw
@@ -36,11 +37,15 @@ def send_email(task: Any) -> dict[str, Any]:
     if get_settings().DRY_RUN:
         log.info("DRY_RUN email: would send %s", summary(email))
         return {"dry_run": "true", "channel": "email"}
-    raw = None
-    if email.attachments:
-        raw = build_raw(email, load_attachments(email.attachments, email.config))
-    message_id = send(email, raw)
-    log.info("email sent: SES message %s, %s", message_id, summary(email))
+    ledger = Ledger("email")
+    message_id = ledger.accepted("message")
+    if message_id:  # SES accepted it before a crash or a lost answer: never send it twice
+        log.warning("email already accepted by SES for this job (message %s); not sent again", message_id)
+    else:
+        raw = build_raw(email, load_attachments(email.attachments, email.config)) if email.attachments else None
+        message_id = send(email, raw)
+        ledger.record("message", message_id)
+        log.info("email sent: SES message %s, %s", message_id, summary(email))
     return {
         "channel": "email",
         "message_id": message_id,

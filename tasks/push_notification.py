@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 from config import get_settings
+from tasks.ledger import Ledger
 from tasks.payload import PUSH, payload_of
 from tasks.push import apns, fcm
 from tasks.push.message import Push, parse_push
-from tasks.push.outcome import outcome
+from tasks.push.outcome import SENT, TokenResult, outcome, sent
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,21 @@ def summary(push: Push) -> str:
     return ", ".join(parts)
 
 
+def send_pending(push: Push, provider: str, ledger: Ledger) -> list[TokenResult]:
+    """Send to the tokens not yet accepted for this job (a retry or a recovered job skips the
+    others); record every token the provider accepts."""
+    pending = ledger.pending(push.tokens)
+    done = [sent(token, ledger.accepted(token)) for token in push.tokens if token not in pending]
+    if not pending:
+        return done
+    todo = dataclasses.replace(push, tokens=pending)
+    results = apns.send(todo) if provider == "apns" else fcm.send(todo)
+    for result in results:
+        if result.status == SENT:
+            ledger.record(result.token, result.id or "accepted")
+    return done + results
+
+
 def send_push(task: Any) -> dict[str, Any]:
     """Send one push to every token; return the per-token results for the success callback."""
     push = parse_push(payload_of(task, PUSH))
@@ -39,7 +56,7 @@ def send_push(task: Any) -> dict[str, Any]:
     if get_settings().DRY_RUN:
         log.info("DRY_RUN push_notification: would send %s", summary(push))
         return {"dry_run": "true", "channel": "push"}
-    results = apns.send(push) if provider == "apns" else fcm.send(push)
+    results = send_pending(push, provider, Ledger("push"))
     fields = outcome(provider, push.platform, results)
     log.info("push sent: %s; %s accepted, %s invalid", summary(push), fields["sent"], fields["invalid"])
     return fields

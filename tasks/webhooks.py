@@ -32,6 +32,7 @@ from rq import get_current_job
 
 from config import get_settings
 from tasks.errors import InvalidPayload, NotWhitelisted, ProviderRejected
+from tasks.ledger import Ledger
 from tasks.payload import WEBHOOK, optional, payload_of, require
 from wrappers import http, pinned
 from wrappers.masking import mask_text
@@ -149,4 +150,11 @@ def send_webhook(task: Any) -> dict[str, Any]:
         size = len(request["data"] or b"")
         log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], url_for_log(url), size)
         return {"dry_run": "true", "channel": "webhook"}
-    return deliver(url, request)
+    ledger = Ledger("webhook")
+    status = ledger.accepted("request")
+    if status:  # delivered before a crash or a lost bookkeeping step: never sent twice
+        log.warning("webhook already delivered for this job (HTTP %s); not sent again", status)
+        return {"channel": "webhook", "status_code": int(status), "duplicate_suppressed": "true"}
+    result = deliver(url, request)
+    ledger.record("request", str(result["status_code"]))
+    return result

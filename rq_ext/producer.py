@@ -47,7 +47,7 @@ def enqueue(
             id=job_id,
             origin=queue,
             timeout=timeout,
-            description=description,
+            description=description or describe(func, task),
             status=JobStatus.SCHEDULED if delay else JobStatus.QUEUED,
             serializer=serializer or serializer_from_settings(get_settings()),
         ),
@@ -82,3 +82,14 @@ def wake(pipe: Any, queue: str) -> None:
     """Push a wake-up token for ``queue`` (capped), so an idle worker starts at once."""
     pipe.rpush(keys.wake_key(queue), 1)
     pipe.ltrim(keys.wake_key(queue), -keys.WAKE_CAP, -1)
+
+
+def describe(func: Any, task: Any) -> str:
+    """A job description without the payload (rq's default would copy it, patient data and
+    credentials included, into the hash and every dashboard)."""
+    name = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+    payload = task.get("payload") if isinstance(task, dict) else None
+    channel = payload.get("task") if isinstance(payload, dict) else None
+    reference = task.get("reference") if isinstance(task, dict) else None
+    details = ", ".join(f"{k}={v}" for k, v in (("channel", channel), ("reference", reference)) if v is not None)
+    return f"{name}({details})"

@@ -150,3 +150,10 @@ def test_orphan_ids_without_hash_are_skipped(conn, settings, run_worker):
     run_worker(["sms"])
     assert conn.lrange("order", 0, -1) == [b"real"]
     assert conn.zcard("rq:queue:sms") == 0
+
+
+def test_producer_description_carries_no_payload(conn, settings):
+    task = {"payload": {"task": 1, "to": "+919876543210", "message": "secret"}, "reference": "R-1"}
+    job = enqueue("sms", "tasks.sms.send_sms", task, connection=conn)
+    assert job.description == "tasks.sms.send_sms(channel=1, reference=R-1)"
+    assert b"9876543210" not in conn.hget(job.key, "description")

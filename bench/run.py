@@ -170,6 +170,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 fake.stop()
             shutil.rmtree(bench.workdir, ignore_errors=True)
     summary["targets"] = report.targets(summary)
+    after = machine()
+    if (after["commit"], after["dirty_files"]) != (meta["commit"], meta["dirty_files"]):
+        # Others commit to this tree while the benchmark runs: say so, figures may mix versions.
+        meta["code_changed_during_run"] = {"commit": after["commit"], "dirty_files": after["dirty_files"]}
     meta.update(
         {
             "redis_server": info.get("redis_version"),
@@ -216,6 +220,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{meta['runs']} run(s) each, {meta['seconds']} s\n"
     )
     print(report.render(document["summary"]))
+    if "code_changed_during_run" in meta:
+        print(f"\nWARNING: the code changed during the run (now {meta['code_changed_during_run']['commit']}).")
     print(f"\nwritten: {options.out}")
     return document
 

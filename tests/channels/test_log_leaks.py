@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+from typing import Any
 
 import pytest
 
@@ -110,7 +111,8 @@ def jobs(httpserver, fcm_config: dict, apns_config: dict) -> list[tuple[str, str
     ]
 
 
-def test_no_secret_reaches_the_logs(conn, settings_factory, aws, fcm, apns_token, run_worker, httpserver, captured):
+def arrange(settings_factory: Any, aws: Any, fcm: Any, apns_token: Any, httpserver: Any) -> tuple[Any, dict, dict]:
+    """The leaky e-mail account, the S3 object, the webhook endpoints; returns the push fakes."""
     settings_factory(
         EMAIL_ACCOUNTS={
             "leaky": {
@@ -125,6 +127,11 @@ def test_no_secret_reaches_the_logs(conn, settings_factory, aws, fcm, apns_token
     apns_fake, apns_config, _ = apns_token
     httpserver.expect_request("/hook").respond_with_data("ok")
     httpserver.expect_request("/down").respond_with_data("echo WEBHOOK-BODY-SECRET", status=400)
+    return apns_fake, apns_config, fcm_config
+
+
+def test_no_secret_reaches_the_logs(conn, settings_factory, aws, fcm, apns_token, run_worker, httpserver, captured):
+    apns_fake, apns_config, fcm_config = arrange(settings_factory, aws, fcm, apns_token, httpserver)
     httpserver.expect_request("/done").respond_with_data("ok")
     for queue, function, task in jobs(httpserver, fcm_config, apns_config):
         enqueue(queue, function, task, connection=conn, success_task_handler=httpserver.url_for("/done"))

@@ -13,7 +13,7 @@ from werkzeug import Request, Response
 
 from rq_ext import enqueue
 from rq_ext.stats import render, snapshot
-from tests.channels.test_log_leaks import SECRETS, captured, jobs  # noqa: F401  (fixture re-used)
+from tests.channels.test_log_leaks import SECRETS, arrange, captured, jobs  # noqa: F401  (fixture re-used)
 
 PHONE, PHONE_DIGITS = "+919811122233", "9811122233"
 MORE_SECRETS = {
@@ -79,20 +79,7 @@ def test_no_secret_anywhere(
     captured,  # noqa: F811
     sentry_envelopes,
 ):
-    settings_factory(
-        EMAIL_ACCOUNTS={
-            "leaky": {
-                "aws_access_key_id": "AKIALEAKTEST",
-                "aws_secret_access_key": "AWSSECRETKEYLEAKTEST",
-                "aws_session_token": "AWSSESSIONTOKENLEAKTEST",
-            }
-        }
-    )
-    aws.put_object("s.pdf", b"%PDF ATTACHMENT-CONTENT-XYZ")
-    _, fcm_config = fcm
-    _, apns_config, _ = apns_token
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    httpserver.expect_request("/down").respond_with_data("echo WEBHOOK-BODY-SECRET", status=400)
+    _, apns_config, fcm_config = arrange(settings_factory, aws, fcm, apns_token, httpserver)
     httpserver.expect_request("/2010-04-01/Accounts/AC9/Messages.json").respond_with_json(
         {"status": "queued", "sid": "SM1"}, status=201
     )

@@ -66,3 +66,14 @@ def test_recovered_webhook_already_delivered_is_not_sent_again(conn, settings, r
     run_worker(["webhook"])
     assert [r.path for r, _ in httpserver.log] == []
     assert Job.fetch(job.id, connection=conn).get_status() == "finished"
+
+
+def test_provider_client_reference_is_the_job_id(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/sms/json").respond_with_json({"messages": [{"status": "0", "message-id": "V1"}]})
+    config = {"api_key": "k", "api_secret": "s", "sender": "LAB", "base_url": httpserver.url_for("")}
+    task = {"payload": {"task": 1, "gateway": "vonage", "config": config, "to": FIRST, "message": "Hi"}}
+    job = enqueue("sms", "tasks.sms.send_sms", task, connection=conn)
+    run_worker(["sms"])
+    (request,) = [r for r, _ in httpserver.log if r.path == "/sms/json"]
+    assert parse_qs(request.get_data(as_text=True))["client-ref"] == [job.id]
+    assert Job.fetch(job.id, connection=conn).get_status() == "finished"

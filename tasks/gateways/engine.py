@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
 from tasks.errors import ConfigurationError, FusionError
 from tasks.gateways import outcome
@@ -68,6 +70,9 @@ def flat_params(gateway: Gateway, out: Outbound) -> dict[str, Any]:
         elif gsm is not None:
             params[name] = gsm
     params.update({param: config[key] for param, key in gateway.options.items() if config.get(key) not in (None, "")})
+    job = get_current_job()
+    if gateway.reference and job is not None:
+        params[gateway.reference] = job.id
     return params
 
 

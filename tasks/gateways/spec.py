@@ -106,6 +106,9 @@ class Gateway:
     static: dict[str, Any] = field(default_factory=dict)
     #: Optional parameters taken from the config when present: request parameter -> config key.
     options: dict[str, str] = field(default_factory=dict)
+    #: The parameter of the provider's client reference (idempotency key / echoed reference):
+    #: it carries the job id, so the provider can recognise a second send of the same job.
+    reference: str | None = None
     #: Config keys that must be present.
     required: tuple[str, ...] = ()
     success: Success = Success()

@@ -41,6 +41,7 @@ GATEWAYS = [
         path="/sms/json", credentials={"api_key": "api_key", "api_secret": "api_secret"},
         required=("api_key", "api_secret", "sender"), sender="from", message="text", number_format=PLAIN,
         joiner=None, unicode=("type", None, "unicode"), dlt_entity="entity-id", dlt_template="content-id",
+        reference="client-ref",
         success=Success(
             status=(200,), field="messages.0.status", values=("0",), id="messages.0.message-id",
             error=("messages.0.error-text",), code="messages.0.status", retry=("1",),
@@ -63,7 +64,7 @@ GATEWAYS = [
         name="messagebird", title="MessageBird (legacy REST)", region="global", url="https://rest.messagebird.com",
         path="/messages", headers={"Authorization": "AccessKey {access_key}"}, required=("access_key", "sender"),
         sender="originator", to="recipients", message="body", number_format=PLAIN,
-        unicode=("datacoding", None, "unicode"),
+        unicode=("datacoding", None, "unicode"), reference="reference",
         success=Success(status=(200, 201), field="id", id="id", error=("errors.0.description",)),
         confidence="H", source="apprise messagebird.py",
     ),
@@ -71,7 +72,8 @@ GATEWAYS = [
         name="sinch", title="Sinch SMS (XMS)", region="global", url="https://us.sms.api.sinch.com",
         path="/xms/v1/{service_plan_id}/batches", encoding=JSON, headers={"Authorization": "Bearer {api_token}"},
         required=("service_plan_id", "api_token", "sender"), sender="from", message="body", to_list=True,
-        number_format=E164, success=Success(status=(200, 201), field="id", id="id", error=("text",)),
+        number_format=E164, reference="client_reference",
+        success=Success(status=(200, 201), field="id", id="id", error=("text",)),
         confidence="H", source="apprise sinch.py (EU: base_url https://eu.sms.api.sinch.com)",
     ),
     Gateway(

@@ -21,14 +21,14 @@ local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
 for i = 1, n do
   local q = KEYS[i]
   while true do
-    local kind = redis.call('TYPE', q).ok
     local id, score = nil, nil
-    if kind == 'zset' then
-      local top = redis.call('ZREVRANGE', q, 0, 0, 'WITHSCORES')
+    -- A sorted set (or a missing key) answers ZREVRANGE; a list answers WRONGTYPE: LPOP it.
+    local top = redis.pcall('ZREVRANGE', q, 0, 0, 'WITHSCORES')
+    if top['err'] == nil then
       if #top == 0 then break end
       id, score = top[1], top[2]
       redis.call('ZREM', q, id)
-    elseif kind == 'list' then
+    elseif redis.call('TYPE', q).ok == 'list' then
       id = redis.call('LPOP', q)
       if not id then break end
     else

@@ -53,6 +53,10 @@ def preload_channels() -> None:
             log.error("channel module %s failed to import: %s", name, exc)
 
 
+#: Seconds between two heartbeats of the worker loop (rq would send several per job).
+HEARTBEAT_EVERY = 10.0
+
+
 class FusionWorkerMixin(BaseWorker):
     """Claim, retry, callback and recovery behaviour shared by every Fusion worker class."""
 
@@ -155,8 +159,14 @@ class FusionWorkerMixin(BaseWorker):
     # -- Redis outages: loop chores tolerate them, bookkeeping waits them out -----------------
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """rq heartbeats several times per job; the worker's registration lives ``worker_ttl``
+        (420 s), so the loop's own beats are sent at most every ``HEARTBEAT_EVERY`` seconds."""
         if pipeline is not None:
             super().heartbeat(timeout, pipeline)
+            return
+        last = self.last_heartbeat
+        if timeout is None and last is not None and (now() - last).total_seconds() < HEARTBEAT_EVERY:
+            return
         else:
             resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).heartbeat(timeout), "heartbeat", None)
 
@@ -181,6 +191,10 @@ class FusionWorkerMixin(BaseWorker):
                 events.emit(self.connection, job, labels, started, refresh=self.status_is_remote)
         finally:
             metrics.IN_FLIGHT.dec()
+
+    def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
+        """rq's bookkeeping, without the LREM of an intermediate list that sorted-set queues never use."""
+        super().prepare_job_execution(job, remove_from_intermediate_queue=False)
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
         self._apply_staging_rule(job)

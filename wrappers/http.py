@@ -10,10 +10,15 @@ import os
 import time
 
 import requests
+import requests.adapters
 
 from tasks.errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable, RateLimited
 
 _sessions: dict[int, requests.Session] = {}
+
+#: Connections kept per provider host: at least as many as the jobs one process runs at once
+#: (``--concurrency`` goes to 64), so none is thrown away and reopened under load.
+POOL_SIZE = 128
 
 
 def session() -> requests.Session:
@@ -21,7 +26,11 @@ def session() -> requests.Session:
     pid = os.getpid()
     if pid not in _sessions:
         _sessions.clear()
-        _sessions[pid] = requests.Session()
+        pooled = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=32, pool_maxsize=POOL_SIZE)
+        for prefix in ("http://", "https://"):
+            pooled.mount(prefix, adapter)
+        _sessions[pid] = pooled
     return _sessions[pid]
 
 

@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tasks.errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUnavailable
+from wrappers import http
 from wrappers.ssrf import SCHEMES, Target, check_url
 
 CHUNK = 16 * 1024
@@ -50,8 +51,9 @@ def session() -> requests.Session:
         _sessions.clear()
         pinned = requests.Session()
         pinned.trust_env = False
+        adapter = PinnedAdapter(pool_connections=32, pool_maxsize=http.POOL_SIZE)
         for prefix in ("http://", "https://"):
-            pinned.mount(prefix, PinnedAdapter())
+            pinned.mount(prefix, adapter)
         _sessions[pid] = pinned
     return _sessions[pid]
 

@@ -71,7 +71,7 @@ class Settings:
     #: Seconds between two promotions of due delayed jobs.
     PROMOTE_INTERVAL: float = 0.5
     #: Longest an idle worker waits for a wake-up token before it tries to claim anyway.
-    POLL_INTERVAL: float = 0.5
+    POLL_INTERVAL: float = 0.75
     #: Seconds a finished job's bookkeeping keeps retrying while Redis is unreachable.
     REDIS_OUTAGE_GRACE: float = 300.0
     #: ``pickle`` (rq's default, what existing producers write) or ``json`` (refuses pickle).

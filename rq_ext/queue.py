@@ -32,7 +32,7 @@ class FusionQueue(Queue):
     claim_lease: float = 60.0
     #: Longest an idle worker waits for a wake-up token before trying to claim anyway
     #: (set from POLL_INTERVAL).
-    poll_interval: float = 0.5
+    poll_interval: float = 0.75
     #: Longest a blocking dequeue waits before handing back to the worker loop (heartbeats).
     max_block: float = 5.0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bench.redis_server import free_port
+from bench.redis_server import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,14 +94,7 @@ class FakeProvider:
         self._call("POST", "/__reset")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        self.process = stop_process(self.process)
 
     def __enter__(self) -> FakeProvider:
         return self.start()

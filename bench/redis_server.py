@@ -60,14 +60,7 @@ class RedisServer:
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        self.process = stop_process(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:
@@ -77,3 +70,15 @@ class RedisServer:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a child process (kill it after 5 s); returns None for the caller's attribute."""
+    if process is not None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from redis import Redis
 from rq.exceptions import DequeueTimeout, NoSuchJobError
@@ -101,7 +101,9 @@ class FusionQueue(Queue):
             if claimed:
                 job_id, queue_key = keys.text(claimed[0]), keys.text(claimed[1])
                 queue = next(q for q in queues if q.key == queue_key)
-                job = cls._load_claimed(connection, job_id, queue, job_class or cls.job_class, serializer)
+                fields = claimed[2] if len(claimed) > 2 else []
+                raw = dict(zip(fields[::2], fields[1::2], strict=True))
+                job = cls._load_claimed(connection, job_id, raw, queue, job_class or cls.job_class, serializer)
                 if job is not None:
                     return job, queue
                 continue
@@ -116,17 +118,23 @@ class FusionQueue(Queue):
 
     @classmethod
     def _load_claimed(
-        cls, connection: Redis, job_id: str, queue: Queue, job_class: type[FusionJob], serializer: Any
+        cls,
+        connection: Redis,
+        job_id: str,
+        raw: dict[bytes, bytes],
+        queue: Queue,
+        job_class: type[FusionJob],
+        serializer: Any,
     ) -> FusionJob | None:
-        """The claimed job, or None after failing a malformed one (the worker goes on)."""
+        """The claimed job built from the hash the claim returned (as ``Job.fetch`` would), or
+        None after failing a malformed one (the worker goes on)."""
         from rq_ext.failures import fail_job_id
 
         try:
-            return cast(FusionJob, job_class.fetch(job_id, connection=connection, serializer=serializer))
+            job = job_class(job_id, connection=connection, serializer=serializer)
+            job.restore(raw)
+            return job
         except NoSuchJobError:
-            if not connection.exists(keys.job_key(job_id)):
-                connection.zrem(keys.CLAIMS, job_id)
-                return None
             reason = "malformed job hash: no 'data' field"
         except Exception as exc:
             reason = f"malformed job hash: {type(exc).__name__}: {str(exc)[:200]}"

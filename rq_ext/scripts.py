@@ -2,7 +2,8 @@
 
 - ``CLAIM``: the first non-empty queue in order gives its job: a sorted set by ZREVRANGE 0 0 +
   ZREM (highest score first), a list by LPOP. In the same script the claim is recorded in
-  ``fusion:claims`` with its lease, so a claimed job is never outside Redis.
+  ``fusion:claims`` with its lease, so a claimed job is never outside Redis, and the job hash
+  is returned: claiming and loading a job is one round trip.
 - ``PROMOTE``: due delayed jobs move from ``schedulerSet`` into their origin queue.
 - ``RECOVER``: expired claims (a dead worker's jobs) go back to their queue with their priority.
 - ``RELEASE``: a job in hand goes back to its queue (cold shutdown).
@@ -40,7 +41,7 @@ for i = 1, n do
       redis.call('ZREM', awaiting, id)
       redis.call('HSET', jk, 'origin', string.sub(q, 10))
       if score then redis.call('HSET', jk, 'priority', score) end
-      return {id, q}
+      return {id, q, redis.call('HGETALL', jk)}
     end
   end
 end

@@ -13,6 +13,7 @@ from rq.queue import Queue
 
 from rq_ext import keys, scripts
 from rq_ext.job import FusionJob
+from rq_ext.producer import wake
 
 # KEYS: queue key, job key. ARGV: job id, at_front.
 _PUSH = """
@@ -74,10 +75,8 @@ class FusionQueue(Queue):
         """Add a job id with the priority kept in its hash (a list push only for ``scheduler``)."""
         conn = pipeline if pipeline is not None else self.connection
         conn.sadd(keys.QUEUES_SET, self.key)
-        conn.rpush(keys.wake_key(self.name), 1)
-        conn.ltrim(keys.wake_key(self.name), -keys.WAKE_CAP, -1)
-        script = self.connection.register_script(_PUSH)
-        script(keys=[self.key, keys.job_key(job_id)], args=[job_id, "1" if at_front else "0"], client=conn)
+        wake(conn, self.name)
+        scripts.run(self.connection, _PUSH, [self.key, keys.job_key(job_id)], [job_id, "1" if at_front else "0"], conn)
 
     @classmethod
     def dequeue_any(  # type: ignore[override]

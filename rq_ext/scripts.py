@@ -136,10 +136,11 @@ return 1
 _cache: dict[tuple[int, str], Any] = {}
 
 
-def run(connection: Redis, source: str, keys: list[str], args: list[Any]) -> Any:
-    """Run a script by its SHA (loaded once per connection pool), falling back to EVAL."""
+def run(connection: Redis, source: str, keys: list[str], args: list[Any], client: Any = None) -> Any:
+    """Run a script by its SHA (loaded once per connection pool), falling back to EVAL; ``client``
+    may be a pipeline of ``connection`` to queue the call in it."""
     cache_key = (id(connection.connection_pool), source)
     script = _cache.get(cache_key)
     if script is None:
         script = _cache[cache_key] = connection.register_script(source)
-    return script(keys=keys, args=args)
+    return script(keys=keys, args=args, client=client)

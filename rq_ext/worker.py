@@ -270,11 +270,17 @@ class FusionWorkerMixin(BaseWorker):
     # -- helpers ---------------------------------------------------------------------------
 
     def _retry_count(self, job: Job) -> int:
+        """The job's current ``retryCount`` (read once per failure, then kept on the job)."""
+        cached = getattr(job, "_fusion_retry_count", None)
+        if cached is not None:
+            return int(cached)
         raw = resilience.until_redis_answers(lambda: self.connection.hget(job.key, keys.RETRY_COUNT), "retryCount")
         try:
-            return int(float(raw)) if raw else 0
+            count = int(float(raw)) if raw else 0
         except ValueError:
-            return 0
+            count = 0
+        job._fusion_retry_count = count  # type: ignore[attr-defined]
+        return count
 
     @staticmethod
     def _failure_trace(failure: Failure, exc_string: str, retry_count: int) -> str:

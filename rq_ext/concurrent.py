@@ -1,73 +1,259 @@
-"""The concurrent worker: up to ``concurrency`` jobs at once in one process, on threads.
+"""The concurrent worker: up to ``concurrency`` jobs at once in one process, on threads, on the
+lean Redis path.
 
-Notification sends wait on the network, so threads overlap them well. Each job keeps the full
-lifecycle of the other worker classes (the same claim, started registry, timeout, retry,
-callbacks and failed registry code): only *where* ``execute_job`` runs changes. The main loop
-claims a job only when a slot is free, so no claimed job waits in this process; a job's timeout
-(rq's ``TimerDeathPenalty``) interrupts only that job's thread. Warm shutdown waits for every
-job in flight; a cold stop puts them all back into their queues and exits at once.
+Notification sends wait on the network, so threads overlap them well. rq's ``work()`` loop still
+drives the worker; three of its seams change:
+
+- ``dequeue_job_and_maintain_ttl`` claims as many jobs as there are free slots in one round trip
+  (the ``CLAIM`` script, which also starts them: status, ``started_at``, ``rq:wip:<queue>``), and
+  hands them to the loop one by one. It never claims more than it can start at once, so no
+  claimed job waits in this process;
+- ``execute_job`` runs the job on a thread: the staging rule, the job under its own deadline
+  (:mod:`rq_ext.deadlines`), then a success goes to the :class:`~rq_ext.finisher.Finisher`
+  (one pipelined round trip for a batch of finishes) and a failure through the same
+  ``handle_exception``/``handle_job_failure`` as every Fusion worker (retry, callbacks, failed
+  registry);
+- warm shutdown waits for every job in flight and its finish; a cold stop puts the jobs in hand
+  back into their queues.
+
+rq's execution records (``rq:execution:*``, ``rq:executions:*``) are not written by this class.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
+import traceback
+import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.queue import Queue
-from rq.timeouts import TimerDeathPenalty
-from rq.worker import SimpleWorker
+from rq.utils import now, utcformat
+from rq.worker import SimpleWorker, WorkerStatus
 
+from rq_ext import events, keys, metrics, recovery, resilience
+from rq_ext.deadlines import Deadlines
+from rq_ext.finisher import Finisher
+from rq_ext.queue import FusionQueue
 from rq_ext.worker import FusionWorkerMixin
-from wrappers import sentry
+from wrappers import context, sentry
+
+#: With a deep backlog, wait this long at most for more free slots, to claim them together.
+GATHER = 0.003
+#: How often the loop checks ``rq:suspended`` (rq checks once per job).
+SUSPENSION_CHECK_EVERY = 1.0
+
+
+def format_exc_info(exc_info: Any) -> str:
+    return "".join(traceback.format_exception(*exc_info))
 
 
 class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     """Runs up to ``concurrency`` jobs at once on a thread pool."""
-
-    death_penalty_class = TimerDeathPenalty
 
     def __init__(self, queues: Any, *args: Any, concurrency: int = 8, **kwargs: Any) -> None:
         super().__init__(queues, *args, **kwargs)
         if concurrency < 1:
             raise ValueError("--concurrency must be at least 1")
         self.concurrency = concurrency
-        self._slots = threading.BoundedSemaphore(concurrency)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fusion-job")
+        self._running = 0
+        self._freed = threading.Condition()
+        self._ready: deque[tuple[Job, Queue]] = deque()
+        self._in_hand: dict[str, Job] = {}  # claimed until their finish is written
+        self._deep_backlog = False
+        self._batches = 0
+        self._exec_prefix = uuid.uuid4().hex[:8]
+        self._state = ""
+        self._suspension_checked = 0.0
+        self.deadlines: Deadlines | None = None
+        self.finisher: Finisher | None = None
 
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        """Hand the job to a thread, then return once another slot is free."""
-        self._slots.acquire()
-        self._pool.submit(self._run, job, queue)
-        self._wait_for_free_slot()
+    # -- lifecycle -------------------------------------------------------------------------
 
-    def _run(self, job: Job, queue: Queue) -> None:
-        try:
-            super().execute_job(job, queue)
-        except BaseException:
-            self.log.exception("Worker %s: job %s crashed its thread", self.name, job.id)
-        finally:
-            self._slots.release()
-
-    def _wait_for_free_slot(self) -> None:
-        while not self._slots.acquire(timeout=5):
-            self.heartbeat()
-        self._slots.release()
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        self.deadlines = Deadlines()
+        self.finisher = Finisher(self.connection, self.key, self.name, self._forget)
+        super().bootstrap(*args, **kwargs)
 
     def teardown(self) -> None:
-        """Warm shutdown and burst end: wait for every job in flight first."""
+        """Warm shutdown and burst end: wait for every job in flight and its finish first."""
         self._pool.shutdown(wait=True)
+        if self.finisher is not None:
+            self.finisher.stop()
+        if self.deadlines is not None:
+            self.deadlines.stop()
+        self._release_jobs([job.id for job, _ in self._ready])
+        self._ready.clear()
         super().teardown()
 
+    def _shutdown(self) -> None:
+        """A warm stop never interrupts the loop mid-claim: it stops at the next turn."""
+        self._stop_requested = True
+        self.set_shutdown_requested_date()
+        self.log.info("Worker %s: warm shut down requested, finishing %d jobs", self.name, self._running)
+
     def request_force_stop(self, signum: int, frame: Any) -> None:
-        """Cold stop: every job in flight goes back to its queue; the process exits now."""
+        """Cold stop: finishes already done are written; every other job in hand goes back to its
+        queue; the process exits now."""
         if self._signal_repeated_too_soon():
             return
         self._cold_stop = True
+        if self.finisher is not None:
+            self.finisher.stop(timeout=2.0)
         self._release_jobs(self.jobs_in_hand())
         self.housekeeper.stop()
         self.register_death()
         sentry.flush()
         os._exit(0)
+
+    def jobs_in_hand(self) -> list[str]:
+        return list(self._in_hand.copy())
+
+    def is_alive(self) -> bool:
+        return bool(self._in_hand) or super().is_alive()
+
+    def _forget(self, job_id: str) -> None:
+        self._in_hand.pop(job_id, None)
+
+    # -- the loop's seams ----------------------------------------------------------------------
+
+    def check_for_suspension(self, burst: bool) -> None:
+        if time.monotonic() - self._suspension_checked >= SUSPENSION_CHECK_EVERY:
+            self._suspension_checked = time.monotonic()
+            super().check_for_suspension(burst)
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        """The next claimed job; claims a batch (one per free slot) when none is left in hand."""
+        if self._ready:
+            return self._ready.popleft()
+        idle_since = time.monotonic()
+        while not self._stop_requested:
+            free = self._wait_for_free_slots()
+            jobs = resilience.tolerate_outage(lambda: self._claim(free), "claim", None)
+            if jobs is None:  # Redis unreachable: back off like rq's loop does
+                time.sleep(1.0)
+                continue
+            if jobs:
+                self._ready.extend(jobs[1:])
+                return jobs[0]
+            if timeout is None:  # burst: the queues are empty
+                return None
+            if max_idle_time is not None and time.monotonic() - idle_since >= max_idle_time:
+                return None
+            if not self._in_hand:
+                self._set_state(WorkerStatus.IDLE)
+            self.heartbeat()
+            resilience.tolerate_outage(
+                lambda: FusionQueue.wait_for_jobs(self.connection, self._ordered_queues, FusionQueue.poll_interval),
+                "wait for jobs",
+                None,
+            )
+        return None
+
+    def _claim(self, count: int) -> list[tuple[Job, Queue]]:
+        self._batches += 1
+        started = now()
+        start = [self.name, utcformat(started), time.time(), FusionQueue.DEFAULT_TIMEOUT,
+                 f"{self._exec_prefix}.{self._batches}."]  # fmt: skip
+        jobs = FusionQueue.claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, start)
+        self._deep_backlog = len(jobs) >= count
+        for job, queue in jobs:
+            job.origin, job.started_at, job.worker_name = queue.name, started, self.name
+            job.last_heartbeat = started
+            job._status = JobStatus.STARTED
+            self._in_hand[job.id] = job
+        if jobs:
+            self._set_state(WorkerStatus.BUSY)
+        return jobs
+
+    def _wait_for_free_slots(self) -> int:
+        """Block until a slot is free (heartbeating meanwhile); with a deep backlog, wait a few
+        ms more for others, so that one claim takes several jobs. Returns the free slots."""
+        enough = max(1, self.concurrency // 8) if self._deep_backlog else 1
+        with self._freed:
+            while self._running >= self.concurrency:
+                if not self._freed.wait(timeout=5):
+                    self.heartbeat()
+            if self.concurrency - self._running < enough:
+                self._freed.wait_for(lambda: self.concurrency - self._running >= enough, timeout=GATHER)
+            return self.concurrency - self._running
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            resilience.tolerate_outage(lambda: self.set_state(state), "worker state", None)
+
+    def get_state(self) -> str:
+        return WorkerStatus.BUSY if self._in_hand else WorkerStatus.IDLE
+
+    # -- running a job -------------------------------------------------------------------------
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Hand the job to a thread (a slot is free: it was claimed for one)."""
+        with self._freed:
+            self._running += 1
+        self._pool.submit(self._run, job, queue)
+
+    def _run(self, job: Job, queue: Queue) -> None:
+        labels = events.job_labels(job, queue.name)
+        metrics.IN_FLIGHT.inc()
+        try:
+            with context.bound(**labels):
+                self._perform(job, queue)
+                events.emit(self.connection, job, labels, job.started_at.timestamp() if job.started_at else time.time(),
+                            refresh=False)  # fmt: skip
+        except BaseException:
+            self.log.exception("Worker %s: job %s crashed its thread", self.name, job.id)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            with self._freed:
+                self._running -= 1
+                self._freed.notify()
+
+    def _perform(self, job: Job, queue: Queue) -> None:
+        assert self.deadlines is not None
+        try:
+            self._apply_staging_rule(job)
+            with self.deadlines.limit(job.timeout or FusionQueue.DEFAULT_TIMEOUT, job.id):
+                return_value = job.perform()
+        except BaseException:
+            self._fail(job, queue, sys.exc_info())
+        else:
+            self._succeed(job, queue, return_value)
+
+    def _succeed(self, job: Job, queue: Queue, return_value: Any) -> None:
+        assert self.finisher is not None
+        job.ended_at = now()
+        job._status = JobStatus.FINISHED
+        job._result = return_value
+        finish = self.finisher.submit(job, queue.name, job.get_result_ttl(self.default_result_ttl))
+        if getattr(job, "success_task_handler", ""):
+            finish.written.wait()  # the hash says finished before the callback is sent
+            self._post_success_callback(job)
+
+    def _fail(self, job: Job, queue: Queue, exc_info: Any) -> None:
+        job.ended_at = now()
+        job._status = JobStatus.FAILED
+        try:
+            self.handle_exception(job, *exc_info)
+            self.handle_job_failure(job, queue, exc_string=format_exc_info(exc_info))
+        finally:
+            self._forget(job.id)
+
+    def cleanup_execution(self, job: Job, pipeline: Any, execution: Any = None) -> None:
+        """Release the claim and the ``rq:wip`` entry the claim script wrote."""
+        entry = getattr(job, "wip_entry", None)
+        if entry:
+            pipeline.zrem(f"rq:wip:{job.origin}", entry)
+        pipeline.zrem(keys.CLAIMS, job.id)
+
+    def _release_jobs(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            if recovery.release(self.connection, job_id):
+                self.log.warning("Worker %s: job %s put back into its queue", self.name, job_id)

@@ -44,6 +44,8 @@ class FusionJob(Job):
     failed_task_handler: str = ""
     priority: float = 0.0
     recoveries: int = 0
+    #: The job's ``rq:wip:<queue>`` member when the lean path started it (None on rq's path).
+    wip_entry: str | None = None
 
     def restore(self, raw_data: Any) -> Any:
         result = super().restore(raw_data)

@@ -79,6 +79,42 @@ class FusionQueue(Queue):
         scripts.run(self.connection, _PUSH, [self.key, keys.job_key(job_id)], [job_id, "1" if at_front else "0"], conn)
 
     @classmethod
+    def claim(
+        cls,
+        queues: list[Queue],
+        connection: Redis,
+        job_class: type[FusionJob],
+        serializer: Any = None,
+        count: int = 1,
+        start: list[Any] | None = None,
+    ) -> list[tuple[FusionJob, Queue]]:
+        """Claim up to ``count`` jobs, best first, in one round trip (the ``CLAIM`` script).
+        ``start`` (worker name, started_at, now, default timeout, execution id prefix) starts
+        them in the same script. A malformed job is failed with its reason and left out."""
+        claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
+        by_key = {q.key: q for q in queues}
+        while True:
+            args = [time.time() + cls.claim_lease, keys.JOB_PREFIX, count, *(start or [])]
+            claimed = scripts.run(connection, scripts.CLAIM, claim_keys, args) or []
+            jobs = []
+            for index, (raw_id, raw_key, fields) in enumerate(claimed, start=1):
+                queue, job_id = by_key[keys.text(raw_key)], keys.text(raw_id)
+                wip = f"{job_id}:{start[4]}{index}" if start else None
+                raw = dict(zip(fields[::2], fields[1::2], strict=True))
+                job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip)
+                if job is not None:
+                    jobs.append((job, queue))
+            if jobs or not claimed:  # only malformed jobs claimed: they failed; claim again
+                return jobs
+
+    @classmethod
+    def wait_for_jobs(cls, connection: Redis, queues: list[Queue], seconds: float) -> None:
+        """Sleep until a producer's wake-up token arrives, or ``poll_interval`` at most (jobs
+        written by producers that push no token are found by this polling)."""
+        wake_keys = [keys.wake_key(q.name) for q in queues]
+        connection.blpop(wake_keys, timeout=max(0.01, min(seconds, cls.poll_interval)))
+
+    @classmethod
     def dequeue_any(  # type: ignore[override]
         cls,
         queues: Iterable[Queue],
@@ -90,30 +126,17 @@ class FusionQueue(Queue):
     ) -> tuple[FusionJob, Queue] | None:
         """Claim the best job of the first non-empty queue; poll until ``timeout`` when all are empty."""
         queues = list(queues)
-        claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
-        wake_keys = [keys.wake_key(q.name) for q in queues]
         deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
         while True:
-            claimed = scripts.run(
-                connection, scripts.CLAIM, claim_keys, [time.time() + cls.claim_lease, keys.JOB_PREFIX]
-            )
+            claimed = cls.claim(queues, connection, job_class or cls.job_class, serializer)
             if claimed:
-                job_id, queue_key = keys.text(claimed[0]), keys.text(claimed[1])
-                queue = next(q for q in queues if q.key == queue_key)
-                fields = claimed[2] if len(claimed) > 2 else []
-                raw = dict(zip(fields[::2], fields[1::2], strict=True))
-                job = cls._load_claimed(connection, job_id, raw, queue, job_class or cls.job_class, serializer)
-                if job is not None:
-                    return job, queue
-                continue
+                return claimed[0]
             if deadline is None:
                 return None
             left = deadline - time.monotonic()
             if left <= 0:
-                raise DequeueTimeout(timeout, claim_keys)
-            # Sleep until a producer's wake-up token arrives, or poll_interval at most (jobs
-            # written by producers that push no token are found by this polling).
-            connection.blpop(wake_keys, timeout=max(0.01, min(left, cls.poll_interval)))
+                raise DequeueTimeout(timeout, [q.key for q in queues])
+            cls.wait_for_jobs(connection, queues, left)
 
     @classmethod
     def _load_claimed(
@@ -124,6 +147,7 @@ class FusionQueue(Queue):
         queue: Queue,
         job_class: type[FusionJob],
         serializer: Any,
+        wip: str | None = None,
     ) -> FusionJob | None:
         """The claimed job built from the hash the claim returned (as ``Job.fetch`` would), or
         None after failing a malformed one (the worker goes on)."""
@@ -132,10 +156,13 @@ class FusionQueue(Queue):
         try:
             job = job_class(job_id, connection=connection, serializer=serializer)
             job.restore(raw)
+            job.wip_entry = wip
             return job
         except NoSuchJobError:
             reason = "malformed job hash: no 'data' field"
         except Exception as exc:
             reason = f"malformed job hash: {type(exc).__name__}: {str(exc)[:200]}"
+        if wip is not None:
+            connection.zrem(queue.started_job_registry.key, wip)
         fail_job_id(connection, job_id, queue.name, reason)
         return None

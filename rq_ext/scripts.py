@@ -1,9 +1,11 @@
 """Lua scripts: each step that must not be interrupted between two commands runs as one script.
 
-- ``CLAIM``: the first non-empty queue in order gives its job: a sorted set by ZREVRANGE 0 0 +
-  ZREM (highest score first), a list by LPOP. In the same script the claim is recorded in
-  ``fusion:claims`` with its lease, so a claimed job is never outside Redis, and the job hash
-  is returned: claiming and loading a job is one round trip.
+- ``CLAIM``: the first non-empty queues in order give up to N jobs: a sorted set by ZREVRANGE
+  0 N-1 + ZREM (highest score first), a list by LPOP. In the same script the claims are recorded
+  in ``fusion:claims`` with their lease, so a claimed job is never outside Redis, and the job
+  hashes are returned: claiming and loading jobs is one round trip. The lean path (the
+  concurrent worker) also starts them there: status, ``started_at``, ``worker_name`` and the
+  ``rq:wip:<queue>`` entry.
 - ``PROMOTE``: due delayed jobs move from ``schedulerSet`` into their origin queue.
 - ``RECOVER``: expired claims (a dead worker's jobs) go back to their queue with their priority.
 - ``RELEASE``: a job in hand goes back to its queue (cold shutdown).
@@ -15,37 +17,82 @@ from typing import Any
 
 from redis import Redis
 
-# KEYS: queue keys in order..., claims, awaiting_retry. ARGV: lease expiry, job key prefix.
+# KEYS: queue keys in order..., claims, awaiting_retry.
+# ARGV: lease expiry, job key prefix, most jobs to claim, then to start them as well (the lean
+# path): worker name, started_at (rq's format), now, default job timeout, execution id prefix.
+# Returns {{id, queue key, job hash before the claim}, ...} in claim order.
 CLAIM = """
 local n = #KEYS - 2
 local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
+local lease, prefix, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local worker = ARGV[4]
+local out, claimed, wip = {}, {}, {}
+
+local function timeout_of(h)
+  for j = 1, #h, 2 do
+    if h[j] == 'timeout' then return tonumber(h[j + 1]) end
+  end
+  return nil
+end
+
+local function take(q, id, score)
+  local jk = prefix .. id
+  local h = redis.call('HGETALL', jk)
+  if #h == 0 then return end
+  local fields = {'origin', string.sub(q, 10)}
+  if score then table.insert(fields, 'priority'); table.insert(fields, score) end
+  if worker then
+    local member = id .. ':' .. ARGV[8] .. (#out + 1)
+    local timeout = timeout_of(h) or tonumber(ARGV[7])
+    local expiry = '+inf'
+    if timeout and timeout >= 0 then expiry = tonumber(ARGV[6]) + timeout + 60 end
+    table.insert(wip, {q, expiry, member})
+    for _, f in ipairs({'status', 'started', 'started_at', ARGV[5], 'last_heartbeat', ARGV[5],
+                        'worker_name', worker}) do table.insert(fields, f) end
+  end
+  redis.call('HSET', jk, unpack(fields))
+  table.insert(claimed, lease); table.insert(claimed, id)
+  table.insert(out, {id, q, h})
+end
+
 for i = 1, n do
   local q = KEYS[i]
-  while true do
-    local id, score = nil, nil
+  while #out < want do
+    local left = want - #out
     -- A sorted set (or a missing key) answers ZREVRANGE; a list answers WRONGTYPE: LPOP it.
-    local top = redis.pcall('ZREVRANGE', q, 0, 0, 'WITHSCORES')
+    local top = redis.pcall('ZREVRANGE', q, 0, left - 1, 'WITHSCORES')
     if top['err'] == nil then
       if #top == 0 then break end
-      id, score = top[1], top[2]
-      redis.call('ZREM', q, id)
+      local ids = {}
+      for j = 1, #top, 2 do table.insert(ids, top[j]) end
+      redis.call('ZREM', q, unpack(ids))
+      for j = 1, #top, 2 do take(q, top[j], top[j + 1]) end
     elseif redis.call('TYPE', q).ok == 'list' then
-      id = redis.call('LPOP', q)
-      if not id then break end
+      local ids = redis.call('LPOP', q, left)
+      if not ids then break end
+      for _, id in ipairs(ids) do take(q, id, nil) end
     else
       break
     end
-    local jk = ARGV[2] .. id
-    if redis.call('EXISTS', jk) == 1 then
-      redis.call('ZADD', claims, ARGV[1], id)
-      redis.call('ZREM', awaiting, id)
-      redis.call('HSET', jk, 'origin', string.sub(q, 10))
-      if score then redis.call('HSET', jk, 'priority', score) end
-      return {id, q, redis.call('HGETALL', jk)}
-    end
   end
+  if #out >= want then break end
 end
-return nil
+if #claimed > 0 then
+  redis.call('ZADD', claims, unpack(claimed))
+  local ids = {}
+  for j = 2, #claimed, 2 do table.insert(ids, claimed[j]) end
+  redis.call('ZREM', awaiting, unpack(ids))
+end
+local byq = {}
+for _, w in ipairs(wip) do
+  local args = byq[w[1]]
+  if not args then args = {}; byq[w[1]] = args end
+  table.insert(args, w[2]); table.insert(args, w[3])
+end
+for q, args in pairs(byq) do
+  redis.call('ZADD', 'rq:wip:' .. string.sub(q, 10), unpack(args))
+end
+return out
 """
 
 # KEYS: schedulerSet, rq:queues. ARGV: now, batch size, job key prefix, queue key prefix.

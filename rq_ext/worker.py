@@ -261,6 +261,9 @@ class FusionWorkerMixin(BaseWorker):
             lambda: super(FusionWorkerMixin, self).handle_job_success(job, queue, started_job_registry, execution),
             f"success bookkeeping of job {job.id}",
         )
+        self._post_success_callback(job)
+
+    def _post_success_callback(self, job: Job) -> None:
         fields = callbacks.success_fields(job.id, job.description or "", getattr(job, "retry_count", 0), job._result)
         task = getattr(job, "task", None)
         if isinstance(task, dict) and task.get("reference") is not None:

@@ -39,6 +39,7 @@ from rq.worker import SimpleWorker, WorkerStatus
 from rq_ext import events, keys, metrics, recovery, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
+from rq_ext.job import FusionJob
 from rq_ext.queue import FusionQueue
 from rq_ext.worker import FusionWorkerMixin
 from wrappers import context, sentry
@@ -64,7 +65,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fusion-job")
         self._running = 0
         self._freed = threading.Condition()
-        self._ready: deque[tuple[Job, Queue]] = deque()
+        self._ready: deque[tuple[FusionJob, Queue]] = deque()
         self._in_hand: dict[str, Job] = {}  # claimed until their finish is written
         self._deep_backlog = False
         self._batches = 0
@@ -135,7 +136,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         idle_since = time.monotonic()
         while not self._stop_requested:
             free = self._wait_for_free_slots()
-            jobs = resilience.tolerate_outage(lambda: self._claim(free), "claim", None)
+            jobs = resilience.tolerate_outage(lambda: self._claim(free), "claim", None)  # noqa: B023
             if jobs is None:  # Redis unreachable: back off like rq's loop does
                 time.sleep(1.0)
                 continue
@@ -156,7 +157,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             )
         return None
 
-    def _claim(self, count: int) -> list[tuple[Job, Queue]]:
+    def _claim(self, count: int) -> list[tuple[FusionJob, Queue]]:
         self._batches += 1
         started = now()
         start = [self.name, utcformat(started), time.time(), FusionQueue.DEFAULT_TIMEOUT,

@@ -138,8 +138,16 @@ class Finisher:
             return False
         ended = utcformat(job.ended_at) if job.ended_at else ""
         pipe.hset(job.key, mapping={"status": "finished", "ended_at": ended})
-        Result.create(job, Result.Type.SUCCESSFUL, ttl, return_value=job._result, worker_name=self.worker_name,
-                      pipeline=pipe, execution_started_at=job.started_at, execution_ended_at=job.ended_at)
+        Result.create(
+            job,
+            Result.Type.SUCCESSFUL,
+            ttl,
+            return_value=job._result,
+            worker_name=self.worker_name,
+            pipeline=pipe,
+            execution_started_at=job.started_at,
+            execution_ended_at=job.ended_at,
+        )
         if ttl > 0:
             pipe.expire(job.key, ttl)
         else:

@@ -47,6 +47,14 @@ class FusionJob(Job):
     #: The job's ``rq:wip:<queue>`` member when the lean path started it (None on rq's path).
     wip_entry: str | None = None
 
+    def __init__(self, id: str | None = None, connection: Any = None, serializer: Any = None) -> None:
+        # rq resolves the serializer with an isinstance() against a typing Protocol, ~15 µs per
+        # job on Python 3.11; a serializer object the worker already resolved is taken as is.
+        resolved = serializer if callable(getattr(serializer, "loads", None)) else None
+        super().__init__(id, connection=connection, serializer=None if resolved else serializer)
+        if resolved is not None:
+            self.serializer = resolved
+
     def restore(self, raw_data: Any) -> Any:
         result = super().restore(raw_data)
         obj = decode_redis_hash(raw_data)

@@ -46,6 +46,9 @@ class FusionJob(Job):
     recoveries: int = 0
     #: The job's ``rq:wip:<queue>`` member when the lean path started it (None on rq's path).
     wip_entry: str | None = None
+    #: When the claim found no delivery ledger for this job: what this run recorded in it (so
+    #: the ledger need not be read from Redis). None: unknown, read Redis.
+    ledger_fresh: dict[str, str] | None = None
 
     def __init__(self, id: str | None = None, connection: Any = None, serializer: Any = None) -> None:
         # rq resolves the serializer with an isinstance() against a typing Protocol, ~15 µs per

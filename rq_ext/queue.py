@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from redis import Redis
-from rq.exceptions import DequeueTimeout, NoSuchJobError
+from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
 from rq.queue import Queue
 
 from rq_ext import keys, scripts
@@ -97,12 +97,14 @@ class FusionQueue(Queue):
             args = [time.time() + cls.claim_lease, keys.JOB_PREFIX, count, *(start or [])]
             claimed = scripts.run(connection, scripts.CLAIM, claim_keys, args) or []
             jobs = []
-            for index, (raw_id, raw_key, fields) in enumerate(claimed, start=1):
+            for index, (raw_id, raw_key, fields, delivered) in enumerate(claimed, start=1):
                 queue, job_id = by_key[keys.text(raw_key)], keys.text(raw_id)
                 wip = f"{job_id}:{start[4]}{index}" if start else None
                 raw = dict(zip(fields[::2], fields[1::2], strict=True))
                 job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip)
                 if job is not None:
+                    job.origin = queue.name  # the script wrote it; the hash it returned predates that
+                    job.ledger_fresh = None if delivered else {}
                     jobs.append((job, queue))
             if jobs or not claimed:  # only malformed jobs claimed: they failed; claim again
                 return jobs
@@ -156,10 +158,13 @@ class FusionQueue(Queue):
         try:
             job = job_class(job_id, connection=connection, serializer=serializer)
             job.restore(raw)
+            job.func_name  # noqa: B018 - deserializes the data now: a bad one fails here, with its reason
             job.wip_entry = wip
             return job
         except NoSuchJobError:
             reason = "malformed job hash: no 'data' field"
+        except DeserializationError:
+            reason = "malformed job hash: 'data' could not be decoded"
         except Exception as exc:
             reason = f"malformed job hash: {type(exc).__name__}: {str(exc)[:200]}"
         if wip is not None:

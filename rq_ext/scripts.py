@@ -17,15 +17,19 @@ from typing import Any
 
 from redis import Redis
 
+from tasks import ledger
+
 # KEYS: queue keys in order..., claims, awaiting_retry.
 # ARGV: lease expiry, job key prefix, most jobs to claim, then to start them as well (the lean
 # path): worker name, started_at (rq's format), now, default job timeout, execution id prefix.
-# Returns {{id, queue key, job hash before the claim}, ...} in claim order.
+# Returns {{id, queue key, job hash before the claim, whether its delivery ledger exists}, ...}
+# in claim order.
 CLAIM = """
 local n = #KEYS - 2
 local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
 local lease, prefix, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local worker = ARGV[4]
+local LEDGER = '@LEDGER@'
 local out, claimed, wip = {}, {}, {}
 
 local function timeout_of(h)
@@ -52,7 +56,7 @@ local function take(q, id, score)
   end
   redis.call('HSET', jk, unpack(fields))
   table.insert(claimed, lease); table.insert(claimed, id)
-  table.insert(out, {id, q, h})
+  table.insert(out, {id, q, h, redis.call('EXISTS', LEDGER .. id)})
 end
 
 for i = 1, n do
@@ -93,7 +97,7 @@ for q, args in pairs(byq) do
   redis.call('ZADD', 'rq:wip:' .. string.sub(q, 10), unpack(args))
 end
 return out
-"""
+""".replace("@LEDGER@", ledger.PREFIX)
 
 # KEYS: schedulerSet, rq:queues. ARGV: now, batch size, job key prefix, queue key prefix.
 # Returns the ids that could not be routed (no origin).

@@ -5,7 +5,8 @@ webhook), it asks :meth:`Ledger.accepted`; after the provider accepts, it calls
 :meth:`Ledger.record`. A job recovered after a crash, or retried after a partial success (3 of 5
 recipients accepted), then sends only to what is still pending. The records live in one Redis
 hash per job (``fusion:delivered:<job id>``, kept ``TTL`` seconds). Outside a worker (a direct
-call, a test) the ledger is empty and records nothing.
+call, a test) the ledger is empty and records nothing. When the claim found no ledger hash for
+the job (its first run), the ledger is read from this run's own records, not from Redis.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Ledger:
         self.job_id = job_id or (job.id if job is not None else None)
         self.connection: Any = connection or (job.connection if job is not None else None)
         self.channel = channel
+        # The claim found no ledger for this job: this run's own records are the whole ledger.
+        self.fresh: dict[str, str] | None = getattr(job, "ledger_fresh", None)
 
     @property
     def active(self) -> bool:
@@ -43,6 +46,8 @@ class Ledger:
         """The provider's id for ``item`` if it was already accepted for this job."""
         if not self.active:
             return None
+        if self.fresh is not None:
+            return self.fresh.get(self._field(item))
         raw = self.connection.hget(self.key, self._field(item))
         return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -50,13 +55,17 @@ class Ledger:
         """The items not yet accepted, in order."""
         if not self.active or not items:
             return list(items)
+        if self.fresh is not None:
+            return [item for item in items if self._field(item) not in self.fresh]
         done = self.connection.hmget(self.key, [self._field(i) for i in items])
         return [item for item, value in zip(items, done, strict=True) if value is None]
 
     def record(self, item: str, provider_id: str = "accepted") -> None:
         """Remember that the provider accepted ``item`` (with its message id)."""
         if self.active:
-            with self.connection.pipeline() as pipe:
+            with self.connection.pipeline(transaction=False) as pipe:
                 pipe.hset(self.key, self._field(item), provider_id or "accepted")
                 pipe.expire(self.key, TTL)
                 pipe.execute()
+            if self.fresh is not None:
+                self.fresh[self._field(item)] = provider_id or "accepted"

@@ -119,20 +119,39 @@ def settings(settings_factory: Any) -> Settings:
     return settings_factory()
 
 
+def worker_runner(conn: redis.Redis, default: Any, **defaults: Any) -> Any:
+    """A function running a worker (``default`` class unless ``cls`` is given) in burst mode."""
+
+    def run(queues: list[str] | str = "all", cls: Any = None, **kwargs: Any) -> Any:
+        from config import get_settings
+
+        names = get_settings().queue_names(queues) if isinstance(queues, str) else queues
+        options = {**defaults, **kwargs} if cls is None else kwargs
+        worker = (cls or default)(names, connection=conn, **options)
+        worker.work(burst=True)
+        return worker
+
+    return run
+
+
 @pytest.fixture
 def run_worker(conn: redis.Redis, settings: Settings) -> Any:
     """Run an in-process worker in burst mode on the given queues; returns it."""
     from rq_ext.worker import FusionSimpleWorker
 
-    def run(queues: list[str] | str = "all", cls: Any = FusionSimpleWorker, **kwargs: Any) -> Any:
-        from config import get_settings
+    return worker_runner(conn, FusionSimpleWorker)
 
-        names = get_settings().queue_names(queues) if isinstance(queues, str) else queues
-        worker = cls(names, connection=conn, **kwargs)
-        worker.work(burst=True)
-        return worker
 
-    return run
+@pytest.fixture(params=["in-process", "concurrent"])
+def run_each_worker(request: Any, conn: redis.Redis, settings: Settings) -> Any:
+    """Like ``run_worker``, once with the in-process class (rq's bookkeeping) and once with the
+    concurrent class (the lean path): modules that must hold for both use it as ``run_worker``."""
+    from rq_ext.concurrent import FusionConcurrentWorker
+    from rq_ext.worker import FusionSimpleWorker
+
+    if request.param == "concurrent":
+        return worker_runner(conn, FusionConcurrentWorker, concurrency=4)
+    return worker_runner(conn, FusionSimpleWorker)
 
 
 def worker_env(redis_url: str, **extra: Any) -> dict[str, str]:

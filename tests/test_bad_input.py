@@ -38,6 +38,7 @@ CASES = [
     ("no-data", {}, "malformed job hash"),
     ("bad-status", {"status": "exploded", "data": data_for("tests.jobs.record", {})}, "malformed job hash"),
     ("garbage", {"data": b"\x00\x01 not a pickle"}, "could not be decoded"),
+    ("empty-data", {"data": b""}, "could not be decoded"),
     ("wrong-shape", {"data": zlib.compress(pickle.dumps(("only", "two")))}, "could not be decoded"),
     ("unknown-func", {"data": data_for("tasks.nowhere.missing", {})}, "nowhere"),
     ("unknown-attr", {"data": data_for("tasks.sms.no_such_function", {})}, "no_such_function"),
@@ -84,6 +85,15 @@ def test_all_bad_jobs_in_one_run(conn, settings, run_worker, httpserver, failed_
     assert all(Job.fetch(g.id, connection=conn).get_status() == "finished" for g in goods)
 
 
+def test_job_hash_with_only_data_fails_into_its_queues_registry(conn, settings, run_worker):
+    """A server may write nothing but ``data``: the claim supplies the origin."""
+    conn.hset(keys.job_key("bare"), mapping={"data": data_for("tasks.dispatch", {"payload": {"task": 1}})})
+    conn.zadd(keys.queue_key("sms"), {"bare": 0})
+    run_worker(["sms"])
+    assert conn.zscore("rq:failed:sms", "bare") is not None
+    assert b"gateway" in (conn.hget(keys.job_key("bare"), "exc_info") or b"") or conn.exists("rq:results:bare")
+
+
 def test_garbage_retry_count_defaults_to_zero(conn, settings, run_worker):
     job = enqueue("sms", "tests.jobs.record", {"name": "x"}, connection=conn)
     conn.hset(job.key, "retryCount", "not-a-number")
@@ -96,3 +106,10 @@ def test_wrong_key_type_for_queue_does_not_stop_worker(conn, settings, run_worke
     good = enqueue("email", "tests.jobs.record", {"name": "ok"}, connection=conn)
     run_worker(["sms", "email"])
     assert Job.fetch(good.id, connection=conn).get_status() == "finished"
+
+
+@pytest.fixture
+def run_worker(run_each_worker):
+    """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
+    class (the lean path)."""
+    return run_each_worker

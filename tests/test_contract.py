@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from rq.job import Job
 
 from rq_ext import enqueue, keys
@@ -153,3 +154,10 @@ def test_producer_description_carries_no_payload(conn, settings):
     job = enqueue("sms", "tasks.sms.send_sms", task, connection=conn)
     assert job.description == "tasks.sms.send_sms(channel=1, reference=R-1)"
     assert b"9876543210" not in conn.hget(job.key, "description")
+
+
+@pytest.fixture
+def run_worker(run_each_worker):
+    """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
+    class (the lean path)."""
+    return run_each_worker

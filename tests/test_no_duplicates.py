@@ -8,6 +8,7 @@ import os
 import signal
 from urllib.parse import parse_qs
 
+import pytest
 from rq.job import Job
 from werkzeug import Request, Response
 
@@ -77,3 +78,10 @@ def test_provider_client_reference_is_the_job_id(conn, settings, run_worker, htt
     (request,) = [r for r, _ in httpserver.log if r.path == "/sms/json"]
     assert parse_qs(request.get_data(as_text=True))["client-ref"] == [job.id]
     assert Job.fetch(job.id, connection=conn).get_status() == "finished"
+
+
+@pytest.fixture
+def run_worker(run_each_worker):
+    """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
+    class (the lean path)."""
+    return run_each_worker

@@ -6,6 +6,7 @@ import json
 import time
 from urllib.parse import parse_qs
 
+import pytest
 from rq.job import Job
 
 from rq_ext import enqueue, keys
@@ -225,8 +226,21 @@ def test_deferred_job_is_rescheduled_without_retry_or_callback(conn, settings, r
 
 def test_failure_callback_carries_error_details(conn, settings, run_worker, httpserver):
     httpserver.expect_request("/failed").respond_with_data("ok")
-    enqueue("pn", "tests.jobs.permanent_with_details", {}, connection=conn, job_id="job-dt",
-            failed_task_handler=httpserver.url_for("/failed"))
+    enqueue(
+        "pn",
+        "tests.jobs.permanent_with_details",
+        {},
+        connection=conn,
+        job_id="job-dt",
+        failed_task_handler=httpserver.url_for("/failed"),
+    )
     run_worker(["pn"])
     fields = form(requests_to(httpserver, "/failed")[0])
     assert fields["invalid_tokens"] == '["tok-1"]' and fields["status"] == "failed"
+
+
+@pytest.fixture
+def run_worker(run_each_worker):
+    """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
+    class (the lean path)."""
+    return run_each_worker

@@ -125,3 +125,10 @@ def test_dispatch_routes_webhooks(settings, httpserver):
 
     httpserver.expect_request("/d").respond_with_json({})
     assert dispatch(task(httpserver.url_for("/d"), json=json.loads("[1, 2]")))["status_code"] == 200
+
+
+@pytest.fixture
+def run_worker(run_each_worker):
+    """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
+    class (the lean path)."""
+    return run_each_worker

@@ -150,7 +150,7 @@ def run_each_worker(request: Any, conn: redis.Redis, settings: Settings) -> Any:
     from rq_ext.worker import FusionSimpleWorker
 
     if request.param == "concurrent":
-        return worker_runner(conn, FusionConcurrentWorker, concurrency=4)
+        return worker_runner(conn, FusionConcurrentWorker, concurrency=1)
     return worker_runner(conn, FusionSimpleWorker)
 
 

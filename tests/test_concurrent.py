@@ -96,3 +96,13 @@ def test_kill_9_recovers_every_in_flight_job(conn, settings, redis_server):
     wait_for(lambda: recover_abandoned(conn) >= 0 and conn.zcard("rq:queue:sms") == 3, timeout=20, interval=0.5)
     assert conn.zcard("rq:queue:sms") == 3
     assert all(conn.hget(j.key, "recoveries") == b"1" for j in jobs)
+
+
+def test_batched_claims_keep_priority_order(conn, settings, run_worker):
+    """With several slots, jobs are claimed in batches; a job is never started before one of
+    higher priority (claim time, the ``started_at`` the claim script writes, follows priority)."""
+    jobs = {p: enqueue("sms", "tests.jobs.record", {"name": str(p)}, priority=p, connection=conn) for p in range(40)}
+    run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=8)
+    started = {p: Job.fetch(j.id, connection=conn).started_at for p, j in jobs.items()}
+    assert all(started[p] >= started[p + 1] for p in range(39))
+    assert [conn.get(f"runs:{j.id}") for j in jobs.values()] == [b"1"] * 40

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.utils
 import os
 import time
+from typing import Any, Protocol
 
 import requests
 import requests.adapters
@@ -34,7 +35,20 @@ def session() -> requests.Session:
     return _sessions[pid]
 
 
-def retry_after(response: requests.Response) -> float | None:
+class Answer(Protocol):
+    """An HTTP answer: a ``requests.Response`` or a :class:`wrappers.pinned.Response`."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+
+def retry_after(response: Answer) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
     value = response.headers.get("Retry-After")
     if not value:
@@ -45,7 +59,7 @@ def retry_after(response: requests.Response) -> float | None:
     return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def raise_for_outcome(response: requests.Response, what: str) -> None:
+def raise_for_outcome(response: Answer, what: str) -> None:
     """Raise the classified error for a non-2xx answer; return quietly on 2xx."""
     status = response.status_code
     if 200 <= status < 300:

@@ -207,13 +207,15 @@ def test_obfuscated_loopback_forms_are_refused(settings_factory, httpserver, hos
     assert httpserver.log == []
 
 
-def test_pinned_session_refuses_an_unchecked_request(settings, httpserver):
+def test_pinned_module_checks_every_request_itself(settings_factory, httpserver):
+    """The pinned module has no unchecked way out: its own ``request`` runs the guard."""
     from wrappers import pinned
 
+    settings_factory(WEBHOOK_ALLOWED_NETWORKS=[])
     httpserver.expect_request("/h").respond_with_data("ok")
-    with pytest.raises(ProviderRejected, match="SSRF guard"):
-        pinned.session().get(httpserver.url_for("/h"))
-    assert httpserver.log == []
+    with pytest.raises(ProviderRejected, match="refused"):
+        pinned.request("GET", httpserver.url_for("/h"), what="test", timeout=2)
+    assert httpserver.log == [] and not hasattr(pinned, "session")
 
 
 def test_header_with_line_break_is_invalid(settings, httpserver):

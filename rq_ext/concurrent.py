@@ -233,9 +233,10 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         job.ended_at = now()
         job._status = JobStatus.FINISHED
         job._result = return_value
-        finish = self.finisher.submit(job, queue.name, job.get_result_ttl(self.default_result_ttl))
-        if getattr(job, "success_task_handler", ""):
-            finish.written.wait()  # the hash says finished before the callback is sent
+        # With a success callback, wait until the hash says finished before sending it.
+        callback = bool(getattr(job, "success_task_handler", ""))
+        self.finisher.submit(job, queue.name, job.get_result_ttl(self.default_result_ttl), wait=callback)
+        if callback:
             self._post_success_callback(job)
 
     def _fail(self, job: Job, queue: Queue, exc_info: Any) -> None:

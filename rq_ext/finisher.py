@@ -23,7 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
@@ -43,12 +43,27 @@ LINGER = 0.002
 
 @dataclass
 class Finish:
-    """A successful job waiting for its bookkeeping."""
+    """A successful job waiting for its bookkeeping (``written`` is set once it is written,
+    when someone waits for it)."""
 
     job: Job
     queue_name: str
     result_ttl: int
-    written: threading.Event = field(default_factory=threading.Event)
+    written: threading.Event | None = None
+
+
+class SuccessResult(Result):
+    """rq's ``Result`` of a successful job, saved in rq's format by rq's own ``save``; built
+    without rq's ``__init__``, which resolves the (already resolved) serializer again through an
+    ``isinstance`` against a typing Protocol, the costliest step of a finish."""
+
+    def __init__(self, job: Job, worker_name: str) -> None:
+        self.__dict__.update(
+            return_value=job._result, exc_string=None, type=Result.Type.SUCCESSFUL, created_at=job.ended_at,
+            serializer=job.serializer, connection=job.connection, job_id=job.id, id=None,
+            worker_name=worker_name, execution_id=None, execution_started_at=job.started_at,
+            execution_ended_at=job.ended_at,
+        )  # fmt: skip
 
 
 class Finisher:
@@ -63,10 +78,12 @@ class Finisher:
         self._thread = threading.Thread(target=self._loop, name="fusion-finisher", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Job, queue_name: str, result_ttl: int) -> Finish:
-        finish = Finish(job, queue_name, result_ttl)
+    def submit(self, job: Job, queue_name: str, result_ttl: int, wait: bool = False) -> None:
+        """Queue the job's finish; with ``wait``, return only once it is written."""
+        finish = Finish(job, queue_name, result_ttl, threading.Event() if wait else None)
         self._pending.put(finish)
-        return finish
+        if finish.written is not None:
+            finish.written.wait()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write what is pending, then stop the thread."""
@@ -104,7 +121,8 @@ class Finisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-            finish.written.set()
+            if finish.written is not None:
+                finish.written.set()
 
     def _pipeline(self, batch: list[Finish]) -> None:
         now = current_timestamp()
@@ -138,16 +156,7 @@ class Finisher:
             return False
         ended = utcformat(job.ended_at) if job.ended_at else ""
         pipe.hset(job.key, mapping={"status": "finished", "ended_at": ended})
-        Result.create(
-            job,
-            Result.Type.SUCCESSFUL,
-            ttl,
-            return_value=job._result,
-            worker_name=self.worker_name,
-            pipeline=pipe,
-            execution_started_at=job.started_at,
-            execution_ended_at=job.ended_at,
-        )
+        SuccessResult(job, self.worker_name).save(ttl, pipeline=pipe)
         if ttl > 0:
             pipe.expire(job.key, ttl)
         else:

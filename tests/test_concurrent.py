@@ -106,3 +106,21 @@ def test_batched_claims_keep_priority_order(conn, settings, run_worker):
     started = {p: Job.fetch(j.id, connection=conn).started_at for p, j in jobs.items()}
     assert all(started[p] >= started[p + 1] for p in range(39))
     assert [conn.get(f"runs:{j.id}") for j in jobs.values()] == [b"1"] * 40
+
+
+def test_lean_finish_is_rqs_own_bookkeeping(conn, settings, run_worker):
+    """A job finished on the lean path reads back through rq's API as rq writes it: status,
+    dates, result, finished registry, worker counters; no claim or wip entry is left."""
+    from rq.registry import FinishedJobRegistry
+
+    job = enqueue("sms", "tests.jobs.record", {"name": "r"}, connection=conn)
+    worker = run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=4)
+    done = Job.fetch(job.id, connection=conn)
+    assert done.get_status() == "finished" and done.worker_name == worker.name
+    assert done.started_at <= done.ended_at and done.enqueued_at <= done.started_at
+    assert done.return_value() == {"provider_id": "msg-r"}
+    assert done.latest_result().type.name == "SUCCESSFUL"
+    assert job.id in FinishedJobRegistry("sms", connection=conn).get_job_ids()
+    assert 0 < conn.ttl(job.key) <= settings.RESULT_TTL
+    assert int(conn.hget(worker.key, "successful_job_count")) == 1
+    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0

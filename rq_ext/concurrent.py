@@ -28,7 +28,7 @@ import time
 import traceback
 import uuid
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from queue import SimpleQueue
 from typing import Any
 
 from rq.job import Job, JobStatus
@@ -62,7 +62,8 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         if concurrency < 1:
             raise ValueError("--concurrency must be at least 1")
         self.concurrency = concurrency
-        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fusion-job")
+        self._tasks: SimpleQueue[tuple[Job, Queue] | None] = SimpleQueue()
+        self._threads: list[threading.Thread] = []
         self._running = 0
         self._freed = threading.Condition()
         self._ready: deque[tuple[FusionJob, Queue]] = deque()
@@ -78,13 +79,21 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     # -- lifecycle -------------------------------------------------------------------------
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"fusion-job-{n}", daemon=True) for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
         self.deadlines = Deadlines()
         self.finisher = Finisher(self.connection, self.key, self.name, self._forget)
         super().bootstrap(*args, **kwargs)
 
     def teardown(self) -> None:
         """Warm shutdown and burst end: wait for every job in flight and its finish first."""
-        self._pool.shutdown(wait=True)
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
         if self.finisher is not None:
             self.finisher.stop()
         if self.deadlines is not None:
@@ -199,7 +208,12 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         """Hand the job to a thread (a slot is free: it was claimed for one)."""
         with self._freed:
             self._running += 1
-        self._pool.submit(self._run, job, queue)
+        self._tasks.put((job, queue))
+
+    def _serve(self) -> None:
+        """A job thread: runs the jobs handed to it until told to stop (None)."""
+        while (task := self._tasks.get()) is not None:
+            self._run(*task)
 
     def _run(self, job: Job, queue: Queue) -> None:
         labels = events.job_labels(job, queue.name)

@@ -1,9 +1,9 @@
-"""The lean finish: successful jobs' bookkeeping written in one pipelined round trip per batch.
+"""The lean finish: successful jobs' bookkeeping written in one round trip per batch.
 
 A job thread hands its finished job to the :class:`Finisher` and goes on; one thread writes
 every job handed in since its last write in one pipeline (group commit), so under load one
-round trip finishes many jobs. Per job it writes what rq's ``handle_job_success`` writes, in
-rq's own formats, without rq's execution records:
+round trip (one ``FINISH`` script call) finishes many jobs. Per job it writes what rq's
+``handle_job_success`` writes, in rq's own formats, without rq's execution records:
 
 - the job hash: ``status=finished``, ``ended_at``; its TTL (``result_ttl``), or the job deleted
   when ``result_ttl`` is 0;
@@ -21,17 +21,17 @@ import logging
 import queue
 import threading
 import time
-from collections import defaultdict
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 from rq.job import Job
-from rq.results import Result
+from rq.results import UNSERIALIZABLE_RETURN_VALUE_PAYLOAD
 from rq.utils import current_timestamp, utcformat
 
-from rq_ext import keys, resilience
+from rq_ext import keys, resilience, scripts
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +50,6 @@ class Finish:
     queue_name: str
     result_ttl: int
     written: threading.Event | None = None
-
-
-class SuccessResult(Result):
-    """rq's ``Result`` of a successful job, saved in rq's format by rq's own ``save``; built
-    without rq's ``__init__``, which resolves the (already resolved) serializer again through an
-    ``isinstance`` against a typing Protocol, the costliest step of a finish."""
-
-    def __init__(self, job: Job, worker_name: str) -> None:
-        self.__dict__.update(
-            return_value=job._result, exc_string=None, type=Result.Type.SUCCESSFUL, created_at=job.ended_at,
-            serializer=job.serializer, connection=job.connection, job_id=job.id, id=None,
-            worker_name=worker_name, execution_id=None, execution_started_at=job.started_at,
-            execution_ended_at=job.ended_at,
-        )  # fmt: skip
 
 
 class Finisher:
@@ -125,40 +111,33 @@ class Finisher:
                 finish.written.set()
 
     def _pipeline(self, batch: list[Finish]) -> None:
-        now = current_timestamp()
-        wip: dict[str, list[str]] = defaultdict(list)
-        finished: dict[str, dict[str, float]] = defaultdict(dict)
-        working = 0.0
-        with self.connection.pipeline(transaction=False) as pipe:
-            for finish in batch:
-                job = finish.job
-                if job.wip_entry:  # type: ignore[attr-defined]
-                    wip[finish.queue_name].append(job.wip_entry)  # type: ignore[attr-defined]
-                if job.started_at and job.ended_at:
-                    working += (job.ended_at - job.started_at).total_seconds()
-                if self._write_job(pipe, finish):
-                    ttl = finish.result_ttl
-                    finished[finish.queue_name][job.id] = now + ttl if ttl > 0 else float("inf")
-            pipe.zrem(keys.CLAIMS, *[f.job.id for f in batch])
-            for queue_name, members in wip.items():
-                pipe.zrem(f"rq:wip:{queue_name}", *members)
-            for queue_name, scores in finished.items():
-                pipe.zadd(f"rq:finished:{queue_name}", scores)
-            pipe.hincrby(self.worker_key, "successful_job_count", len(batch))
-            pipe.hincrbyfloat(self.worker_key, "total_working_time", working)
-            pipe.execute()
+        args: list[Any] = [current_timestamp(), self.worker_name, working_time(batch), len(batch)]
+        for finish in batch:
+            args += job_args(finish)
+        scripts.run(self.connection, scripts.FINISH, [keys.CLAIMS, self.worker_key], args)
 
-    def _write_job(self, pipe: Any, finish: Finish) -> bool:
-        """The job's own keys; True when it stays (in the finished registry)."""
-        job, ttl = finish.job, finish.result_ttl
-        if ttl == 0:
-            pipe.delete(job.key, Result.get_key(job.id))
-            return False
-        ended = utcformat(job.ended_at) if job.ended_at else ""
-        pipe.hset(job.key, mapping={"status": "finished", "ended_at": ended})
-        SuccessResult(job, self.worker_name).save(ttl, pipeline=pipe)
-        if ttl > 0:
-            pipe.expire(job.key, ttl)
-        else:
-            pipe.persist(job.key)
-        return True
+
+def working_time(batch: list[Finish]) -> float:
+    return sum(
+        (f.job.ended_at - f.job.started_at).total_seconds() for f in batch if f.job.started_at and f.job.ended_at
+    )
+
+
+def job_args(finish: Finish) -> list[Any]:
+    """The ``FINISH`` script's arguments for one job (its result as rq's ``Result`` saves it)."""
+    job = finish.job
+    stamp = [repr(d.timestamp()) if d else "" for d in (job.started_at, job.ended_at)]
+    ended = utcformat(job.ended_at) if job.ended_at else ""
+    wip = getattr(job, "wip_entry", None) or ""
+    return [job.id, finish.queue_name, wip, finish.result_ttl, ended, result_value(job), *stamp]
+
+
+def result_value(job: Job) -> str:
+    """The ``return_value`` field of rq's result stream ('' for None), as ``Result.serialize``."""
+    if job._result is None:
+        return ""
+    try:
+        serialized = job.serializer.dumps(job._result)
+    except Exception:
+        serialized = job.serializer.dumps(UNSERIALIZABLE_RETURN_VALUE_PAYLOAD)
+    return b64encode(serialized).decode()

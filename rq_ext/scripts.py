@@ -6,6 +6,7 @@
   hashes are returned: claiming and loading jobs is one round trip. The lean path (the
   concurrent worker) also starts them there: status, ``started_at``, ``worker_name`` and the
   ``rq:wip:<queue>`` entry.
+- ``FINISH``: the bookkeeping of a batch of successful jobs (the lean path's finish).
 - ``PROMOTE``: due delayed jobs move from ``schedulerSet`` into their origin queue.
 - ``RECOVER``: expired claims (a dead worker's jobs) go back to their queue with their priority.
 - ``RELEASE``: a job in hand goes back to its queue (cold shutdown).
@@ -98,6 +99,50 @@ for q, args in pairs(byq) do
 end
 return out
 """.replace("@LEDGER@", ledger.PREFIX)
+
+# KEYS: claims, worker key. ARGV: now, worker name, working seconds, job count, then per job:
+# id, queue, rq:wip member ('' for none), result ttl, ended_at, return value ('' for None),
+# started and ended timestamps. Writes what rq's handle_job_success writes, in rq's formats.
+FINISH = """
+local claims, worker = KEYS[1], KEYS[2]
+local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
+local ids, wip, finished = {}, {}, {}
+local function push(t, k, ...)
+  local list = t[k]
+  if not list then list = {}; t[k] = list end
+  for _, v in ipairs({...}) do table.insert(list, v) end
+end
+for i = 0, n - 1 do
+  local b = 5 + i * 8
+  local id, q, member, ttl = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
+  local jk, rk = 'rq:job:' .. id, 'rq:results:' .. id
+  table.insert(ids, id)
+  if member ~= '' then push(wip, q, member) end
+  if ttl == 0 then
+    redis.call('DEL', jk, rk)
+  else
+    redis.call('HSET', jk, 'status', 'finished', 'ended_at', ARGV[b + 4])
+    local fields = {'type', '1', 'worker_name', ARGV[2]}
+    if ARGV[b + 5] ~= '' then table.insert(fields, 'return_value'); table.insert(fields, ARGV[b + 5]) end
+    if ARGV[b + 6] ~= '' then table.insert(fields, 'execution_started_at'); table.insert(fields, ARGV[b + 6]) end
+    if ARGV[b + 7] ~= '' then table.insert(fields, 'execution_ended_at'); table.insert(fields, ARGV[b + 7]) end
+    redis.call('XADD', rk, 'MAXLEN', '~', '10', '*', unpack(fields))
+    if ttl > 0 then
+      redis.call('EXPIRE', jk, ttl); redis.call('EXPIRE', rk, ttl)
+      push(finished, q, now + ttl, id)
+    else
+      redis.call('PERSIST', jk); redis.call('PERSIST', rk)
+      push(finished, q, '+inf', id)
+    end
+  end
+end
+redis.call('ZREM', claims, unpack(ids))
+for q, members in pairs(wip) do redis.call('ZREM', 'rq:wip:' .. q, unpack(members)) end
+for q, scores in pairs(finished) do redis.call('ZADD', 'rq:finished:' .. q, unpack(scores)) end
+redis.call('HINCRBY', worker, 'successful_job_count', n)
+redis.call('HINCRBYFLOAT', worker, 'total_working_time', ARGV[3])
+return n
+"""
 
 # KEYS: schedulerSet, rq:queues. ARGV: now, batch size, job key prefix, queue key prefix.
 # Returns the ids that could not be routed (no origin).

@@ -133,7 +133,8 @@ def deliver(url: str, request: dict[str, Any]) -> dict[str, Any]:
     if response.status_code == 410:
         raise ProviderRejected("webhook: HTTP 410 Gone (the endpoint no longer exists)")
     http.raise_for_outcome(response, "webhook")
-    log.info("webhook delivered: %s %s -> HTTP %s", method, url_for_log(url), response.status_code)
+    if log.isEnabledFor(logging.INFO):  # masking the URL costs more than the rest of the log call
+        log.info("webhook delivered: %s %s -> HTTP %s", method, url_for_log(url), response.status_code)
     result: dict[str, Any] = {"channel": "webhook", "status_code": response.status_code}
     if truncated:
         result["response_truncated"] = "true"

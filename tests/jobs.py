@@ -62,3 +62,7 @@ def permanent_with_details(task: dict[str, Any]) -> None:
     error = InvalidRecipient("every token was refused")
     error.details = {"invalid_tokens": '["tok-1"]'}
     raise error
+
+
+def noop(task: dict[str, Any]) -> None:
+    """Does nothing: the cost of a job is the worker's own."""

@@ -1,0 +1,107 @@
+"""The concurrent class's lean Redis path: batched claim-and-start, the batched finish, the
+deadline thread, and the Redis commands a job costs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from rq_ext import enqueue, keys
+from rq_ext.concurrent import FusionConcurrentWorker
+from rq_ext.deadlines import Deadlines
+
+#: Stock rq's commands per no-op job (SimpleWorker, rq 3.0, measured by the benchmark: 57.3).
+STOCK_RQ_COMMANDS_PER_JOB = 57
+
+
+def run_in_steps(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def test_a_deadline_interrupts_only_its_own_thread():
+    deadlines = Deadlines()
+    outcome: dict[str, str] = {}
+
+    def job(name: str, limit: float, runs: float) -> None:
+        try:
+            with deadlines.limit(limit, name):
+                run_in_steps(runs)
+            outcome[name] = "done"
+        except JobTimeoutException as exc:
+            outcome[name] = str(exc)
+
+    threads = [threading.Thread(target=job, args=a) for a in [("slow", 0.2, 3.0), ("quick", 5.0, 0.5)]]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadlines.stop()
+    assert "maximum timeout value (0.2 seconds)" in outcome["slow"]
+    assert outcome["quick"] == "done"
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_disarmed_deadline_never_fires_later():
+    deadlines = Deadlines()
+    with deadlines.limit(0.05, "j"):
+        pass
+    run_in_steps(0.2)  # would raise here if the deadline had stayed armed
+    deadlines.stop()
+
+
+@pytest.mark.parametrize("ttl", [0, -1, 30])
+def test_finish_honours_the_result_ttl(conn, settings, run_worker, ttl):
+    job = enqueue("sms", "tests.jobs.record", {"name": "t"}, connection=conn)
+    conn.hset(job.key, "result_ttl", ttl)  # rq's own job field
+    run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=2)
+    finished = conn.zscore("rq:finished:sms", job.id)
+    if ttl == 0:
+        assert not conn.exists(job.key) and finished is None
+    elif ttl < 0:
+        assert conn.ttl(job.key) == -1 and finished == float("inf")
+        assert Job.fetch(job.id, connection=conn).get_status() == "finished"
+    else:
+        assert 0 < conn.ttl(job.key) <= ttl and finished is not None
+    assert conn.get(f"runs:{job.id}") == b"1"
+    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0
+
+
+def test_a_job_costs_under_a_quarter_of_stock_rqs_redis_commands(conn, settings, run_worker):
+    """Counted by Redis itself (INFO commandstats counts the commands scripts run, too)."""
+    jobs = [enqueue("sms", "tests.jobs.noop", {}, connection=conn) for _ in range(200)]
+    conn.config_resetstat()
+    run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=8)
+    stats = conn.info("commandstats")
+    total = sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_config", "cmdstat_info"))
+    assert all(Job.fetch(j.id, connection=conn).get_status() == "finished" for j in jobs)
+    # The worker's start and stop (registration, registry cleaning) are counted in too.
+    assert total / len(jobs) <= STOCK_RQ_COMMANDS_PER_JOB / 4
+
+
+def test_claimed_jobs_are_started_in_the_claim(conn, settings, run_worker):
+    """Status, started_at, worker and the rq:wip entry are written by the claim script itself."""
+    job = enqueue("sms", "tests.jobs.record", {"name": "seen", "sleep": 0.5}, connection=conn)
+    seen: dict[str, object] = {}
+
+    def watch() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not seen:
+            if conn.hget(job.key, "status") == b"started":
+                seen["wip"] = [m.decode() for m in conn.zrange("rq:wip:sms", 0, -1)]
+                seen["worker"] = conn.hget(job.key, "worker_name")
+                seen["claimed"] = conn.zscore(keys.CLAIMS, job.id)
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    worker = run_worker(["sms"], cls=FusionConcurrentWorker, concurrency=2)
+    watcher.join()
+    assert seen["worker"] == worker.name.encode() and seen["claimed"] is not None
+    assert [m.split(":")[0] for m in seen["wip"]] == [job.id]  # type: ignore[union-attr]

@@ -94,9 +94,13 @@ def test_elasticsearch_down_or_slow_never_blocks_jobs(conn, settings, run_worker
     else:
         httpserver.expect_request("/_bulk").respond_with_handler(bulk_handler(received, delay=3))
         url = httpserver.url_for("/").rstrip("/")
-    handler = add_handler(ElasticsearchHandler(url, interval=0.1, attempts=2, capacity=5))
+    # A first bulk goes out after 10 ms and hangs (slow) or fails (down); the buffer of 5 then
+    # overflows, however fast the 40 jobs run.
+    handler = add_handler(ElasticsearchHandler(url, interval=0.01, attempts=2, capacity=5))
     try:
-        jobs = [enqueue("sms", "tests.jobs.record", {"name": str(i)}, connection=conn) for i in range(20)]
+        jobs = [
+            enqueue("sms", "tests.jobs.record", {"name": str(i), "sleep": 0.005}, connection=conn) for i in range(40)
+        ]
         started = time.monotonic()
         run_worker(["sms"])
         elapsed = time.monotonic() - started

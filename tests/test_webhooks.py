@@ -132,3 +132,26 @@ def run_worker(run_each_worker):
     """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
     class (the lean path)."""
     return run_each_worker
+
+
+def test_request_head_and_body_leave_in_one_segment(settings, httpserver, monkeypatch):
+    """The pinned client writes a small request whole: one write, one provider wake-up."""
+    import http.client
+
+    from wrappers import pinned
+
+    writes: list[bytes] = []
+    original = http.client.HTTPConnection.send
+
+    def send(self, data):
+        writes.append(bytes(data))
+        return original(self, data)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "send", send)
+    httpserver.expect_request("/hook", method="POST", data=b'{"report":"ready"}').respond_with_data("ok")
+    response = pinned.request(
+        "POST", httpserver.url_for("/hook"), what="webhook", timeout=5, data=b'{"report":"ready"}'
+    )
+    assert pinned.read_capped(response, 100, "webhook") == (b"ok", False)
+    assert len(writes) == 1 and writes[0].startswith(b"POST /hook HTTP/1.1\r\n")
+    assert writes[0].endswith(b'\r\n\r\n{"report":"ready"}')

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import certifi
 import urllib3
+import urllib3.connection
 from requests.utils import requote_uri
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -39,10 +40,61 @@ from wrappers import http
 from wrappers.ssrf import SCHEMES, Target, check_url
 
 CHUNK = 16 * 1024
+#: Largest body sent in the same segment as the request head.
+ONE_SEGMENT_MAX = 64 * 1024
 USER_AGENT = "fusion-worker"
 FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
 
 _managers: dict[int, urllib3.PoolManager] = {}
+
+
+class OneSegmentRequest:
+    """A urllib3 connection mixin: the request head and a small body leave in one ``send``.
+
+    http.client sends the head, then the body, as two writes; with ``TCP_NODELAY`` (urllib3's
+    default) they are two segments, and the provider wakes up twice per webhook. On loopback
+    each write costs ~100 µs of kernel time; joined, a webhook costs one.
+    """
+
+    _hold_head = False
+    _head: bytes | None = None
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **options: Any) -> None:
+        self._hold_head = isinstance(body, bytes) and 0 < len(body) <= ONE_SEGMENT_MAX
+        try:
+            super().request(method, url, body=body, headers=headers, **options)  # type: ignore[misc]
+        except BaseException:
+            self._head = None
+            raise
+        finally:
+            self._hold_head = False
+        if self._head is not None:  # no body came after all: the head goes alone
+            head, self._head = self._head, None
+            super().send(head)  # type: ignore[misc]
+
+    def send(self, data: Any) -> None:
+        if self._hold_head:
+            self._hold_head, self._head = False, bytes(data)
+            return
+        if self._head is not None:
+            data, self._head = self._head + bytes(data), None
+        super().send(data)  # type: ignore[misc]
+
+
+class PinnedHTTPConnection(OneSegmentRequest, urllib3.connection.HTTPConnection):
+    pass
+
+
+class PinnedHTTPSConnection(OneSegmentRequest, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class PinnedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = PinnedHTTPConnection
+
+
+class PinnedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = PinnedHTTPSConnection
 
 
 def manager() -> urllib3.PoolManager:
@@ -50,7 +102,9 @@ def manager() -> urllib3.PoolManager:
     pid = os.getpid()
     if pid not in _managers:
         _managers.clear()
-        _managers[pid] = urllib3.PoolManager(num_pools=64, maxsize=http.POOL_SIZE, block=False, retries=False)
+        pools = urllib3.PoolManager(num_pools=64, maxsize=http.POOL_SIZE, block=False, retries=False)
+        pools.pool_classes_by_scheme = {"http": PinnedHTTPPool, "https": PinnedHTTPSPool}
+        _managers[pid] = pools
     return _managers[pid]
 
 

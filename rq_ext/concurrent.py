@@ -66,6 +66,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._threads: list[threading.Thread] = []
         self._running = 0
         self._freed = threading.Condition()
+        self._wake_at = 1  # free slots that make a finishing job wake the loop
         self._ready: deque[tuple[FusionJob, Queue]] = deque()
         self._in_hand: dict[str, Job] = {}  # claimed until their finish is written
         self._deep_backlog = False
@@ -191,7 +192,9 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
                 if not self._freed.wait(timeout=5):
                     self.heartbeat()
             if self.concurrency - self._running < enough:
+                self._wake_at = enough  # job threads wake this one only once that many are free
                 self._freed.wait_for(lambda: self.concurrency - self._running >= enough, timeout=GATHER)
+                self._wake_at = 1
             return self.concurrency - self._running
 
     def _set_state(self, state: str) -> None:
@@ -229,7 +232,8 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             metrics.IN_FLIGHT.dec()
             with self._freed:
                 self._running -= 1
-                self._freed.notify()
+                if self.concurrency - self._running >= self._wake_at:
+                    self._freed.notify()
 
     def _perform(self, job: Job, queue: Queue) -> None:
         assert self.deadlines is not None

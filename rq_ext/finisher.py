@@ -89,10 +89,10 @@ class Finisher:
         if first is None:
             return [], True
         batch = [first]
-        deadline = time.monotonic() + LINGER
+        time.sleep(LINGER)  # let others join: one wake-up per batch, not one per job
         while len(batch) < MAX_BATCH:
             try:
-                item = self._pending.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._pending.get_nowait()
             except queue.Empty:
                 break
             if item is None:

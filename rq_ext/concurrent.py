@@ -87,10 +87,20 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             thread.start()
         self.deadlines = Deadlines()
         self.finisher = Finisher(self.connection, self.key, self.name, self._forget)
-        super().bootstrap(*args, **kwargs)
+        try:
+            super().bootstrap(*args, **kwargs)
+        except BaseException:  # rq's work() calls teardown only after a bootstrap that worked
+            self._stop_threads()
+            raise
 
     def teardown(self) -> None:
         """Warm shutdown and burst end: wait for every job in flight and its finish first."""
+        self._stop_threads()
+        self._release_jobs([job.id for job, _ in self._ready])
+        self._ready.clear()
+        super().teardown()
+
+    def _stop_threads(self) -> None:
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
@@ -99,9 +109,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self.finisher.stop()
         if self.deadlines is not None:
             self.deadlines.stop()
-        self._release_jobs([job.id for job, _ in self._ready])
-        self._ready.clear()
-        super().teardown()
+        self._threads = []
 
     def _shutdown(self) -> None:
         """A warm stop never interrupts the loop mid-claim: it stops at the next turn."""

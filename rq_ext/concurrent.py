@@ -10,7 +10,7 @@ drives the worker; three of its seams change:
   claimed job waits in this process;
 - ``execute_job`` runs the job on a thread: the staging rule, the job under its own deadline
   (:mod:`rq_ext.deadlines`), then a success goes to the :class:`~rq_ext.finisher.Finisher`
-  (one pipelined round trip for a batch of finishes) and a failure through the same
+  (one script call for a batch of finishes) and a failure through the same
   ``handle_exception``/``handle_job_failure`` as every Fusion worker (retry, callbacks, failed
   registry);
 - warm shutdown waits for every job in flight and its finish; a cold stop puts the jobs in hand
@@ -25,18 +25,18 @@ import os
 import sys
 import threading
 import time
-import traceback
 import uuid
 from collections import deque
 from queue import SimpleQueue
 from typing import Any
 
 from rq.job import Job, JobStatus
+from rq.job_lifecycle import format_exc_info
 from rq.queue import Queue
 from rq.utils import now, utcformat
 from rq.worker import SimpleWorker, WorkerStatus
 
-from rq_ext import events, keys, metrics, recovery, resilience
+from rq_ext import events, keys, metrics, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
@@ -48,10 +48,6 @@ from wrappers import context, sentry
 GATHER = 0.003
 #: How often the loop checks ``rq:suspended`` (rq checks once per job).
 SUSPENSION_CHECK_EVERY = 1.0
-
-
-def format_exc_info(exc_info: Any) -> str:
-    return "".join(traceback.format_exception(*exc_info))
 
 
 class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
@@ -178,13 +174,13 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     def _claim(self, count: int) -> list[tuple[FusionJob, Queue]]:
         self._batches += 1
         started = now()
-        start = [self.name, utcformat(started), time.time(), FusionQueue.DEFAULT_TIMEOUT,
+        start = [self.name, utcformat(started), started.timestamp(), FusionQueue.DEFAULT_TIMEOUT,
                  f"{self._exec_prefix}.{self._batches}."]  # fmt: skip
         jobs = FusionQueue.claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, start)
         self._deep_backlog = len(jobs) >= count
-        for job, queue in jobs:
-            job.origin, job.started_at, job.worker_name = queue.name, started, self.name
-            job.last_heartbeat = started
+        for job, _ in jobs:
+            job.started_at = job.last_heartbeat = started
+            job.worker_name = self.name
             job._status = JobStatus.STARTED
             self._in_hand[job.id] = job
         if jobs:
@@ -280,8 +276,3 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         if entry:
             pipeline.zrem(f"rq:wip:{job.origin}", entry)
         pipeline.zrem(keys.CLAIMS, job.id)
-
-    def _release_jobs(self, job_ids: list[str]) -> None:
-        for job_id in job_ids:
-            if recovery.release(self.connection, job_id):
-                self.log.warning("Worker %s: job %s put back into its queue", self.name, job_id)

@@ -1,13 +1,14 @@
 """The lean finish: successful jobs' bookkeeping written in one round trip per batch.
 
 A job thread hands its finished job to the :class:`Finisher` and goes on; one thread writes
-every job handed in since its last write in one pipeline (group commit), so under load one
-round trip (one ``FINISH`` script call) finishes many jobs. Per job it writes what rq's
+every job handed in since its last write in one ``FINISH`` script call (group commit), so under
+load one round trip finishes many jobs. Per job it writes what rq's
 ``handle_job_success`` writes, in rq's own formats, without rq's execution records:
 
 - the job hash: ``status=finished``, ``ended_at``; its TTL (``result_ttl``), or the job deleted
   when ``result_ttl`` is 0;
-- the result (``rq:results:<id>``, through rq's ``Result``) and the finished registry;
+- the result stream entry (``rq:results:<id>``, in the format rq's ``Result`` reads) and the
+  finished registry;
 - once per batch: the claims released (``fusion:claims``), the ``rq:wip:<queue>`` entries
   removed, and the worker's ``successful_job_count``/``total_working_time``.
 
@@ -102,7 +103,7 @@ class Finisher:
 
     def _write(self, batch: list[Finish]) -> None:
         try:
-            resilience.until_redis_answers(lambda: self._pipeline(batch), f"finish of {len(batch)} jobs")
+            resilience.until_redis_answers(lambda: self._save(batch), f"finish of {len(batch)} jobs")
         except Exception:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
@@ -110,7 +111,7 @@ class Finisher:
             if finish.written is not None:
                 finish.written.set()
 
-    def _pipeline(self, batch: list[Finish]) -> None:
+    def _save(self, batch: list[Finish]) -> None:
         args: list[Any] = [current_timestamp(), self.worker_name, working_time(batch), len(batch)]
         for finish in batch:
             args += job_args(finish)

@@ -97,9 +97,8 @@ class FusionQueue(Queue):
             args = [time.time() + cls.claim_lease, keys.JOB_PREFIX, count, *(start or [])]
             claimed = scripts.run(connection, scripts.CLAIM, claim_keys, args) or []
             jobs = []
-            for index, (raw_id, raw_key, fields, delivered) in enumerate(claimed, start=1):
-                queue, job_id = by_key[keys.text(raw_key)], keys.text(raw_id)
-                wip = f"{job_id}:{start[4]}{index}" if start else None
+            for raw_id, raw_key, fields, delivered, member in claimed:
+                queue, job_id, wip = by_key[keys.text(raw_key)], keys.text(raw_id), keys.text(member) or None
                 raw = dict(zip(fields[::2], fields[1::2], strict=True))
                 job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip)
                 if job is not None:

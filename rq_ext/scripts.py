@@ -23,8 +23,8 @@ from tasks import ledger
 # KEYS: queue keys in order..., claims, awaiting_retry.
 # ARGV: lease expiry, job key prefix, most jobs to claim, then to start them as well (the lean
 # path): worker name, started_at (rq's format), now, default job timeout, execution id prefix.
-# Returns {{id, queue key, job hash before the claim, whether its delivery ledger exists}, ...}
-# in claim order.
+# Returns {{id, queue key, job hash before the claim, whether its delivery ledger exists, its
+# rq:wip member ('' unless started)}, ...} in claim order.
 CLAIM = """
 local n = #KEYS - 2
 local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
@@ -46,8 +46,9 @@ local function take(q, id, score)
   if #h == 0 then return end
   local fields = {'origin', string.sub(q, 10)}
   if score then table.insert(fields, 'priority'); table.insert(fields, score) end
+  local member = ''
   if worker then
-    local member = id .. ':' .. ARGV[8] .. (#out + 1)
+    member = id .. ':' .. ARGV[8] .. (#out + 1)
     local timeout = timeout_of(h) or tonumber(ARGV[7])
     local expiry = '+inf'
     if timeout and timeout >= 0 then expiry = tonumber(ARGV[6]) + timeout + 60 end
@@ -57,7 +58,7 @@ local function take(q, id, score)
   end
   redis.call('HSET', jk, unpack(fields))
   table.insert(claimed, lease); table.insert(claimed, id)
-  table.insert(out, {id, q, h, redis.call('EXISTS', LEDGER .. id)})
+  table.insert(out, {id, q, h, redis.call('EXISTS', LEDGER .. id), member})
 end
 
 for i = 1, n do

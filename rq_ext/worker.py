@@ -154,7 +154,7 @@ class FusionWorkerMixin(BaseWorker):
     def _release_jobs(self, job_ids: list[str]) -> None:
         for job_id in job_ids:
             if recovery.release(self.connection, job_id):
-                self.log.warning("Worker %s: cold stop, job %s put back into its queue", self.name, job_id)
+                self.log.warning("Worker %s: job %s put back into its queue", self.name, job_id)
 
     # -- Redis outages: loop chores tolerate them, bookkeeping waits them out -----------------
 

@@ -63,9 +63,10 @@ class Ledger:
     def record(self, item: str, provider_id: str = "accepted") -> None:
         """Remember that the provider accepted ``item`` (with its message id)."""
         if self.active:
+            field, value = self._field(item), provider_id or "accepted"
             with self.connection.pipeline(transaction=False) as pipe:
-                pipe.hset(self.key, self._field(item), provider_id or "accepted")
+                pipe.hset(self.key, field, value)
                 pipe.expire(self.key, TTL)
                 pipe.execute()
             if self.fresh is not None:
-                self.fresh[self._field(item)] = provider_id or "accepted"
+                self.fresh[field] = value

@@ -100,12 +100,9 @@ class FusionWorkerMixin(BaseWorker):
         return recent or bool(self.executions)
 
     def jobs_in_hand(self) -> list[str]:
-        """Ids of the jobs this process is running now (safe while job threads change them)."""
-        while True:
-            try:
-                return [execution.job_id for execution in list(self.executions.values())]
-            except RuntimeError:  # the dict changed size while copied; copy again
-                continue
+        """Ids of the jobs this process is running now (``dict.copy`` is atomic under the GIL,
+        so other threads may change the dict meanwhile)."""
+        return [execution.job_id for execution in self.executions.copy().values()]
 
     def cleanup_execution(self, job: Job, pipeline: Any, execution: Execution | None = None) -> None:
         """rq's cleanup, plus the release of the claim, in the same pipelined round trip."""

@@ -33,6 +33,7 @@ stop-redis:
 	@[ -f .run/redis.pid ] && kill "$$(cat .run/redis.pid)" && echo "stopped" || echo "no private redis running"
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

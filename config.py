@@ -176,6 +176,12 @@ def _check_type(name: str, kind: Any, value: Any) -> Any:
 
 
 def _validate(s: Settings) -> None:
+    _validate_connections(s)
+    _validate_numbers(s)
+    _validate_choices(s)
+
+
+def _validate_connections(s: Settings) -> None:
     if s.CRELIO_DEPLOYMENT_MODE not in MODES:
         raise ConfigError(f"CRELIO_DEPLOYMENT_MODE: must be one of {', '.join(MODES)}")
     if not re.match(r"^(redis|rediss|unix)://", s.REDIS_URL):
@@ -191,6 +197,13 @@ def _validate(s: Settings) -> None:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             raise ConfigError(f"WEBHOOK_ALLOWED_NETWORKS: {cidr!r} is not a CIDR network") from None
+    for address in s.REDIS_SENTINELS:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"REDIS_SENTINELS: {address!r} is not host:port")
+
+
+def _validate_numbers(s: Settings) -> None:
     for name in ("MAINTENANCE_INTERVAL", "FAILED_JOB_TTL", "CLAIM_LEASE", "WORKER_TTL", "DEFAULT_JOB_TIMEOUT"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{name}: must be positive")
@@ -199,12 +212,11 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"{name}: must be positive")
     if s.MAX_RETRIES < 0 or s.MAX_RECOVERIES < 0 or s.CALLBACK_ATTEMPTS < 1:
         raise ConfigError("MAX_RETRIES, MAX_RECOVERIES: must be >= 0; CALLBACK_ATTEMPTS: must be >= 1")
+
+
+def _validate_choices(s: Settings) -> None:
     if s.SERIALIZER not in ("pickle", "json"):
         raise ConfigError("SERIALIZER: must be pickle or json")
-    for address in s.REDIS_SENTINELS:
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise ConfigError(f"REDIS_SENTINELS: {address!r} is not host:port")
     if not s.QUEUES:
         raise ConfigError("QUEUES: at least one queue is needed")
     if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -8,7 +8,7 @@ import requests
 from rq.exceptions import DeserializationError
 from rq.timeouts import JobTimeoutException
 
-from tasks.errors import Deferred, FusionError
+from errors import Deferred, FusionError
 
 #: botocore error codes that mean "try again later".
 RETRYABLE_AWS_CODES = frozenset(
@@ -42,7 +42,7 @@ class Failure:
     retryable: bool
     reason: str
     retry_after: float | None = None
-    #: Set for a :class:`~tasks.errors.Deferred` job: run it again after this many seconds.
+    #: Set for a :class:`~errors.Deferred` job: run it again after this many seconds.
     deferred: float | None = None
     #: Extra fields for the failure callback (``FusionError.details``).
     details: tuple[tuple[str, str], ...] = ()

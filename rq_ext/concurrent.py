@@ -36,7 +36,7 @@ from rq.queue import Queue
 from rq.utils import now, utcformat
 from rq.worker import SimpleWorker, WorkerStatus
 
-from rq_ext import events, keys, metrics, resilience
+from rq_ext import contract, events, metrics, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
@@ -275,4 +275,4 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         entry = getattr(job, "wip_entry", None)
         if entry:
             pipeline.zrem(f"rq:wip:{job.origin}", entry)
-        pipeline.zrem(keys.CLAIMS, job.id)
+        pipeline.zrem(contract.CLAIMS, job.id)

@@ -8,8 +8,7 @@ from typing import Any
 
 from rq.job import Job
 
-from rq_ext import keys, metrics
-from tasks.payload import CHANNEL_NAMES
+from rq_ext import contract, metrics
 
 log = logging.getLogger("fusion.jobs")
 
@@ -35,7 +34,7 @@ def _labels(job: Job, queue_name: str) -> dict[str, Any]:
     return {
         "queue": queue_name,
         "job_id": job.id,
-        "channel": CHANNEL_NAMES.get(code, "other") if isinstance(code, int) else "other",
+        "channel": contract.CHANNEL_NAMES.get(code, "other") if isinstance(code, int) else "other",
         "gateway": str(gateway)[:40] if isinstance(gateway, str) else "",
         "attempt": int(getattr(job, "retry_count", 0)) + 1,
     }
@@ -50,9 +49,9 @@ def emit(connection: Any, job: Job, labels: dict[str, Any], started: float, refr
     """Log and count the job's outcome; returns it. ``refresh`` reads the status from Redis (the
     forking worker's copy of the job is stale); otherwise the in-memory status is current."""
     if refresh:
-        status = keys.text(connection.hget(job.key, "status"))
+        status = contract.text(connection.hget(job.key, "status"))
     else:
-        status = keys.text(getattr(job.get_status(refresh=False), "value", ""))
+        status = contract.text(getattr(job.get_status(refresh=False), "value", ""))
     outcome = OUTCOMES.get(status, status or "deleted")
     duration = round(time.time() - started, 4)
     wait = queue_wait(job, started)

@@ -13,7 +13,7 @@ from rq.registry import FailedJobRegistry
 from rq.utils import current_timestamp, now, utcformat
 
 from config import get_settings
-from rq_ext import callbacks, keys
+from rq_ext import callbacks, contract
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,19 @@ def report_final_failure(job_id: str, queue_name: str, reason: str) -> None:
 
 def fail_job_id(connection: Redis, job_id: str, queue_name: str, reason: str) -> None:
     """Fail the job ``job_id`` of ``queue_name`` with ``reason``, reading only raw hash fields."""
-    job_key = keys.job_key(job_id)
-    handler, description = connection.hmget(job_key, [keys.FAILED_HANDLER, "description"])
+    job_key = contract.job_key(job_id)
+    handler, description = connection.hmget(job_key, [contract.FAILED_HANDLER, "description"])
     log.warning("job %s failed: %s", job_id, reason)
     callbacks.post(
-        keys.text(handler), callbacks.failure_fields(job_id, keys.text(description), reason), "failure", connection
+        contract.text(handler),
+        callbacks.failure_fields(job_id, contract.text(description), reason),
+        "failure",
+        connection,
     )
     report_final_failure(job_id, queue_name, reason)
     registry = FailedJobRegistry(queue_name or "default", connection=connection)
     with connection.pipeline() as pipe:
-        pipe.zrem(keys.CLAIMS, job_id)
+        pipe.zrem(contract.CLAIMS, job_id)
         pipe.zadd(registry.key, {job_id: current_timestamp() + get_settings().FAILED_JOB_TTL})
         pipe.hset(job_key, mapping={"status": "failed", "exc_info": reason, "ended_at": utcformat(now())})
         pipe.execute()
@@ -48,13 +51,15 @@ def requeue_failed(connection: Redis, queue_name: str, job_ids: list[str] | None
 
     registry = FailedJobRegistry(queue_name, connection=connection)
     queue = FusionQueue(queue_name, connection=connection)
-    wanted = job_ids if job_ids is not None else [keys.text(i) for i in connection.zrange(registry.key, 0, -1)]
+    wanted = job_ids if job_ids is not None else [contract.text(i) for i in connection.zrange(registry.key, 0, -1)]
     moved = 0
     for job_id in wanted:
         if not connection.zrem(registry.key, job_id):
             continue
         with connection.pipeline() as pipe:
-            pipe.hset(keys.job_key(job_id), mapping={"status": "queued", keys.RECOVERIES: 0, keys.RETRY_COUNT: 0})
+            pipe.hset(
+                contract.job_key(job_id), mapping={"status": "queued", contract.RECOVERIES: 0, contract.RETRY_COUNT: 0}
+            )
             queue.push_job_id(job_id, pipeline=pipe)
             pipe.execute()
         moved += 1

@@ -32,7 +32,7 @@ from rq.job import Job
 from rq.results import UNSERIALIZABLE_RETURN_VALUE_PAYLOAD
 from rq.utils import current_timestamp, utcformat
 
-from rq_ext import keys, resilience, scripts
+from rq_ext import contract, resilience, scripts
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Finisher:
         args: list[Any] = [current_timestamp(), self.worker_name, working_time(batch), len(batch)]
         for finish in batch:
             args += job_args(finish)
-        scripts.run(self.connection, scripts.FINISH, [keys.CLAIMS, self.worker_key], args)
+        scripts.run(self.connection, scripts.FINISH, [contract.CLAIMS, self.worker_key], args)
 
 
 def working_time(batch: list[Finish]) -> float:

@@ -10,8 +10,8 @@ from rq.job import Job
 from rq.utils import decode_redis_hash, str_to_date
 
 from config import get_settings
-from rq_ext import keys
-from tasks.errors import DisallowedFunction
+from errors import DisallowedFunction
+from rq_ext import contract
 
 
 def _int_field(obj: dict[str, Any], name: str) -> int:
@@ -81,12 +81,12 @@ class FusionJob(Job):
         for name, raw in dates.items():
             if raw:
                 setattr(self, name, parse_date(raw))
-        self.retry_count = _int_field(obj, keys.RETRY_COUNT)
-        self.recoveries = _int_field(obj, keys.RECOVERIES)
-        self.success_task_handler = _text_field(obj, keys.SUCCESS_HANDLER)
-        self.failed_task_handler = _text_field(obj, keys.FAILED_HANDLER)
+        self.retry_count = _int_field(obj, contract.RETRY_COUNT)
+        self.recoveries = _int_field(obj, contract.RECOVERIES)
+        self.success_task_handler = _text_field(obj, contract.SUCCESS_HANDLER)
+        self.failed_task_handler = _text_field(obj, contract.FAILED_HANDLER)
         try:
-            self.priority = float(_text_field(obj, keys.PRIORITY) or 0)
+            self.priority = float(_text_field(obj, contract.PRIORITY) or 0)
         except ValueError:
             self.priority = 0.0
         return result

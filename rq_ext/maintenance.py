@@ -19,7 +19,7 @@ from rq.utils import str_to_date
 from rq.worker_registration import clean_worker_registry
 
 from config import get_settings
-from rq_ext import keys
+from rq_ext import contract
 from rq_ext.recovery import recover_abandoned
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,15 @@ log = logging.getLogger(__name__)
 def known_queue_names(connection: Redis) -> list[str]:
     """Queues of the settings plus every queue registered in ``rq:queues``."""
     names = list(get_settings().QUEUES)
-    for key in sorted(keys.text(k) for k in connection.smembers(keys.QUEUES_SET)):
-        name = key[len(keys.QUEUE_PREFIX) :]
-        if key.startswith(keys.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
+    for key in sorted(contract.text(k) for k in connection.smembers(contract.QUEUES_SET)):
+        name = key[len(contract.QUEUE_PREFIX) :]
+        if key.startswith(contract.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
             names.append(name)
     return names
 
 
 def _ended_at(connection: Redis, job_id: str) -> datetime | None:
-    raw = connection.hget(keys.job_key(job_id), "ended_at")
+    raw = connection.hget(contract.job_key(job_id), "ended_at")
     try:
         return str_to_date(raw) if raw else None
     except ValueError:
@@ -44,12 +44,12 @@ def _ended_at(connection: Redis, job_id: str) -> datetime | None:
 
 
 def _delete_job(connection: Redis, job_id: str) -> None:
-    connection.delete(keys.job_key(job_id), f"rq:results:{job_id}", f"rq:executions:{job_id}")
+    connection.delete(contract.job_key(job_id), f"rq:results:{job_id}", f"rq:executions:{job_id}")
 
 
 def _is_old(connection: Redis, job_id: str, cutoff: float) -> bool:
     """A job whose hash is gone, or that ended before ``cutoff``."""
-    if not connection.exists(keys.job_key(job_id)):
+    if not connection.exists(contract.job_key(job_id)):
         return True
     ended = _ended_at(connection, job_id)
     return ended is not None and ended.timestamp() < cutoff
@@ -59,7 +59,7 @@ def delete_old_failed(connection: Redis, queue_name: str, cutoff: float) -> int:
     registry = FailedJobRegistry(queue_name, connection=connection)
     deleted = 0
     for raw in connection.zrange(registry.key, 0, -1):
-        job_id = keys.text(raw)
+        job_id = contract.text(raw)
         if _is_old(connection, job_id, cutoff):
             _delete_job(connection, job_id)
             connection.zrem(registry.key, job_id)
@@ -69,11 +69,11 @@ def delete_old_failed(connection: Redis, queue_name: str, cutoff: float) -> int:
 
 def delete_old_legacy_failed(connection: Redis, cutoff: float) -> int:
     deleted = 0
-    for raw in connection.lrange(keys.LEGACY_FAILED_QUEUE, 0, -1):
-        job_id = keys.text(raw)
+    for raw in connection.lrange(contract.LEGACY_FAILED_QUEUE, 0, -1):
+        job_id = contract.text(raw)
         if _is_old(connection, job_id, cutoff):
             _delete_job(connection, job_id)
-            connection.lrem(keys.LEGACY_FAILED_QUEUE, 0, job_id)
+            connection.lrem(contract.LEGACY_FAILED_QUEUE, 0, job_id)
             deleted += 1
     return deleted
 
@@ -81,13 +81,13 @@ def delete_old_legacy_failed(connection: Redis, cutoff: float) -> int:
 def delete_stale_retries(connection: Redis, cutoff: float) -> int:
     """Jobs handed to /retryTask/ before ``cutoff`` and never taken again."""
     deleted = 0
-    for raw in connection.zrangebyscore(keys.AWAITING_RETRY, "-inf", cutoff):
-        job_id = keys.text(raw)
-        status = keys.text(connection.hget(keys.job_key(job_id), "status"))
-        if status in ("", "scheduled") and connection.zscore(keys.CLAIMS, job_id) is None:
+    for raw in connection.zrangebyscore(contract.AWAITING_RETRY, "-inf", cutoff):
+        job_id = contract.text(raw)
+        status = contract.text(connection.hget(contract.job_key(job_id), "status"))
+        if status in ("", "scheduled") and connection.zscore(contract.CLAIMS, job_id) is None:
             _delete_job(connection, job_id)
             deleted += 1
-        connection.zrem(keys.AWAITING_RETRY, job_id)
+        connection.zrem(contract.AWAITING_RETRY, job_id)
     return deleted
 
 
@@ -112,19 +112,19 @@ def run_maintenance(connection: Redis) -> dict[str, int]:
 def run_if_due(connection: Redis) -> bool:
     """Run the pass if ``MAINTENANCE_INTERVAL`` has passed since the last one, under the lock."""
     interval = get_settings().MAINTENANCE_INTERVAL
-    last = connection.get(keys.MAINTENANCE_LAST)
+    last = connection.get(contract.MAINTENANCE_LAST)
     if last is not None and time.time() - float(last) < interval:
         return False
     token = uuid.uuid4().hex
-    if not connection.set(keys.MAINTENANCE_LOCK, token, nx=True, ex=3600):
+    if not connection.set(contract.MAINTENANCE_LOCK, token, nx=True, ex=3600):
         return False
     try:
-        last = connection.get(keys.MAINTENANCE_LAST)
+        last = connection.get(contract.MAINTENANCE_LAST)
         if last is not None and time.time() - float(last) < interval:
             return False
         run_maintenance(connection)
-        connection.set(keys.MAINTENANCE_LAST, time.time())
+        connection.set(contract.MAINTENANCE_LAST, time.time())
         return True
     finally:
-        if keys.text(connection.get(keys.MAINTENANCE_LOCK)) == token:
-            connection.delete(keys.MAINTENANCE_LOCK)
+        if contract.text(connection.get(contract.MAINTENANCE_LOCK)) == token:
+            connection.delete(contract.MAINTENANCE_LOCK)

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from redis import Redis
 
-from rq_ext import keys
+from rq_ext import contract
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class QueueCollector:
             age.add_metric([queue["name"]], queue["oldest_age"] or 0.0)
         yield depth
         yield age
-        stats = {keys.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
+        stats = {contract.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
         failures = CounterMetricFamily(
             "fusion_callback_failures", "Callbacks given up after all attempts (all workers)", labels=["kind"]
         )

@@ -17,7 +17,7 @@ from rq.job import JobStatus
 from rq.utils import now
 
 from config import get_settings
-from rq_ext import keys
+from rq_ext import contract
 from rq_ext.connection import serializer_from_settings
 from rq_ext.job import FusionJob
 
@@ -54,22 +54,22 @@ def enqueue(
     )
     job.enqueued_at = now()
     extras: dict[Any, Any] = {
-        keys.RETRY_COUNT: 0,
-        keys.SUCCESS_HANDLER: success_task_handler or "",
-        keys.FAILED_HANDLER: failed_task_handler or "",
-        keys.PRIORITY: priority,
+        contract.RETRY_COUNT: 0,
+        contract.SUCCESS_HANDLER: success_task_handler or "",
+        contract.FAILED_HANDLER: failed_task_handler or "",
+        contract.PRIORITY: priority,
     }
-    qkey = keys.queue_key(queue)
+    qkey = contract.queue_key(queue)
     with connection.pipeline() as pipe:
         job.save(pipeline=pipe)
         pipe.hset(job.key, mapping=extras)
         if delay:
-            pipe.zadd(keys.SCHEDULER_SET, {job.id: time.time() + delay})
-        elif queue == keys.SCHEDULER_QUEUE:
+            pipe.zadd(contract.SCHEDULER_SET, {job.id: time.time() + delay})
+        elif queue == contract.SCHEDULER_QUEUE:
             pipe.rpush(qkey, job.id)
         else:
             pipe.zadd(qkey, {job.id: priority})
-        pipe.sadd(keys.QUEUES_SET, qkey)
+        pipe.sadd(contract.QUEUES_SET, qkey)
         if not delay:
             wake(pipe, queue)
         pipe.execute()
@@ -80,8 +80,8 @@ def enqueue(
 
 def wake(pipe: Any, queue: str) -> None:
     """Push a wake-up token for ``queue`` (capped), so an idle worker starts at once."""
-    pipe.rpush(keys.wake_key(queue), 1)
-    pipe.ltrim(keys.wake_key(queue), -keys.WAKE_CAP, -1)
+    pipe.rpush(contract.wake_key(queue), 1)
+    pipe.ltrim(contract.wake_key(queue), -contract.WAKE_CAP, -1)
 
 
 def describe(func: Any, task: Any) -> str:

@@ -11,7 +11,7 @@ from redis import Redis
 from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
 from rq.queue import Queue
 
-from rq_ext import keys, scripts
+from rq_ext import contract, scripts
 from rq_ext.job import FusionJob
 from rq_ext.producer import wake
 
@@ -39,7 +39,7 @@ class FusionQueue(Queue):
 
     @property
     def is_list(self) -> bool:
-        return self.name == keys.SCHEDULER_QUEUE or self.connection.type(self.key) in (b"list", "list")
+        return self.name == contract.SCHEDULER_QUEUE or self.connection.type(self.key) in (b"list", "list")
 
     @property
     def count(self) -> int:
@@ -48,8 +48,8 @@ class FusionQueue(Queue):
     def get_job_ids(self, offset: int = 0, length: int = -1) -> list[str]:
         end = -1 if length < 0 else offset + length - 1
         if self.is_list:
-            return [keys.text(i) for i in self.connection.lrange(self.key, offset, end)]
-        return [keys.text(i) for i in self.connection.zrevrange(self.key, offset, end)]
+            return [contract.text(i) for i in self.connection.lrange(self.key, offset, end)]
+        return [contract.text(i) for i in self.connection.zrevrange(self.key, offset, end)]
 
     def get_job_position(self, job_or_id: Any) -> int | None:
         job_id = getattr(job_or_id, "id", job_or_id)
@@ -59,7 +59,7 @@ class FusionQueue(Queue):
     def remove(self, job_or_id: Any, pipeline: Any = None) -> Any:
         job_id = getattr(job_or_id, "id", job_or_id)
         conn = pipeline if pipeline is not None else self.connection
-        if self.name == keys.SCHEDULER_QUEUE:
+        if self.name == contract.SCHEDULER_QUEUE:
             return conn.lrem(self.key, 1, job_id)
         return conn.zrem(self.key, job_id)
 
@@ -74,9 +74,11 @@ class FusionQueue(Queue):
     def push_job_id(self, job_id: str, pipeline: Any = None, at_front: bool = False) -> None:
         """Add a job id with the priority kept in its hash (a list push only for ``scheduler``)."""
         conn = pipeline if pipeline is not None else self.connection
-        conn.sadd(keys.QUEUES_SET, self.key)
+        conn.sadd(contract.QUEUES_SET, self.key)
         wake(conn, self.name)
-        scripts.run(self.connection, _PUSH, [self.key, keys.job_key(job_id)], [job_id, "1" if at_front else "0"], conn)
+        scripts.run(
+            self.connection, _PUSH, [self.key, contract.job_key(job_id)], [job_id, "1" if at_front else "0"], conn
+        )
 
     @classmethod
     def claim(
@@ -91,14 +93,18 @@ class FusionQueue(Queue):
         """Claim up to ``count`` jobs, best first, in one round trip (the ``CLAIM`` script).
         ``start`` (worker name, started_at, now, default timeout, execution id prefix) starts
         them in the same script. A malformed job is failed with its reason and left out."""
-        claim_keys = [q.key for q in queues] + [keys.CLAIMS, keys.AWAITING_RETRY]
+        claim_keys = [q.key for q in queues] + [contract.CLAIMS, contract.AWAITING_RETRY]
         by_key = {q.key: q for q in queues}
         while True:
-            args = [time.time() + cls.claim_lease, keys.JOB_PREFIX, count, *(start or [])]
+            args = [time.time() + cls.claim_lease, contract.JOB_PREFIX, count, *(start or [])]
             claimed = scripts.run(connection, scripts.CLAIM, claim_keys, args) or []
             jobs = []
             for raw_id, raw_key, fields, delivered, member in claimed:
-                queue, job_id, wip = by_key[keys.text(raw_key)], keys.text(raw_id), keys.text(member) or None
+                queue, job_id, wip = (
+                    by_key[contract.text(raw_key)],
+                    contract.text(raw_id),
+                    contract.text(member) or None,
+                )
                 raw = dict(zip(fields[::2], fields[1::2], strict=True))
                 job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip)
                 if job is not None:
@@ -112,7 +118,7 @@ class FusionQueue(Queue):
     def wait_for_jobs(cls, connection: Redis, queues: list[Queue], seconds: float) -> None:
         """Sleep until a producer's wake-up token arrives, or ``poll_interval`` at most (jobs
         written by producers that push no token are found by this polling)."""
-        wake_keys = [keys.wake_key(q.name) for q in queues]
+        wake_keys = [contract.wake_key(q.name) for q in queues]
         connection.blpop(wake_keys, timeout=max(0.01, min(seconds, cls.poll_interval)))
 
     @classmethod

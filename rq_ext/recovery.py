@@ -12,7 +12,7 @@ import time
 from redis import Redis
 
 from config import get_settings
-from rq_ext import keys, metrics, scripts
+from rq_ext import contract, metrics, scripts
 from rq_ext.failures import fail_job_id
 
 log = logging.getLogger(__name__)
@@ -22,21 +22,21 @@ RECOVER_BATCH = 200
 
 def recover_abandoned(connection: Redis) -> int:
     """Requeue expired claims; fail those recovered too often. Returns how many were requeued."""
-    if not connection.zcount(keys.CLAIMS, "-inf", time.time()):
+    if not connection.zcount(contract.CLAIMS, "-inf", time.time()):
         return 0
     settings = get_settings()
     requeued, exhausted = scripts.run(
         connection,
         scripts.RECOVER,
-        [keys.CLAIMS],
-        [time.time(), RECOVER_BATCH, settings.MAX_RECOVERIES, keys.JOB_PREFIX, keys.QUEUE_PREFIX],
+        [contract.CLAIMS],
+        [time.time(), RECOVER_BATCH, settings.MAX_RECOVERIES, contract.JOB_PREFIX, contract.QUEUE_PREFIX],
     )
     metrics.RECOVERED.inc(len(requeued))
     for job_id in requeued:
-        log.warning("recovered abandoned job %s: back in its queue", keys.text(job_id))
+        log.warning("recovered abandoned job %s: back in its queue", contract.text(job_id))
     for raw_id in exhausted:
-        job_id = keys.text(raw_id)
-        origin = keys.text(connection.hget(keys.job_key(job_id), "origin"))
+        job_id = contract.text(raw_id)
+        origin = contract.text(connection.hget(contract.job_key(job_id), "origin"))
         reason = f"job abandoned by a dead worker more than {settings.MAX_RECOVERIES} times"
         fail_job_id(connection, job_id, origin, reason)
     return len(requeued)
@@ -44,7 +44,9 @@ def recover_abandoned(connection: Redis) -> int:
 
 def release(connection: Redis, job_id: str) -> bool:
     """Put a job in hand back into its queue now (a cold shutdown)."""
-    released = scripts.run(connection, scripts.RELEASE, [keys.CLAIMS], [job_id, keys.JOB_PREFIX, keys.QUEUE_PREFIX])
+    released = scripts.run(
+        connection, scripts.RELEASE, [contract.CLAIMS], [job_id, contract.JOB_PREFIX, contract.QUEUE_PREFIX]
+    )
     return bool(released)
 
 
@@ -52,4 +54,4 @@ def renew(connection: Redis, job_ids: list[str]) -> None:
     """Extend the lease of the claims in hand (only those still claimed)."""
     if job_ids:
         expiry = time.time() + get_settings().CLAIM_LEASE
-        connection.zadd(keys.CLAIMS, dict.fromkeys(job_ids, expiry), xx=True)
+        connection.zadd(contract.CLAIMS, dict.fromkeys(job_ids, expiry), xx=True)

@@ -17,7 +17,7 @@ import requests
 from redis import Redis
 
 from config import get_settings
-from rq_ext import keys
+from rq_ext import contract
 from rq_ext.classify import Failure
 from rq_ext.schedule import schedule_at
 from wrappers import http
@@ -65,6 +65,6 @@ def hand_over(connection: Redis, job_id: str, args: Any, retry_count: int, failu
     """
     if post_to_server(args):
         return "server"
-    connection.zrem(keys.AWAITING_RETRY, job_id)
+    connection.zrem(contract.AWAITING_RETRY, job_id)
     schedule_at(connection, job_id, time.time() + backoff(retry_count, failure.retry_after))
     return "local"

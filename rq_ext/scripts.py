@@ -18,7 +18,7 @@ from typing import Any
 
 from redis import Redis
 
-from tasks import ledger
+from rq_ext import contract
 
 # KEYS: queue keys in order..., claims, awaiting_retry.
 # ARGV: lease expiry, job key prefix, most jobs to claim, then to start them as well (the lean
@@ -99,7 +99,7 @@ for q, args in pairs(byq) do
   redis.call('ZADD', 'rq:wip:' .. string.sub(q, 10), unpack(args))
 end
 return out
-""".replace("@LEDGER@", ledger.PREFIX)
+""".replace("@LEDGER@", contract.LEDGER_PREFIX)
 
 # KEYS: claims, worker key. ARGV: now, worker name, working seconds, job count, then per job:
 # id, queue, rq:wip member ('' for none), result ttl, ended_at, return value ('' for None),

@@ -10,7 +10,7 @@ from redis import Redis
 from rq.utils import str_to_date
 from rq.worker import Worker
 
-from rq_ext import keys
+from rq_ext import contract
 from rq_ext.maintenance import known_queue_names
 
 #: Members read to find the oldest job of a deep sorted-set queue.
@@ -34,14 +34,14 @@ def _oldest_age(connection: Redis, queue_key: str, kind: str) -> float | None:
         return None
     with connection.pipeline() as pipe:
         for job_id in ids:
-            pipe.hget(keys.job_key(keys.text(job_id)), "enqueued_at")
+            pipe.hget(contract.job_key(contract.text(job_id)), "enqueued_at")
         stamps = [str_to_date(v).timestamp() for v in pipe.execute() if v]
     return round(time.time() - min(stamps), 1) if stamps else None
 
 
 def queue_stats(connection: Redis, name: str) -> QueueStats:
-    key = keys.queue_key(name)
-    kind = keys.text(connection.type(key))
+    key = contract.queue_key(name)
+    kind = contract.text(connection.type(key))
     depth = connection.llen(key) if kind == "list" else connection.zcard(key) if kind == "zset" else 0
     return QueueStats(
         name=name,
@@ -57,9 +57,9 @@ def snapshot(connection: Redis) -> dict[str, Any]:
     workers = Worker.all(connection=connection)
     return {
         "queues": [asdict(queue_stats(connection, name)) for name in known_queue_names(connection)],
-        "scheduled": connection.zcard(keys.SCHEDULER_SET),
-        "claims": connection.zcard(keys.CLAIMS),
-        "awaiting_retry": connection.zcard(keys.AWAITING_RETRY),
+        "scheduled": connection.zcard(contract.SCHEDULER_SET),
+        "claims": connection.zcard(contract.CLAIMS),
+        "awaiting_retry": connection.zcard(contract.AWAITING_RETRY),
         "workers": [{"name": w.name, "state": w.get_state(), "queues": w.queue_names()} for w in workers],
     }
 

@@ -28,13 +28,12 @@ from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from config import get_settings
-from rq_ext import callbacks, events, keys, metrics, recovery, resilience, retry
+from rq_ext import callbacks, contract, events, metrics, recovery, resilience, retry
 from rq_ext.classify import Failure, classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
 from rq_ext.job import FusionJob
 from rq_ext.queue import FusionQueue
 from rq_ext.schedule import promote_due, schedule_at
-from tasks.payload import WEBHOOK
 from wrappers import context, sentry, systemd
 
 log = logging.getLogger(__name__)
@@ -107,7 +106,7 @@ class FusionWorkerMixin(BaseWorker):
     def cleanup_execution(self, job: Job, pipeline: Any, execution: Execution | None = None) -> None:
         """rq's cleanup, plus the release of the claim, in the same pipelined round trip."""
         super().cleanup_execution(job, pipeline, execution)
-        pipeline.zrem(keys.CLAIMS, job.id)
+        pipeline.zrem(contract.CLAIMS, job.id)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -202,8 +201,12 @@ class FusionWorkerMixin(BaseWorker):
         so it is never retried."""
         task = getattr(job, "task", None)
         payload = task.get("payload") if isinstance(task, dict) else None
-        if isinstance(payload, dict) and payload.get("task") == WEBHOOK and "staging" in str(payload.get("url", "")):
-            count = self.connection.hincrby(job.key, keys.RETRY_COUNT, 10)
+        if (
+            isinstance(payload, dict)
+            and payload.get("task") == contract.WEBHOOK
+            and "staging" in str(payload.get("url", ""))
+        ):
+            count = self.connection.hincrby(job.key, contract.RETRY_COUNT, 10)
             if isinstance(job, FusionJob):
                 job.retry_count = int(count)
 
@@ -274,7 +277,7 @@ class FusionWorkerMixin(BaseWorker):
         cached = getattr(job, "_fusion_retry_count", None)
         if cached is not None:
             return int(cached)
-        raw = resilience.until_redis_answers(lambda: self.connection.hget(job.key, keys.RETRY_COUNT), "retryCount")
+        raw = resilience.until_redis_answers(lambda: self.connection.hget(job.key, contract.RETRY_COUNT), "retryCount")
         try:
             count = int(float(raw)) if raw else 0
         except ValueError:
@@ -296,11 +299,11 @@ class FusionWorkerMixin(BaseWorker):
 
         def bookkeeping() -> int:
             with self.connection.pipeline() as pipe:
-                pipe.hincrby(job.key, keys.RETRY_COUNT, 1)
+                pipe.hincrby(job.key, contract.RETRY_COUNT, 1)
                 job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
                 pipe.hset(job.key, "last_failure", failure.reason[:1000])
                 self.cleanup_execution(job, pipeline=pipe, execution=execution)
-                pipe.zadd(keys.AWAITING_RETRY, {job.id: time.time()})
+                pipe.zadd(contract.AWAITING_RETRY, {job.id: time.time()})
                 self.increment_failed_job_count(pipe)
                 return int(pipe.execute()[0])
 

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.ledger import Ledger
+from rq_ext.ledger import Ledger
 from tasks.mail.attachments import load_attachments
 from tasks.mail.message import Email, domains, parse_email
 from tasks.mail.mime import build_raw

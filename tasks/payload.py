@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
+from rq_ext.contract import CHANNEL_NAMES, EMAIL, PUSH, SMS, WEBHOOK, WHATSAPP
 
-#: Channel codes carried in ``task["payload"]["task"]``.
-SMS, EMAIL, PUSH, WEBHOOK, WHATSAPP = 1, 2, 3, 4, 5
-CHANNEL_NAMES = {SMS: "sms", EMAIL: "email", PUSH: "push", WEBHOOK: "webhook", WHATSAPP: "whatsapp"}
+__all__ = ["CHANNEL_NAMES", "EMAIL", "PUSH", "SMS", "WEBHOOK", "WHATSAPP", "channel_of", "payload_of"]
 
 
 def payload_of(task: Any, expected: int | None = None) -> dict[str, Any]:

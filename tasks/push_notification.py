@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.ledger import Ledger
+from rq_ext.ledger import Ledger
 from tasks.payload import PUSH, payload_of
 from tasks.push import apns, fcm
 from tasks.push.message import Push, parse_push

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ConfigurationError, InvalidPayload
+from errors import ConfigurationError, InvalidPayload
 from tasks.gateways import accounts, engine, numbers, registry
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
@@ -71,11 +71,21 @@ def dry_run(found: list[accounts.Account], sms: Sms) -> dict[str, Any]:
         missing = f" ({exc})"
     log.info(
         "DRY_RUN sms via %s to %s: %d segment(s) %s, %d characters%s",
-        " -> ".join(a.gateway for a in found), ", ".join(mask_text(n) for n in sms.numbers),
-        sms.encoding.segments, sms.encoding.name, len(sms.text), missing,
+        " -> ".join(a.gateway for a in found),
+        ", ".join(mask_text(n) for n in sms.numbers),
+        sms.encoding.segments,
+        sms.encoding.name,
+        len(sms.text),
+        missing,
     )
-    return {"dry_run": "true", "channel": "sms", "gateway": found[0].gateway, "segments": sms.encoding.segments,
-            "encoding": sms.encoding.name, "recipients": len(sms.numbers)}
+    return {
+        "dry_run": "true",
+        "channel": "sms",
+        "gateway": found[0].gateway,
+        "segments": sms.encoding.segments,
+        "encoding": sms.encoding.name,
+        "recipients": len(sms.numbers),
+    }
 
 
 def send_sms(task: Any) -> dict[str, Any]:

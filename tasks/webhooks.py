@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 from rq import get_current_job
 
 from config import get_settings
-from tasks.errors import InvalidPayload, NotWhitelisted, ProviderRejected
-from tasks.ledger import Ledger
+from errors import InvalidPayload, NotWhitelisted, ProviderRejected
+from rq_ext.ledger import Ledger
 from tasks.payload import WEBHOOK, optional, payload_of, require
 from wrappers import http, pinned
 from wrappers.masking import mask_text

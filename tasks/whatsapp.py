@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from config import get_settings
-from tasks.errors import FusionError
+from errors import FusionError
 from tasks.gateways import numbers, ratelimit
 from tasks.gateways.accounts import Account, resolve_all
 from tasks.gateways.delivery import Ledger, with_fallback
@@ -49,8 +49,13 @@ def through(account: Account, message: WhatsAppMessage, to: list[str], ledger: L
         out = WhatsAppOut(numbers.write(number, provider.number_format), message, sender, account.config, reference)
         message_id = engine.send(provider, out)
         ledger.record([number], provider.name, message_id)
-        log.info("whatsapp %s accepted by %s for %s, id %s", message.kind, provider.name, mask_text(number),
-                 mask_text(message_id))
+        log.info(
+            "whatsapp %s accepted by %s for %s, id %s",
+            message.kind,
+            provider.name,
+            mask_text(number),
+            mask_text(message_id),
+        )
 
 
 def result(to: list[str], message: WhatsAppMessage, ledger: Ledger) -> dict[str, Any]:
@@ -72,8 +77,13 @@ def dry_run(found: list[Account], message: WhatsAppMessage, to: list[str]) -> di
         problem = ""
     except FusionError as exc:
         problem = f" ({exc})"
-    log.info("DRY_RUN whatsapp %s via %s to %s%s", message.kind, " -> ".join(a.gateway for a in found),
-             ", ".join(mask_text(n) for n in to), problem)
+    log.info(
+        "DRY_RUN whatsapp %s via %s to %s%s",
+        message.kind,
+        " -> ".join(a.gateway for a in found),
+        ", ".join(mask_text(n) for n in to),
+        problem,
+    )
     return {"dry_run": "true", "channel": "whatsapp", "gateway": found[0].gateway, "recipients": len(to)}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rq import get_current_job
 
-from tasks.errors import ProviderUnavailable
+from errors import ProviderUnavailable
 
 
 def _redis() -> Any:
@@ -39,7 +39,7 @@ def crash(task: dict[str, Any]) -> None:
 
 
 def deferred(task: dict[str, Any]) -> None:
-    from tasks.errors import Deferred
+    from errors import Deferred
 
     raise Deferred("rate limit of account demo reached", delay=30)
 
@@ -57,7 +57,7 @@ def span(task: dict[str, Any]) -> None:
 
 
 def permanent_with_details(task: dict[str, Any]) -> None:
-    from tasks.errors import InvalidRecipient
+    from errors import InvalidRecipient
 
     error = InvalidRecipient("every token was refused")
     error.details = {"invalid_tokens": '["tok-1"]'}

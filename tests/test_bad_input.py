@@ -10,14 +10,14 @@ import zlib
 import pytest
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 
 
 def write_raw(conn, job_id: str, queue: str = "sms", **fields) -> None:
     base = {"status": "queued", "origin": queue, "created_at": "2026-01-01T00:00:00.000000Z"}
     base.update(fields)
-    conn.hset(keys.job_key(job_id), mapping=base)
-    conn.zadd(keys.queue_key(queue), {job_id: 100})
+    conn.hset(contract.job_key(job_id), mapping=base)
+    conn.zadd(contract.queue_key(queue), {job_id: 100})
 
 
 def data_for(func: str, *args) -> bytes:
@@ -70,9 +70,9 @@ def test_bad_job_fails_with_reason_and_worker_goes_on(
     run_worker(["sms"])
     assert reason in reasons(httpserver)[job_id]
     assert conn.zscore("rq:failed:sms", job_id) is not None
-    assert conn.hget(keys.job_key(job_id), "status") == b"failed"
+    assert conn.hget(contract.job_key(job_id), "status") == b"failed"
     assert Job.fetch(good.id, connection=conn).get_status() == "finished"
-    assert conn.zcard(keys.CLAIMS) == 0
+    assert conn.zcard(contract.CLAIMS) == 0
     assert not os.path.exists("/tmp/fusion-pwned")
 
 
@@ -87,11 +87,11 @@ def test_all_bad_jobs_in_one_run(conn, settings, run_worker, httpserver, failed_
 
 def test_job_hash_with_only_data_fails_into_its_queues_registry(conn, settings, run_worker):
     """A server may write nothing but ``data``: the claim supplies the origin."""
-    conn.hset(keys.job_key("bare"), mapping={"data": data_for("tasks.dispatch", {"payload": {"task": 1}})})
-    conn.zadd(keys.queue_key("sms"), {"bare": 0})
+    conn.hset(contract.job_key("bare"), mapping={"data": data_for("tasks.dispatch", {"payload": {"task": 1}})})
+    conn.zadd(contract.queue_key("sms"), {"bare": 0})
     run_worker(["sms"])
     assert conn.zscore("rq:failed:sms", "bare") is not None
-    assert b"gateway" in (conn.hget(keys.job_key("bare"), "exc_info") or b"") or conn.exists("rq:results:bare")
+    assert b"gateway" in (conn.hget(contract.job_key("bare"), "exc_info") or b"") or conn.exists("rq:results:bare")
 
 
 def test_garbage_retry_count_defaults_to_zero(conn, settings, run_worker):

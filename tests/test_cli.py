@@ -9,7 +9,7 @@ import sys
 import pytest
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from tests.conftest import ROOT, worker_env
 
 
@@ -102,7 +102,7 @@ def test_enqueue_from_stdin_and_delay(conn, redis_server):
         stdin=json.dumps({"payload": {"task": 2}}),
     )
     job_id = result.stdout.strip()
-    assert conn.zscore(keys.SCHEDULER_SET, job_id) is not None
+    assert conn.zscore(contract.SCHEDULER_SET, job_id) is not None
 
 
 def test_enqueue_bad_json(redis_server):

@@ -8,7 +8,7 @@ import time
 
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from rq_ext.concurrent import FusionConcurrentWorker
 from tests.conftest import start_worker_process, wait_for
 from tests.test_processes import children
@@ -30,7 +30,7 @@ def test_runs_jobs_at_once_and_each_exactly_once(conn, settings, run_worker):
     assert [conn.get(f"runs:{j.id}") for j in jobs] == [b"1"] * 24
     assert all(Job.fetch(j.id, connection=conn).get_status() == "finished" for j in jobs)
     assert max_overlap(conn) >= 4
-    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:webhook") == 0
+    assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:wip:webhook") == 0
 
 
 def test_priority_respected_with_one_slot(conn, settings, run_worker):
@@ -80,7 +80,7 @@ def test_cold_stop_puts_every_in_flight_job_back(conn, settings, redis_server):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     assert {conn.zscore("rq:queue:sms", j.id) for j in jobs} == {0, 1, 2}
-    assert conn.zcard(keys.CLAIMS) == 0
+    assert conn.zcard(contract.CLAIMS) == 0
 
 
 def test_kill_9_recovers_every_in_flight_job(conn, settings, redis_server):
@@ -123,4 +123,4 @@ def test_lean_finish_is_rqs_own_bookkeeping(conn, settings, run_worker):
     assert job.id in FinishedJobRegistry("sms", connection=conn).get_job_ids()
     assert 0 < conn.ttl(job.key) <= settings.RESULT_TTL
     assert int(conn.hget(worker.key, "successful_job_count")) == 1
-    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0
+    assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0

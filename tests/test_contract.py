@@ -7,7 +7,7 @@ import time
 import pytest
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from rq_ext.job import FusionJob
 
 
@@ -15,8 +15,8 @@ def write_stock_job(conn, queue: str, task: dict, priority: float, job_id: str) 
     """Exactly what the server does with stock rq: Job.create + save, then ZADD (no extra fields)."""
     job = Job.create("tests.jobs.record", args=[task], connection=conn, id=job_id, origin=queue)
     job.save()
-    conn.zadd(keys.queue_key(queue), {job_id: priority})
-    conn.sadd(keys.QUEUES_SET, keys.queue_key(queue))
+    conn.zadd(contract.queue_key(queue), {job_id: priority})
+    conn.sadd(contract.QUEUES_SET, contract.queue_key(queue))
 
 
 def test_producer_writes_rq_hash_plus_extra_fields(conn, settings):
@@ -29,7 +29,7 @@ def test_producer_writes_rq_hash_plus_extra_fields(conn, settings):
         failed_task_handler="http://f/",
         connection=conn,
     )
-    raw = conn.hgetall(keys.job_key(job.id))
+    raw = conn.hgetall(contract.job_key(job.id))
     assert raw[b"retryCount"] == b"0"
     assert raw[b"success_task_handler"] == b"http://s/"
     assert raw[b"failed_task_handler"] == b"http://f/"
@@ -82,18 +82,18 @@ def test_scheduler_accepts_raw_rpush(conn, settings, run_worker):
 
 def test_due_delayed_job_is_promoted_with_its_priority(conn, settings, run_worker):
     due = enqueue("sms", "tests.jobs.record", {"name": "due"}, priority=42, delay=60, connection=conn)
-    conn.zadd(keys.SCHEDULER_SET, {due.id: time.time() - 1})  # now due
+    conn.zadd(contract.SCHEDULER_SET, {due.id: time.time() - 1})  # now due
     later = enqueue("sms", "tests.jobs.record", {"name": "later"}, priority=5, delay=3600, connection=conn)
     from rq_ext.schedule import promote_due
 
     assert promote_due(conn) == 1
     assert conn.zscore("rq:queue:sms", due.id) == 42
-    assert conn.zscore(keys.SCHEDULER_SET, later.id) is not None
+    assert conn.zscore(contract.SCHEDULER_SET, later.id) is not None
 
 
 def test_burst_worker_promotes_due_jobs_and_does_not_wait(conn, settings, run_worker):
     due = enqueue("webhook", "tests.jobs.record", {"name": "due"}, priority=3, delay=1, connection=conn)
-    conn.zadd(keys.SCHEDULER_SET, {due.id: time.time() - 1})
+    conn.zadd(contract.SCHEDULER_SET, {due.id: time.time() - 1})
     enqueue("webhook", "tests.jobs.record", {"name": "later"}, delay=3600, connection=conn)
     started = time.monotonic()
     run_worker(["webhook"])

@@ -13,7 +13,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
@@ -80,7 +80,7 @@ def test_random_jobs_end_classified_and_valid_ones_run(conn_factory, run_worker_
     good = enqueue("sms", "tests.jobs.record", {"name": "good"}, priority=2, connection=conn)
     run_worker_factory(["sms"])
     assert Job.fetch(good.id, connection=conn).get_status() == "finished"
-    assert conn.zcard("rq:queue:sms") == 0 and conn.zcard(keys.CLAIMS) == 0
+    assert conn.zcard("rq:queue:sms") == 0 and conn.zcard(contract.CLAIMS) == 0
     for index in range(len(bad)):
         status = conn.hget(f"rq:job:bad-{index}", "status")
         assert status in (b"failed", b"finished", b"scheduled"), status

@@ -7,7 +7,7 @@ import random
 import signal
 import time
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from tests.conftest import start_worker_process, wait_for
 from tests.test_processes import children
 
@@ -53,14 +53,14 @@ def test_kill_9_under_load(conn, settings, redis_server):
             kill_9(workers[kind])
             killed_at = time.monotonic()
             # Claims right after the kill: the dead worker's jobs (and others' in flight): a superset.
-            in_flight = {i.decode() for i in conn.zrange(keys.CLAIMS, 0, -1)}
+            in_flight = {i.decode() for i in conn.zrange(contract.CLAIMS, 0, -1)}
             in_flight_at_kills |= in_flight
             workers[kind] = spawn(redis_server.url, kind)
-            stuck = [j for j in in_flight if conn.zscore(keys.CLAIMS, j) is not None]
+            stuck = [j for j in in_flight if conn.zscore(contract.CLAIMS, j) is not None]
             if stuck:
                 wait_for(
                     lambda s=stuck: all(
-                        conn.hget(f"rq:job:{j}", "status") != b"started" or conn.zscore(keys.CLAIMS, j) is None
+                        conn.hget(f"rq:job:{j}", "status") != b"started" or conn.zscore(contract.CLAIMS, j) is None
                         for j in s
                     ),
                     timeout=60,

@@ -10,7 +10,7 @@ import pytest
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from rq_ext.concurrent import FusionConcurrentWorker
 from rq_ext.deadlines import Deadlines
 
@@ -70,7 +70,7 @@ def test_finish_honours_the_result_ttl(conn, settings, run_worker, ttl):
     else:
         assert 0 < conn.ttl(job.key) <= ttl and finished is not None
     assert conn.get(f"runs:{job.id}") == b"1"
-    assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0
+    assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:wip:sms") == 0
 
 
 def test_a_job_costs_under_a_quarter_of_stock_rqs_redis_commands(conn, settings, run_worker):
@@ -96,7 +96,7 @@ def test_claimed_jobs_are_started_in_the_claim(conn, settings, run_worker):
             if conn.hget(job.key, "status") == b"started":
                 seen["wip"] = [m.decode() for m in conn.zrange("rq:wip:sms", 0, -1)]
                 seen["worker"] = conn.hget(job.key, "worker_name")
-                seen["claimed"] = conn.zscore(keys.CLAIMS, job.id)
+                seen["claimed"] = conn.zscore(contract.CLAIMS, job.id)
             time.sleep(0.01)
 
     watcher = threading.Thread(target=watch)

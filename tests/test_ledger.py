@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.ledger import TTL, Ledger
+from rq_ext.ledger import TTL, Ledger
 
 
 def test_records_and_pending(conn, settings):

@@ -54,7 +54,7 @@ def test_killed_after_partial_acceptance_sends_only_the_rest(conn, settings, red
 
 
 def test_recovered_webhook_already_delivered_is_not_sent_again(conn, settings, run_worker, httpserver):
-    from tasks.ledger import Ledger
+    from rq_ext.ledger import Ledger
 
     httpserver.expect_request("/hook").respond_with_data("ok")
     job = enqueue(

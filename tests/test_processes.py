@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from rq_ext.recovery import recover_abandoned
 from tests.conftest import start_worker_process, wait_for
 
@@ -37,7 +37,7 @@ def test_workers_never_run_the_same_job(conn, settings, redis_server):
         assert proc.wait(timeout=120) == 0
     runs = [int(conn.get(f"runs:{job.id}") or 0) for job in jobs]
     assert runs == [1] * len(jobs)
-    assert conn.zcard("rq:queue:sms") == 0 and conn.zcard(keys.CLAIMS) == 0
+    assert conn.zcard("rq:queue:sms") == 0 and conn.zcard(contract.CLAIMS) == 0
 
 
 def test_abandoned_job_recovered_after_kill_9(conn, settings, redis_server):
@@ -78,7 +78,7 @@ def test_abandoned_job_recovered_after_kill_9(conn, settings, redis_server):
 def test_recovery_keeps_priority_and_clears_started_entry(conn, settings):
     job = enqueue("sms", "tests.jobs.record", {}, priority=33, connection=conn, job_id="r1")
     conn.zrem("rq:queue:sms", job.id)
-    conn.zadd(keys.CLAIMS, {job.id: time.time() - 1})
+    conn.zadd(contract.CLAIMS, {job.id: time.time() - 1})
     conn.hset(job.key, "status", "started")
     conn.zadd("rq:wip:sms", {f"{job.id}:exec1": time.time() + 100})
     assert recover_abandoned(conn) == 1
@@ -94,7 +94,7 @@ def test_job_abandoned_too_often_fails(conn, settings, httpserver):
     )
     conn.zrem("rq:queue:sms", job.id)
     conn.hset(job.key, mapping={"status": "started", "recoveries": 3})
-    conn.zadd(keys.CLAIMS, {job.id: time.time() - 1})
+    conn.zadd(contract.CLAIMS, {job.id: time.time() - 1})
     assert recover_abandoned(conn) == 0
     assert conn.zscore("rq:failed:sms", job.id) is not None
     ((request, _),) = httpserver.log
@@ -104,7 +104,7 @@ def test_job_abandoned_too_often_fails(conn, settings, httpserver):
 def test_unexpired_claim_is_left_alone(conn, settings):
     job = enqueue("sms", "tests.jobs.record", {}, connection=conn)
     conn.zrem("rq:queue:sms", job.id)
-    conn.zadd(keys.CLAIMS, {job.id: time.time() + 30})
+    conn.zadd(contract.CLAIMS, {job.id: time.time() + 30})
     conn.hset(job.key, "status", "started")
     assert recover_abandoned(conn) == 0
     assert conn.zscore("rq:queue:sms", job.id) is None
@@ -131,7 +131,7 @@ def test_second_sigterm_stops_now_and_job_goes_back(conn, settings, redis_server
         proc.wait(timeout=20)
         assert conn.zscore("rq:queue:sms", job.id) == 12
         assert conn.hget(job.key, "status") == b"queued"
-        assert conn.zscore(keys.CLAIMS, job.id) is None
+        assert conn.zscore(contract.CLAIMS, job.id) is None
         assert conn.zcard("rq:failed:sms") == 0
         conn.zrem("rq:queue:sms", job.id)
 

@@ -14,7 +14,7 @@ import redis
 from rq.job import Job
 from werkzeug import Response
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from tests.channels.certs import make_ca
 from tests.conftest import start_worker_process, wait_for
 from tests.redis_procs import RedisProc
@@ -80,7 +80,7 @@ def test_redis_restart_with_aof_loses_no_job(tmp_path, settings_factory):
         server.start()
         wait_for(lambda: set(statuses(conn, jobs)) == {"finished"}, timeout=120, interval=0.5)
         assert all(int(conn.get(f"runs:{j.id}") or 0) >= 1 for j in jobs)
-        assert conn.zcard(keys.CLAIMS) == 0 and conn.zcard("rq:failed:sms") == 0
+        assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:failed:sms") == 0
     finally:
         for w in workers:
             stop_worker(w)
@@ -187,7 +187,7 @@ def test_slow_retry_server_falls_back_to_local_schedule(conn, settings_factory, 
     started = time.monotonic()
     run_worker(["sms"])
     assert time.monotonic() - started < 5
-    assert conn.zscore(keys.SCHEDULER_SET, job.id) is not None
+    assert conn.zscore(contract.SCHEDULER_SET, job.id) is not None
 
 
 @pytest.mark.parametrize("answer", ["slow", "garbage", "down"])

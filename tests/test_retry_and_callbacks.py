@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import pytest
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 
 
 def form(request) -> dict[str, str]:
@@ -75,13 +75,13 @@ def test_retryable_failure_posts_args_to_retry_task(conn, settings_factory, run_
     (retry_request,) = requests_to(httpserver, "/retryTask/")
     assert retry_request.headers["Content-Type"] == "application/json"
     assert json.loads(retry_request.get_data()) == [task]
-    raw = conn.hgetall(keys.job_key("job-r"))
+    raw = conn.hgetall(contract.job_key("job-r"))
     assert raw[b"retryCount"] == b"1"
     assert raw[b"status"] == b"scheduled"
     assert conn.zcard("rq:failed:webhook") == 0
     assert requests_to(httpserver, "/failed") == []
-    assert conn.zscore(keys.SCHEDULER_SET, "job-r") is None
-    assert conn.zscore(keys.CLAIMS, "job-r") is None
+    assert conn.zscore(contract.SCHEDULER_SET, "job-r") is None
+    assert conn.zscore(contract.CLAIMS, "job-r") is None
 
 
 def test_server_re_enqueues_same_id_and_retry_count_shows(conn, settings_factory, run_worker, httpserver):
@@ -103,7 +103,7 @@ def test_server_re_enqueues_same_id_and_retry_count_shows(conn, settings_factory
     run_worker(["webhook"])
     fields = form(requests_to(httpserver, "/done")[0])
     assert fields["retry_attempts"] == "1"
-    assert conn.zscore(keys.AWAITING_RETRY, "job-2") is None
+    assert conn.zscore(contract.AWAITING_RETRY, "job-2") is None
 
 
 def test_local_fallback_when_no_server(conn, settings, run_worker, httpserver):
@@ -111,9 +111,9 @@ def test_local_fallback_when_no_server(conn, settings, run_worker, httpserver):
     enqueue("webhook", "tasks.webhooks.send_webhook", webhook_task(httpserver), connection=conn, job_id="job-l")
     before = time.time()
     run_worker(["webhook"])
-    due = conn.zscore(keys.SCHEDULER_SET, "job-l")
+    due = conn.zscore(contract.SCHEDULER_SET, "job-l")
     assert due is not None and due > before
-    assert conn.hget(keys.job_key("job-l"), "retryCount") == b"1"
+    assert conn.hget(contract.job_key("job-l"), "retryCount") == b"1"
     assert conn.zcard("rq:failed:webhook") == 0
 
 
@@ -123,7 +123,7 @@ def test_local_fallback_when_server_fails(conn, settings_factory, run_worker, ht
     enqueue("sms", "tests.jobs.transient", {}, connection=conn, job_id="job-f")
     run_worker(["sms"])
     assert len(requests_to(httpserver, "/retryTask/")) == 1
-    assert conn.zscore(keys.SCHEDULER_SET, "job-f") is not None
+    assert conn.zscore(contract.SCHEDULER_SET, "job-f") is not None
 
 
 def test_locally_scheduled_retry_runs_again_when_due(conn, settings, run_worker, httpserver):
@@ -133,7 +133,7 @@ def test_locally_scheduled_retry_runs_again_when_due(conn, settings, run_worker,
         "webhook", "tasks.webhooks.send_webhook", webhook_task(httpserver), connection=conn, job_id="job-x", priority=4
     )
     run_worker(["webhook"])
-    conn.zadd(keys.SCHEDULER_SET, {"job-x": time.time() - 1})
+    conn.zadd(contract.SCHEDULER_SET, {"job-x": time.time() - 1})
     run_worker(["webhook"])
     assert Job.fetch("job-x", connection=conn).get_status() == "finished"
 
@@ -148,7 +148,7 @@ def test_exhausted_retries_fail_with_callback(conn, settings, run_worker, httpse
         job_id="job-e",
         failed_task_handler=httpserver.url_for("/failed"),
     )
-    conn.hset(keys.job_key("job-e"), "retryCount", 10)
+    conn.hset(contract.job_key("job-e"), "retryCount", 10)
     run_worker(["sms"])
     fields = form(requests_to(httpserver, "/failed")[0])
     assert set(fields) == {"description", "failure_trace", "job_id", "status"}
@@ -156,7 +156,7 @@ def test_exhausted_retries_fail_with_callback(conn, settings, run_worker, httpse
     assert "retries exhausted" in fields["failure_trace"]
     assert "ProviderUnavailable" in fields["failure_trace"]
     assert conn.zscore("rq:failed:sms", "job-e") is not None
-    assert conn.zscore(keys.SCHEDULER_SET, "job-e") is None
+    assert conn.zscore(contract.SCHEDULER_SET, "job-e") is None
 
 
 def test_permanent_failure_goes_to_failed_registry_with_callback(conn, settings, run_worker, httpserver):
@@ -174,7 +174,7 @@ def test_permanent_failure_goes_to_failed_registry_with_callback(conn, settings,
     assert "RuntimeError: unexpected failure" in fields["failure_trace"]
     assert "Traceback" in fields["failure_trace"]
     assert conn.zscore("rq:failed:sms", "job-p") is not None
-    assert conn.hget(keys.job_key("job-p"), "retryCount") == b"0"
+    assert conn.hget(contract.job_key("job-p"), "retryCount") == b"0"
 
 
 def test_failing_callback_is_retried_and_never_changes_outcome(conn, settings, run_worker, httpserver):
@@ -217,10 +217,10 @@ def test_deferred_job_is_rescheduled_without_retry_or_callback(conn, settings, r
         failed_task_handler=httpserver.url_for("/failed"),
     )
     run_worker(["sms"])
-    due = conn.zscore(keys.SCHEDULER_SET, "job-d")
+    due = conn.zscore(contract.SCHEDULER_SET, "job-d")
     assert due is not None and due > time.time() + 20
-    assert conn.hget(keys.job_key("job-d"), "retryCount") == b"0"
-    assert conn.hget(keys.job_key("job-d"), "status") == b"scheduled"
+    assert conn.hget(contract.job_key("job-d"), "retryCount") == b"0"
+    assert conn.hget(contract.job_key("job-d"), "status") == b"scheduled"
     assert requests_to(httpserver, "/failed") == [] and conn.zcard("rq:failed:sms") == 0
 
 

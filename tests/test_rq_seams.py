@@ -7,7 +7,7 @@ import time
 from rq import Queue, Retry
 from rq.registry import StartedJobRegistry
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from rq_ext.job import FusionJob
 from rq_ext.queue import FusionQueue
 from rq_ext.worker import FusionSimpleWorker, FusionWorker
@@ -60,4 +60,4 @@ def test_job_requeue_uses_priority(conn, settings):
     conn.zadd("rq:failed:email", {job.id: time.time() + 100})
     FusionJob.fetch("rqq", connection=conn).requeue()
     assert conn.zscore("rq:queue:email", "rqq") == 4 and conn.zscore("rq:failed:email", "rqq") is None
-    assert conn.zscore(keys.SCHEDULER_SET, "rqq") is None
+    assert conn.zscore(contract.SCHEDULER_SET, "rqq") is None

@@ -7,9 +7,9 @@ import json
 import pytest
 from werkzeug import Response
 
-from rq_ext import enqueue, keys
+from errors import DeliveryTimeout, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
+from rq_ext import contract, enqueue
 from rq_ext.classify import classify
-from tasks.errors import DeliveryTimeout, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
 from tasks.webhooks import send_webhook
 
 
@@ -109,9 +109,9 @@ def test_staging_url_is_never_retried(conn, settings_factory, run_worker, httpse
         failed_task_handler=httpserver.url_for("/failed"),
     )
     run_worker(["webhook"])
-    assert conn.hget(keys.job_key("st"), "retryCount") == b"10"
+    assert conn.hget(contract.job_key("st"), "retryCount") == b"10"
     assert conn.zscore("rq:failed:webhook", "st") is not None
-    assert conn.zscore(keys.SCHEDULER_SET, "st") is None
+    assert conn.zscore(contract.SCHEDULER_SET, "st") is None
 
 
 def test_dry_run_sends_nothing(settings_factory, httpserver):

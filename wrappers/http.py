@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import requests
 import requests.adapters
 
-from tasks.errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable, RateLimited
 
 _sessions: dict[int, requests.Session] = {}
 

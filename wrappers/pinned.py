@@ -35,7 +35,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from tasks.errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUnavailable
+from errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUnavailable
 from wrappers import http
 from wrappers.ssrf import SCHEMES, Target, check_url
 

@@ -10,7 +10,7 @@ address (:mod:`wrappers.pinned`), so a second DNS answer cannot redirect the req
 - the cloud metadata addresses ``169.254.169.254`` and ``fd00:ec2::254``;
 - IPv4-mapped (``::ffff:a.b.c.d``) and other IPv4-embedding IPv6 forms (6to4, NAT64, Teredo).
 
-Every refusal is a permanent :class:`~tasks.errors.ProviderRejected` naming the rule.
+Every refusal is a permanent :class:`~errors.ProviderRejected` naming the rule.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config import get_settings
-from tasks.errors import ProviderRejected, ProviderUnavailable
+from errors import ProviderRejected, ProviderUnavailable
 from wrappers.masking import mask_text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.errors import ConfigurationError, InvalidPayload
+from errors import ConfigurationError, InvalidPayload
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 from tasks.gateways.spec import Gateway, Outbound
 
 

@@ -5,7 +5,7 @@
   is retried with every gateway's reason.
 - A *permanent* failure (bad credentials, invalid number, DND, DLT mismatch) does not fall back:
   another gateway would most likely refuse the same message, and the user must see the reason.
-- Numbers already accepted are recorded in the job's delivery ledger (:mod:`tasks.ledger`), so a
+- Numbers already accepted are recorded in the job's delivery ledger (:mod:`rq_ext.ledger`), so a
   retry, a fallback or a recovered job never sends to them again.
 """
 
@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.errors import RetryableError
+from errors import RetryableError
+from rq_ext.ledger import Ledger as JobLedger
 from tasks.gateways import engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
 from tasks.gateways.spec import Outbound
-from tasks.ledger import Ledger as JobLedger
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Sms:
 class Ledger:
     """Numbers a provider accepted for this job: number -> (gateway, provider message id).
 
-    Kept in the job's delivery ledger (:mod:`tasks.ledger`, one Redis hash per job) as
+    Kept in the job's delivery ledger (:mod:`rq_ext.ledger`, one Redis hash per job) as
     ``<gateway>|<message id>``; outside a worker it lives in memory only."""
 
     def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
@@ -89,7 +89,10 @@ def through(account: Account, sms: Sms, ledger: Ledger) -> None:
         ledger.record(batch, gateway.name, message_id)
         log.info(
             "sms accepted by %s for %s (%d segment(s), %s), id %s",
-            gateway.name, ", ".join(mask_text(n) for n in batch), sms.encoding.segments, sms.encoding.name,
+            gateway.name,
+            ", ".join(mask_text(n) for n in batch),
+            sms.encoding.segments,
+            sms.encoding.name,
             mask_text(message_id),
         )
 

@@ -55,11 +55,28 @@ def sms_row(g: Gateway) -> str:
         endpoint = f"`{g.url}`"
     dlt = ", ".join(f"`{f}`" for f in (g.dlt_entity, g.dlt_template) if f) or NONE
     unicode = f"`{g.unicode[0]}={g.unicode[2]}`" if g.unicode else NONE
-    success = "boto3 `MessageId`" if g.name == "aws_sns" else "pattern from config" if g.name == "http" else (
-        success_of(g.success))
+    success = (
+        "boto3 `MessageId`"
+        if g.name == "aws_sns"
+        else "pattern from config"
+        if g.name == "http"
+        else (success_of(g.success))
+    )
     required = ", ".join(f"`{k}`" for k in g.required) or NONE
-    fields = [g.name, g.title, g.region, endpoint, g.encoding, auth_of(g), required, FORMATS[g.number_format],
-              dlt, unicode, success, g.confidence]
+    fields = [
+        g.name,
+        g.title,
+        g.region,
+        endpoint,
+        g.encoding,
+        auth_of(g),
+        required,
+        FORMATS[g.number_format],
+        dlt,
+        unicode,
+        success,
+        g.confidence,
+    ]
     return "| " + " | ".join(cell(f) for f in fields) + " |"
 
 
@@ -67,21 +84,35 @@ def whatsapp_row(p: Provider) -> str:
     paths = "; ".join(f"{kind}: `{path}`" for kind, path in p.paths.items())
     required = ", ".join(f"`{k}`" for k in p.required) or NONE
     success = success_of(p.success_for("template"))
-    fields = [p.name, p.title, p.region, f"`{p.url or 'base_url'}` {paths}", auth_of(p), required,
-              FORMATS[p.number_format], ", ".join(p.kinds), success, p.confidence]
+    fields = [
+        p.name,
+        p.title,
+        p.region,
+        f"`{p.url or 'base_url'}` {paths}",
+        auth_of(p),
+        required,
+        FORMATS[p.number_format],
+        ", ".join(p.kinds),
+        success,
+        p.confidence,
+    ]
     return "| " + " | ".join(cell(f) for f in fields) + " |"
 
 
 def render() -> str:
     indian = sum(1 for g in DEFINITIONS if g.region == "IN")
     lines = [HEADER, f"## SMS gateways ({len(DEFINITIONS)}: {indian} Indian, {len(DEFINITIONS) - indian} others)", ""]
-    lines.append("| name | gateway | region | endpoint | encoding | auth | required config | number format "
-                 "| DLT fields | unicode flag | accepted when | confidence |")
+    lines.append(
+        "| name | gateway | region | endpoint | encoding | auth | required config | number format "
+        "| DLT fields | unicode flag | accepted when | confidence |"
+    )
     lines.append("|" + "---|" * 12)
     lines += [sms_row(g) for g in DEFINITIONS]
     lines += ["", f"## WhatsApp providers ({len(PROVIDERS)})", ""]
-    lines.append("| name | provider | region | endpoint | auth | required config | number format | messages "
-                 "| accepted when | confidence |")
+    lines.append(
+        "| name | provider | region | endpoint | auth | required config | number format | messages "
+        "| accepted when | confidence |"
+    )
     lines.append("|" + "---|" * 10)
     lines += [whatsapp_row(p) for p in PROVIDERS]
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from typing import Any
 from rq import get_current_job
 
 from config import get_settings
-from tasks.errors import ConfigurationError, FusionError
+from errors import ConfigurationError, FusionError
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
 from wrappers import http

@@ -5,6 +5,9 @@ from __future__ import annotations
 from tasks.gateways import bodies
 from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Gateway, Success
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 GATEWAYS = [
     Gateway(
         name="seven", title="seven (ex sms77)", region="EU", url="https://gateway.seven.io", path="/api/sms",
@@ -134,3 +137,4 @@ GATEWAYS = [
         confidence="H (request) / L (success text)", source="novu kannel.provider.ts",
     ),
 ]
+# fmt: on

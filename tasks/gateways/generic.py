@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.errors import ConfigurationError
+from errors import ConfigurationError
 from tasks.gateways import engine, numbers
 from tasks.gateways.spec import E164, FORM, JSON, NATIONAL, PLAIN, QUERY, Gateway, Outbound, Success
 
@@ -45,9 +45,16 @@ def definition(config: dict[str, Any]) -> Gateway:
         raise ConfigurationError("gateway 'http': static_params and headers must be objects")
     unicode_param = config.get("unicode_param")
     return Gateway(
-        name="http", title="Configured HTTP gateway", region="any", url=str(url), method=method, encoding=encoding,
-        headers={str(k): _escaped(v) for k, v in headers.items()}, static=dict(static),
-        sender=config.get("sender_param"), to=str(config.get("receiver_param") or "to"),
+        name="http",
+        title="Configured HTTP gateway",
+        region="any",
+        url=str(url),
+        method=method,
+        encoding=encoding,
+        headers={str(k): _escaped(v) for k, v in headers.items()},
+        static=dict(static),
+        sender=config.get("sender_param"),
+        to=str(config.get("receiver_param") or "to"),
         message=str(config.get("message_param") or "message"),
         number_format=_choice(config, "number_format", PLAIN, (E164, PLAIN, NATIONAL)),
         joiner=str(config.get("joiner") or ","),
@@ -65,7 +72,16 @@ def send(gateway: Gateway, out: Outbound) -> str:
 
 
 GATEWAY = Gateway(
-    name="http", title="Configured HTTP gateway (like ERPNext SMS Settings)", region="any", url="{url}",
-    required=("url",), sender="{sender_param}", to="{receiver_param}", message="{message_param}",
-    number_format=E164, transport=send, confidence="n/a (user-configured)", source="ERPNext SMS Settings",
+    name="http",
+    title="Configured HTTP gateway (like ERPNext SMS Settings)",
+    region="any",
+    url="{url}",
+    required=("url",),
+    sender="{sender_param}",
+    to="{receiver_param}",
+    message="{message_param}",
+    number_format=E164,
+    transport=send,
+    confidence="n/a (user-configured)",
+    source="ERPNext SMS Settings",
 )

@@ -9,6 +9,9 @@ from __future__ import annotations
 from tasks.gateways import bodies
 from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Gateway, Success
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 _GUPSHUP = "https://enterprise.smsgupshup.com"
 _MSG91 = "https://api.msg91.com"
 _ID24 = r"^(?P<id>[0-9a-zA-Z]{24})$"
@@ -166,3 +169,4 @@ GATEWAYS = [
         confidence="M (request) / L (3001, DLT names)", source="vijayamirtharajxavier/csm MY_Controller.php",
     ),
 ]
+# fmt: on

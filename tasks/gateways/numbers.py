@@ -6,7 +6,7 @@ import re
 
 import phonenumbers
 
-from tasks.errors import InvalidRecipient
+from errors import InvalidRecipient
 from tasks.gateways.spec import E164, NATIONAL, PLAIN
 
 #: Deployment zone -> default region for numbers written without a country code.

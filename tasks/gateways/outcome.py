@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from tasks.errors import (
+from errors import (
     InvalidRecipient,
     PermanentError,
     ProviderRejected,

@@ -1,7 +1,7 @@
 """A per-gateway-account rate limit shared by every worker: a fixed window in Redis, one Lua call.
 
 ``rate_limit`` in a gateway's config is messages per second (``0.5`` = one message every two
-seconds). A job over the limit raises :class:`~tasks.errors.Deferred`: the worker runs it again
+seconds). A job over the limit raises :class:`~errors.Deferred`: the worker runs it again
 when the window ends, without counting a retry.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import redis
 
 from config import get_settings
-from tasks.errors import ConfigurationError, Deferred
+from errors import ConfigurationError, Deferred
 
 PREFIX = "fusion:ratelimit:"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.errors import ConfigurationError
+from errors import ConfigurationError
 from tasks.gateways import europe_americas, generic, india, india_more, regional, sns, worldwide
 from tasks.gateways.spec import Gateway
 

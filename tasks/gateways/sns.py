@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import get_settings
-from tasks.errors import (
+from errors import (
     DeliveryTimeout,
     InvalidRecipient,
     ProviderRejected,
@@ -33,8 +33,12 @@ def client(config: dict[str, Any]) -> Any:
         timeout = get_settings().PROVIDER_TIMEOUT
         options = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
         _clients[key] = boto3.client(
-            "sns", region_name=region, endpoint_url=endpoint, config=options,
-            aws_access_key_id=config["aws_access_key_id"], aws_secret_access_key=config["aws_secret_access_key"],
+            "sns",
+            region_name=region,
+            endpoint_url=endpoint,
+            config=options,
+            aws_access_key_id=config["aws_access_key_id"],
+            aws_secret_access_key=config["aws_secret_access_key"],
         )
     return _clients[key]
 
@@ -82,9 +86,19 @@ def publish(gateway: Gateway, out: Outbound) -> str:
 
 
 GATEWAY = Gateway(
-    name="aws_sns", title="AWS SNS (boto3)", region="global", url="https://sns.{region}.amazonaws.com",
-    required=("aws_access_key_id", "aws_secret_access_key"), sender="AWS.SNS.SMS.SenderID", to="PhoneNumber",
-    message="Message", number_format=E164, joiner=None, dlt_entity="AWS.MM.SMS.EntityId",
-    dlt_template="AWS.MM.SMS.TemplateId", transport=publish,
-    confidence="H (Publish) / L (India DLT attributes)", source="apprise sns.py; novu sns.provider.ts",
+    name="aws_sns",
+    title="AWS SNS (boto3)",
+    region="global",
+    url="https://sns.{region}.amazonaws.com",
+    required=("aws_access_key_id", "aws_secret_access_key"),
+    sender="AWS.SNS.SMS.SenderID",
+    to="PhoneNumber",
+    message="Message",
+    number_format=E164,
+    joiner=None,
+    dlt_entity="AWS.MM.SMS.EntityId",
+    dlt_template="AWS.MM.SMS.TemplateId",
+    transport=publish,
+    confidence="H (Publish) / L (India DLT attributes)",
+    source="apprise sns.py; novu sns.provider.ts",
 )

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import get_settings
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 from tasks.mail import aws
 from tasks.mail.message import MailConfig
 from tasks.mail.mime import SES_MAX_MESSAGE_BYTES, encoded_size

@@ -17,8 +17,7 @@ import boto3
 from botocore import exceptions as boto
 from botocore.config import Config
 
-from rq_ext.classify import RETRYABLE_AWS_CODES
-from tasks.errors import (
+from errors import (
     ConfigurationError,
     DeliveryTimeout,
     InvalidPayload,
@@ -27,6 +26,7 @@ from tasks.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from rq_ext.classify import RETRYABLE_AWS_CODES
 from wrappers.masking import mask_text
 
 #: Account keys passed to ``boto3.session.Session``.

@@ -13,7 +13,7 @@ from email.utils import formataddr, getaddresses, parseaddr
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ConfigurationError, InvalidPayload, InvalidRecipient
+from errors import ConfigurationError, InvalidPayload, InvalidRecipient
 from tasks.payload import optional, require
 from wrappers.masking import mask_text
 

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 
 if TYPE_CHECKING:
     from tasks.mail.attachments import Attachment

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tasks.errors import ConfigurationError
+from errors import ConfigurationError
 from tasks.push import apns_auth, outcome
 from tasks.push.apns_message import apns_headers, apns_payload
 from tasks.push.credentials import resolve_path

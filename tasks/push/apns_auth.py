@@ -17,7 +17,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from tasks.errors import ConfigurationError
+from errors import ConfigurationError
 
 REFRESH_AFTER = 50 * 60
 

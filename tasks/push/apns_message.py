@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 from tasks.push.message import Push
 
 #: APNs refuses payloads over 4 KB (PayloadTooLarge) and collapse ids over 64 bytes.

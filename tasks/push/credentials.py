@@ -1,7 +1,7 @@
 """Where push keys and certificates come from: ``certificates/`` or a path in the config.
 
 A relative path is looked up under ``certificates/`` (next to this repository's root); an absolute
-path is used as is. A missing file is a :class:`~tasks.errors.ConfigurationError`.
+path is used as is. A missing file is a :class:`~errors.ConfigurationError`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import ConfigurationError
+from errors import ConfigurationError
 
 CERTIFICATES = Path(__file__).resolve().parent.parent.parent / "certificates"
 

@@ -23,7 +23,7 @@ from pyfcm import FCMNotification
 from pyfcm.errors import FCMError
 from requests.adapters import HTTPAdapter
 
-from tasks.errors import ConfigurationError, ProviderUnavailable
+from errors import ConfigurationError, ProviderUnavailable
 from tasks.push import outcome
 from tasks.push.credentials import fingerprint, service_account_info
 from tasks.push.fcm_message import fcm_kwargs

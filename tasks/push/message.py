@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ConfigurationError, InvalidPayload, InvalidRecipient
+from errors import ConfigurationError, InvalidPayload, InvalidRecipient
 from tasks.payload import optional, require
 
 PLATFORMS = ("android", "ios", "web")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tasks.errors import FusionError, InvalidRecipient, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import FusionError, InvalidRecipient, ProviderRejected, ProviderUnavailable, RateLimited
 
 SENT, INVALID, FAILED = "sent", "invalid", "failed"
 MAX_THREADS = 16

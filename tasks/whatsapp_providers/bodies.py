@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 from tasks.whatsapp_providers.message import TEMPLATE, TEXT, Document, Template
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
 

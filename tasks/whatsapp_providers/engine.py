@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import get_settings
-from tasks.errors import ConfigurationError, FusionError, InvalidPayload
+from errors import ConfigurationError, FusionError, InvalidPayload
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut

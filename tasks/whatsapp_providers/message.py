@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 
 TEMPLATE, TEXT, DOCUMENT = "template", "text", "document"
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import phonenumbers
 
-from tasks.errors import InvalidPayload
+from errors import InvalidPayload
 from tasks.whatsapp_providers.message import TEMPLATE, TEXT
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
+
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
 
 
 def interakt(provider: Provider, out: WhatsAppOut) -> dict[str, Any]:
@@ -92,3 +95,4 @@ def karix(provider: Provider, out: WhatsAppOut) -> dict[str, Any]:
     recipient = {"to": out.number, "recipient_type": "individual", "reference": {"cust_ref": out.reference or "fusion"}}
     message = {"channel": "WABA", "content": content, "recipient": recipient, "sender": {"from": out.sender}}
     return {"message": {**message, "preferences": {"webHookDNId": "1001"}}, "metaData": {"version": "v1.0.9"}}
+# fmt: on

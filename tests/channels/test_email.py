@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from errors import ConfigurationError, InvalidPayload, InvalidRecipient, ProviderRejected, ProviderUnavailable
 from rq_ext import enqueue
 from rq_ext.classify import classify
 from tasks.email import send_email
-from tasks.errors import ConfigurationError, InvalidPayload, InvalidRecipient, ProviderRejected, ProviderUnavailable
 from tasks.mail import aws as mail_aws
 
 PDF = b"%PDF-1.4 fake report \x00\x01\x02" * 50

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 import jwt
 import pytest
 
+from errors import ConfigurationError, InvalidRecipient, ProviderUnavailable, RateLimited
 from rq_ext import enqueue
 from rq_ext.classify import classify
-from tasks.errors import ConfigurationError, InvalidRecipient, ProviderUnavailable, RateLimited
 from tasks.push import apns_auth
 from tasks.push_notification import send_push
 

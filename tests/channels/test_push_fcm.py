@@ -8,8 +8,8 @@ import time
 import jwt
 import pytest
 
+from errors import ConfigurationError, InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext.classify import classify
-from tasks.errors import ConfigurationError, InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
 from tasks.push_notification import send_push
 from tests.channels.push_fakes import ACCESS_TOKEN
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from errors import InvalidPayload
 from rq_ext import enqueue
-from tasks.errors import InvalidPayload
 from tasks.webhooks import send_webhook, signature_headers
 
 KEY = b"0123456789abcdef0123456789abcdef"

@@ -7,8 +7,8 @@ import ipaddress
 import pytest
 from werkzeug import Response
 
+from errors import InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext.classify import classify
-from tasks.errors import InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
 from tasks.webhooks import send_webhook
 from wrappers import ssrf
 

@@ -6,6 +6,9 @@ from tests.sms.cases_india import E164, PLAIN
 from tests.sms.cases_world import US
 from tests.sms.harness import TEXT, Case
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 US_TO = {"to": "+12025550143"}
 
 CASES = [
@@ -120,3 +123,4 @@ CASES = [
         ok="0: Accepted for delivery", ok_status=202, message_id="", refusal="Authorization failed for sendsms",
     ),
 ]
+# fmt: on

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tests.sms.harness import TEXT, Case
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 PLAIN, NATIONAL, E164 = "919876543210", "9876543210", "+919876543210"
 ENTITY, TEMPLATE = "1201159100000000001", "1207161234567890123"
 DLT = {"template_id": TEMPLATE}
@@ -138,3 +141,4 @@ CASES = [
         refusal={"responseCode": "3002", "response": "Invalid AUTH_KEY"},
     ),
 ]
+# fmt: on

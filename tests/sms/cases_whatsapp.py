@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 PLAIN, E164 = "919876543210", "+919876543210"
 PDF = {"url": "https://files.example/r/abc.pdf", "filename": "Report-12345.pdf"}
 TEMPLATE = {"name": "lab_report_ready", "language": "en", "params": ["Asha", "12 Mar 2026"], "header_document": PDF}
@@ -143,3 +146,4 @@ CASES = [
            headers={"Authentication": "Bearer kx-token"}, ok={"mid": "kx-1", "statusCode": "200"}, message_id="kx-1",
            refusal={"error": {"code": "401", "message": "Invalid token"}}),
 ]
+# fmt: on

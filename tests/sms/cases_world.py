@@ -5,6 +5,9 @@ from __future__ import annotations
 from tests.sms.cases_india import DLT, E164, ENTITY, PLAIN, TEMPLATE
 from tests.sms.harness import TEXT, Case
 
+# Declarative tables: one packed row per gateway, kept as written.
+# fmt: off
+
 US = "+14155552671"
 TWILIO = {"account_sid": "AC0123456789abcdef", "auth_token": "tw-token"}
 TWILIO_PATH = "/2010-04-01/Accounts/AC0123456789abcdef/Messages.json"
@@ -114,3 +117,4 @@ CASES = [
         message_id="d7-1", refusal={"detail": {"code": "ACCESS_DENIED", "message": "Invalid token"}},
     ),
 ]
+# fmt: on

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_generated_file_is_up_to_date() -> None:
-    output = subprocess.run([sys.executable, "-m", "tasks.gateways.doc"], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-m", "tasks.gateways.doc"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert output == (ROOT / "docs" / "gateways.md").read_text(), "run: python -m tasks.gateways.doc > docs/gateways.md"
     for name in [*GATEWAYS, *PROVIDERS_BY_NAME]:
         assert f"\n| {name} |" in output

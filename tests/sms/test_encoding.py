@@ -61,8 +61,15 @@ def test_gsm_segments_property(text: str) -> None:
 def test_gateway_unicode_flag_and_callback_fields(httpserver, settings, gateway, config, field, value) -> None:
     respond(httpserver, {"response": {"status": "success", "id": "1"}} if gateway == "gupshup" else "x")
     text = HINDI * 4  # 84 characters of Devanagari: two UCS-2 segments
-    task = {"payload": {"task": 1, "gateway": gateway, "config": {**config, "base_url": httpserver.url_for("/")},
-                        "to": NUMBER, "message": text}}
+    task = {
+        "payload": {
+            "task": 1,
+            "gateway": gateway,
+            "config": {**config, "base_url": httpserver.url_for("/")},
+            "to": NUMBER,
+            "message": text,
+        }
+    }
     try:
         result = send_sms(task)
     except Exception:  # the canned answer need not be an acceptance for every gateway here
@@ -74,9 +81,15 @@ def test_gateway_unicode_flag_and_callback_fields(httpserver, settings, gateway,
 
 def test_exotel_unicode_and_segments(httpserver, settings) -> None:
     respond(httpserver, {"SMSMessage": {"Sid": "s1", "Status": "queued"}})
-    config = {"account_sid": "a", "api_key": "k", "api_token": "t", "sender": "LABXYZ",
-              "base_url": httpserver.url_for("/")}
-    result = send_sms({"payload": {"task": 1, "gateway": "exotel", "config": config, "to": NUMBER,
-                                   "message": "Report ready. " * 13}})
+    config = {
+        "account_sid": "a",
+        "api_key": "k",
+        "api_token": "t",
+        "sender": "LABXYZ",
+        "base_url": httpserver.url_for("/"),
+    }
+    result = send_sms(
+        {"payload": {"task": 1, "gateway": "exotel", "config": config, "to": NUMBER, "message": "Report ready. " * 13}}
+    )
     assert single(only_request(httpserver).form)["EncodingType"] == "plain"
     assert (result["encoding"], result["segments"]) == ("GSM-7", 2)

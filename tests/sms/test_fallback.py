@@ -16,8 +16,10 @@ TWILIO_PATH = "/tw/2010-04-01/Accounts/AC1/Messages.json"
 
 def task(httpserver, primary: str = "textlocal") -> dict:
     first = {"gateway": primary, "config": {"api_key": "tl-key", "base_url": httpserver.url_for("/tl")}}
-    second = {"gateway": "msg91_sendhttp",
-              "config": {"auth_key": "m91-key", "sender": "LABXYZ", "base_url": httpserver.url_for("/m91")}}
+    second = {
+        "gateway": "msg91_sendhttp",
+        "config": {"auth_key": "m91-key", "sender": "LABXYZ", "base_url": httpserver.url_for("/m91")},
+    }
     return {"payload": {"task": 1, **first, "to": NUMBER, "message": TEXT, "fallback": [second]}}
 
 

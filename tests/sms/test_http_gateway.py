@@ -12,15 +12,20 @@ from tests.sms.harness import NUMBER, TEXT, blackhole, only_request, respond, si
 
 
 def task(config: dict) -> dict:
-    return {"payload": {"task": 1, "gateway": "http", "config": config, "to": NUMBER, "message": TEXT,
-                        "sender": "LABXYZ"}}
+    return {
+        "payload": {"task": 1, "gateway": "http", "config": config, "to": NUMBER, "message": TEXT, "sender": "LABXYZ"}
+    }
 
 
 def config(httpserver, **extra: object) -> dict:
     base = {
-        "url": httpserver.url_for("/api/send"), "message_param": "text", "receiver_param": "mobiles",
-        "sender_param": "sender", "static_params": {"user": "clinic", "password": "vendor-pass"},
-        "headers": {"X-Key": "vendor-key"}, "success_regex": r"^OK (?P<id>\w+)",
+        "url": httpserver.url_for("/api/send"),
+        "message_param": "text",
+        "receiver_param": "mobiles",
+        "sender_param": "sender",
+        "static_params": {"user": "clinic", "password": "vendor-pass"},
+        "headers": {"X-Key": "vendor-key"},
+        "success_regex": r"^OK (?P<id>\w+)",
     }
     return {**base, **extra}
 
@@ -31,7 +36,11 @@ def test_post_form(httpserver, settings) -> None:
     request = only_request(httpserver)
     assert (request.method, request.path, request.headers["X-Key"]) == ("POST", "/api/send", "vendor-key")
     assert single(request.form) == {
-        "user": "clinic", "password": "vendor-pass", "sender": "LABXYZ", "mobiles": "919876543210", "text": TEXT
+        "user": "clinic",
+        "password": "vendor-pass",
+        "sender": "LABXYZ",
+        "mobiles": "919876543210",
+        "text": TEXT,
     }
     assert result["provider_message_id"] == "abc123" and result["gateway"] == "http"
 
@@ -69,8 +78,9 @@ def test_base_url_overrides_url(httpserver, settings) -> None:
     assert only_request(httpserver).path == "/other"
 
 
-@pytest.mark.parametrize(("status", "error"), [(503, errors.ProviderUnavailable), (429, errors.RateLimited),
-                                               (401, errors.ProviderRejected)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, errors.ProviderUnavailable), (429, errors.RateLimited), (401, errors.ProviderRejected)]
+)
 def test_status_classification(httpserver, settings, status, error) -> None:
     respond(httpserver, "nope", status)
     with pytest.raises(error):
@@ -85,8 +95,12 @@ def test_timeout(settings_factory) -> None:
 
 @pytest.mark.parametrize(
     ("bad", "reason"),
-    [({"url": ""}, "url"), ({"method": "PUT"}, "method"), ({"encoding": "xml"}, "encoding"),
-     ({"static_params": ["a"]}, "static_params")],
+    [
+        ({"url": ""}, "url"),
+        ({"method": "PUT"}, "method"),
+        ({"encoding": "xml"}, "encoding"),
+        ({"static_params": ["a"]}, "static_params"),
+    ],
 )
 def test_bad_config_is_a_configuration_error(httpserver, settings, bad, reason) -> None:
     with pytest.raises(errors.ConfigurationError, match=reason):

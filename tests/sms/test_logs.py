@@ -21,8 +21,13 @@ def values() -> list[str]:
 def test_logs_of_a_full_run_are_masked(conn, settings_factory, run_worker, httpserver, caplog):
     setup_logging("DEBUG")  # the worker's own log setup (urllib3 kept at WARNING)
     caplog.set_level(logging.DEBUG)
-    account = {"gateway": "twilio", "account_sid": "AC1", "auth_token": SECRETS[3], "sender": "+14155552671",
-               "base_url": httpserver.url_for("/tw")}
+    account = {
+        "gateway": "twilio",
+        "account_sid": "AC1",
+        "auth_token": SECRETS[3],
+        "sender": "+14155552671",
+        "base_url": httpserver.url_for("/tw"),
+    }
     settings_factory(SMS_ACCOUNTS={"lab": account}, FUSION_SERVER="")
     echo = {"status": "failure", "errors": [{"message": f"cannot send '{TEXT}' to {NUMBERS[0]} with {SECRETS[0]}"}]}
     httpserver.expect_request("/tl/send/").respond_with_json(echo)
@@ -39,9 +44,18 @@ def test_logs_of_a_full_run_are_masked(conn, settings_factory, run_worker, https
         {"gateway": "textlocal", "config": {"api_key": SECRETS[0]}, "to": "+91 55555"},
     ]
     for i, extra in enumerate(jobs):
-        task = {"payload": {"task": 1, "to": NUMBERS, "message": TEXT, "sender": "LABXYZ", **extra}, "reference": f"r{i}"}
-        enqueue("sms", "tasks.sms.send_sms", task, connection=conn, success_task_handler=httpserver.url_for("/cb"),
-                failed_task_handler=httpserver.url_for("/cb"))
+        task = {
+            "payload": {"task": 1, "to": NUMBERS, "message": TEXT, "sender": "LABXYZ", **extra},
+            "reference": f"r{i}",
+        }
+        enqueue(
+            "sms",
+            "tasks.sms.send_sms",
+            task,
+            connection=conn,
+            success_task_handler=httpserver.url_for("/cb"),
+            failed_task_handler=httpserver.url_for("/cb"),
+        )
     run_worker(["sms"])
 
     assert len(caplog.records) > 5

@@ -19,9 +19,13 @@ def test_formats() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "region", "e164"),
-    [("9876543210", "IN", "+919876543210"), ("098765 43210", "IN", "+919876543210"),
-     ("+91 98765-43210", "US", "+919876543210"), ("(202) 555-0143", "US", "+12025550143"),
-     ("050 123 4567", "AE", "+971501234567")],
+    [
+        ("9876543210", "IN", "+919876543210"),
+        ("098765 43210", "IN", "+919876543210"),
+        ("+91 98765-43210", "US", "+919876543210"),
+        ("(202) 555-0143", "US", "+12025550143"),
+        ("050 123 4567", "AE", "+971501234567"),
+    ],
 )
 def test_normalise(raw: str, region: str, e164: str) -> None:
     assert normalise(raw, region) == e164
@@ -39,8 +43,9 @@ def test_list_and_comma_string_dedupe() -> None:
 @pytest.mark.parametrize("bad", ["12345", "not a number", "+91 55555", "+1 000 000 0000"])
 def test_invalid_number_fails_before_any_request(httpserver, settings, bad) -> None:
     config = {"api_key": "k", "base_url": httpserver.url_for("/")}
-    task = {"payload": {"task": 1, "gateway": "textlocal", "config": config, "to": ["9876543210", bad],
-                        "message": TEXT}}
+    task = {
+        "payload": {"task": 1, "gateway": "textlocal", "config": config, "to": ["9876543210", bad], "message": TEXT}
+    }
     with pytest.raises((errors.InvalidRecipient, errors.InvalidPayload)) as caught:
         send_sms(task)
     assert "98765" not in str(caught.value)
@@ -58,8 +63,17 @@ def test_region_follows_the_deployment_zone(httpserver, settings_factory) -> Non
 def test_several_numbers_share_one_request(httpserver, settings) -> None:
     respond(httpserver, {"status": "success", "batch_id": 7})
     config = {"api_key": "k", "base_url": httpserver.url_for("/")}
-    result = send_sms({"payload": {"task": 1, "gateway": "textlocal", "config": config,
-                                   "to": ["9876543210", "9123456780"], "message": "hi"}})
+    result = send_sms(
+        {
+            "payload": {
+                "task": 1,
+                "gateway": "textlocal",
+                "config": config,
+                "to": ["9876543210", "9123456780"],
+                "message": "hi",
+            }
+        }
+    )
     assert single(httpserver.log[0][0].form)["numbers"] == "919876543210,919123456780"
     assert result["recipients"] == 2 and len(httpserver.log) == 1
 

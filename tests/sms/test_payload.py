@@ -25,8 +25,13 @@ def test_payload_sender_overrides_config(httpserver, settings) -> None:
 
 def test_config_defaults_for_sender_and_template(httpserver, settings) -> None:
     respond(httpserver, {"ErrorCode": "000", "JobId": "j"})
-    config = {"api_key": "k", "sender": "CFGSND", "template_id": 1207000000000000001, "dlt_entity_id": "1201",
-              "base_url": httpserver.url_for("/")}
+    config = {
+        "api_key": "k",
+        "sender": "CFGSND",
+        "template_id": 1207000000000000001,
+        "dlt_entity_id": "1201",
+        "base_url": httpserver.url_for("/"),
+    }
     send_sms({"payload": {"task": 1, "gateway": "smsgatewayhub", "config": config, "to": NUMBER, "message": TEXT}})
     args = single(httpserver.log[0][0].args)
     assert (args["senderid"], args["DLTTemplateId"], args["PEID"]) == ("CFGSND", "1207000000000000001", "1201")
@@ -35,17 +40,38 @@ def test_config_defaults_for_sender_and_template(httpserver, settings) -> None:
 def test_numeric_template_id_in_payload(httpserver, settings) -> None:
     respond(httpserver, {"ErrorCode": "000", "JobId": "j"})
     config = {"api_key": "k", "sender": "S", "base_url": httpserver.url_for("/")}
-    send_sms({"payload": {"task": 1, "gateway": "smsgatewayhub", "config": config, "to": NUMBER, "message": TEXT,
-                          "template_id": 1207161234567890123}})
+    send_sms(
+        {
+            "payload": {
+                "task": 1,
+                "gateway": "smsgatewayhub",
+                "config": config,
+                "to": NUMBER,
+                "message": TEXT,
+                "template_id": 1207161234567890123,
+            }
+        }
+    )
     assert single(httpserver.log[0][0].args)["DLTTemplateId"] == "1207161234567890123"
 
 
 def test_account_with_inline_overrides(httpserver, settings_factory) -> None:
-    settings_factory(SMS_ACCOUNTS={"lab": {"gateway": "textlocal", "api_key": "acct-key",
-                                           "base_url": httpserver.url_for("/")}})
+    settings_factory(
+        SMS_ACCOUNTS={"lab": {"gateway": "textlocal", "api_key": "acct-key", "base_url": httpserver.url_for("/")}}
+    )
     respond(httpserver, OK)
-    send_sms({"payload": {"task": 1, "account": "lab", "gateway": "textlocal", "config": {"sender": "OVR"},
-                          "to": NUMBER, "message": TEXT}})
+    send_sms(
+        {
+            "payload": {
+                "task": 1,
+                "account": "lab",
+                "gateway": "textlocal",
+                "config": {"sender": "OVR"},
+                "to": NUMBER,
+                "message": TEXT,
+            }
+        }
+    )
     form = single(httpserver.log[0][0].form)
     assert (form["apikey"], form["sender"]) == ("acct-key", "OVR")
 
@@ -54,8 +80,12 @@ def test_account_with_inline_overrides(httpserver, settings_factory) -> None:
     ("accounts", "payload", "error", "reason"),
     [
         ({}, {"account": "nope"}, errors.ConfigurationError, "unknown account 'nope'"),
-        ({"lab": {"gateway": "msg91", "auth_key": "k"}}, {"account": "lab", "gateway": "textlocal"},
-         errors.ConfigurationError, "is for gateway 'msg91'"),
+        (
+            {"lab": {"gateway": "msg91", "auth_key": "k"}},
+            {"account": "lab", "gateway": "textlocal"},
+            errors.ConfigurationError,
+            "is for gateway 'msg91'",
+        ),
         ({"lab": {"api_key": "k"}}, {"account": "lab"}, errors.ConfigurationError, "names no gateway"),
     ],
 )

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from tasks import errors
 from tasks.gateways import ratelimit
 
@@ -50,16 +50,22 @@ def test_jobs_over_the_limit_are_delayed_not_failed(conn, settings_factory, run_
     httpserver.expect_request("/done").respond_with_data("ok")
     for job_id in ("rl-1", "rl-2"):
         task = {"payload": {"task": 1, "account": "lab1", "to": "+919876543210", "message": "hi"}}
-        enqueue("sms", "tasks.sms.send_sms", task, connection=conn, job_id=job_id,
-                success_task_handler=httpserver.url_for("/done"))
+        enqueue(
+            "sms",
+            "tasks.sms.send_sms",
+            task,
+            connection=conn,
+            job_id=job_id,
+            success_task_handler=httpserver.url_for("/done"),
+        )
     run_worker(["sms"])
     sent = [r for r, _ in httpserver.log if r.path == "/send/"]
     assert len(sent) == 1
-    deferred = [j for j in ("rl-1", "rl-2") if conn.zscore(keys.SCHEDULER_SET, j) is not None]
+    deferred = [j for j in ("rl-1", "rl-2") if conn.zscore(contract.SCHEDULER_SET, j) is not None]
     assert len(deferred) == 1
-    assert conn.hget(keys.job_key(deferred[0]), keys.RETRY_COUNT) == b"0"
+    assert conn.hget(contract.job_key(deferred[0]), contract.RETRY_COUNT) == b"0"
     assert conn.zcard("rq:failed:sms") == 0
     time.sleep(1.05)
-    conn.zadd(keys.SCHEDULER_SET, {deferred[0]: time.time() - 1})
+    conn.zadd(contract.SCHEDULER_SET, {deferred[0]: time.time() - 1})
     run_worker(["sms"])
     assert len([r for r, _ in httpserver.log if r.path == "/send/"]) == 2

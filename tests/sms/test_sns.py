@@ -52,7 +52,7 @@ def test_publish_through_moto(moto_url, settings) -> None:
 def test_exact_publish_request(httpserver, settings) -> None:
     respond(httpserver, PUBLISHED)
     result = send_sms(task(httpserver.url_for("/").rstrip("/"), template_id="1207161234567890123"))
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     assert request.method == "POST" and request.path == "/"
     assert request.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKE/")
     form = {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()}

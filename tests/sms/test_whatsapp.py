@@ -43,8 +43,11 @@ def test_request_and_success(case: WaCase, httpserver, settings) -> None:
         assert request.headers.get(name) == value
     if case.basic:
         assert (request.authorization.username, request.authorization.password) == case.basic
-    assert (result["provider_message_id"], result["gateway"], result["channel"]) == (case.message_id, case.provider,
-                                                                                    "whatsapp")
+    assert (result["provider_message_id"], result["gateway"], result["channel"]) == (
+        case.message_id,
+        case.provider,
+        "whatsapp",
+    )
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.refusal is not None], ids=ids)
@@ -85,12 +88,18 @@ def test_meta_rate_limit_code_is_retryable(httpserver, settings) -> None:
         ({"text": "a", "template": TEMPLATE}, errors.InvalidPayload, "exactly one"),
         ({}, errors.InvalidPayload, "exactly one"),
         ({"template": {**PLAIN_TEMPLATE, "params": ["Asha", ""]}}, errors.InvalidPayload, "params"),
-        ({"template": {**TEMPLATE, "header_document": {"url": "ftp://x/r.pdf", "filename": "r.pdf"}}},
-         errors.InvalidPayload, "http"),
+        (
+            {"template": {**TEMPLATE, "header_document": {"url": "ftp://x/r.pdf", "filename": "r.pdf"}}},
+            errors.InvalidPayload,
+            "http",
+        ),
         ({"document": {"url": "https://files.example/r.pdf"}}, errors.InvalidPayload, "filename"),
         ({"gateway": "nosuch", "text": "a"}, errors.ConfigurationError, "unknown WhatsApp provider"),
-        ({"gateway": "wati", "config": {"api_token": "t", "base_url": "http://x"}, "text": "a"}, errors.InvalidPayload,
-         "cannot send a text"),
+        (
+            {"gateway": "wati", "config": {"api_token": "t", "base_url": "http://x"}, "text": "a"},
+            errors.InvalidPayload,
+            "cannot send a text",
+        ),
         ({"config": {"phone_number_id": "1"}, "text": "a"}, errors.ConfigurationError, "access_token"),
         ({"to": "12345", "text": "a"}, errors.InvalidRecipient, "invalid phone number"),
     ],
@@ -103,8 +112,13 @@ def test_bad_payloads_fail_before_any_request(httpserver, settings, payload, err
 
 
 def test_twilio_refuses_a_header_document_in_the_payload(settings) -> None:
-    payload = {"task": 5, "gateway": "twilio", "config": {"account_sid": "AC1", "auth_token": "t"}, "to": E164,
-               "template": TEMPLATE}
+    payload = {
+        "task": 5,
+        "gateway": "twilio",
+        "config": {"account_sid": "AC1", "auth_token": "t"},
+        "to": E164,
+        "template": TEMPLATE,
+    }
     with pytest.raises(errors.InvalidPayload, match="Content template"):
         send_whatsapp({"payload": payload})
 
@@ -112,9 +126,14 @@ def test_twilio_refuses_a_header_document_in_the_payload(settings) -> None:
 def test_fallback_to_a_second_provider(httpserver, settings) -> None:
     httpserver.expect_request("/meta/v21.0/1055/messages").respond_with_data("down", status=503)
     httpserver.expect_request("/d360/messages").respond_with_json(META_OK)
-    payload = {"task": 5, "gateway": "meta", "config": {**META, "base_url": httpserver.url_for("/meta")},
-               "to": E164, "template": TEMPLATE,
-               "fallback": [{"gateway": "dialog360", "config": {"api_key": "k", "base_url": httpserver.url_for("/d360")}}]}
+    payload = {
+        "task": 5,
+        "gateway": "meta",
+        "config": {**META, "base_url": httpserver.url_for("/meta")},
+        "to": E164,
+        "template": TEMPLATE,
+        "fallback": [{"gateway": "dialog360", "config": {"api_key": "k", "base_url": httpserver.url_for("/d360")}}],
+    }
     result = send_whatsapp({"payload": payload})
     assert (result["gateway"], result["provider_message_id"]) == ("dialog360", "wamid.HBgM")
 
@@ -123,10 +142,18 @@ def test_through_the_worker_with_an_account(conn, settings_factory, run_worker, 
     settings_factory(WHATSAPP_ACCOUNTS={"lab": {"gateway": "meta", **META, "base_url": httpserver.url_for("/")}})
     httpserver.expect_request(re.compile("/v21.0/1055/messages")).respond_with_json(META_OK)
     httpserver.expect_request("/done").respond_with_data("ok")
-    task = {"payload": {"task": 5, "account": "lab", "to": ["+919876543210", "+919123456780"],
-                        "template": TEMPLATE}, "reference": "R-9"}
-    enqueue("whatsapp", "tasks.whatsapp.send_whatsapp", task, connection=conn, job_id="wa-1",
-            success_task_handler=httpserver.url_for("/done"))
+    task = {
+        "payload": {"task": 5, "account": "lab", "to": ["+919876543210", "+919123456780"], "template": TEMPLATE},
+        "reference": "R-9",
+    }
+    enqueue(
+        "whatsapp",
+        "tasks.whatsapp.send_whatsapp",
+        task,
+        connection=conn,
+        job_id="wa-1",
+        success_task_handler=httpserver.url_for("/done"),
+    )
     run_worker(["whatsapp"])
     fields = form(calls(httpserver, "/done")[0])
     assert (fields["provider_message_id"], fields["gateway"], fields["recipients"]) == ("wamid.HBgM", "meta", "2")

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from rq.job import Job
 
-from rq_ext import enqueue, keys
+from rq_ext import contract, enqueue
 from tests.sms.harness import NUMBER
 
 LONG = "Dear patient, your lab report LAB-42 is ready. " * 4  # 188 GSM-7 characters: 2 segments
@@ -28,8 +28,13 @@ def textlocal(httpserver, **payload: object) -> dict:
 
 def put(conn, httpserver, task: dict, job_id: str):
     return enqueue(
-        "sms", "tasks.sms.send_sms", task, connection=conn, job_id=job_id,
-        success_task_handler=httpserver.url_for("/done"), failed_task_handler=httpserver.url_for("/failed"),
+        "sms",
+        "tasks.sms.send_sms",
+        task,
+        connection=conn,
+        job_id=job_id,
+        success_task_handler=httpserver.url_for("/done"),
+        failed_task_handler=httpserver.url_for("/failed"),
     )
 
 
@@ -71,7 +76,7 @@ def test_invalid_number_and_unknown_gateway_fail_clearly_and_the_worker_goes_on(
     assert {conn.zscore("rq:failed:sms", j) is not None for j in ("bad-number", "bad-gateway")} == {True}
     assert form(calls(httpserver, "/done")[0])["job_id"] == "good"
     assert len(calls(httpserver, "/tl/send/")) == 1  # only the good job reached the gateway
-    assert conn.hget(keys.job_key("bad-number"), keys.RETRY_COUNT) == b"0"
+    assert conn.hget(contract.job_key("bad-number"), contract.RETRY_COUNT) == b"0"
 
 
 def test_named_account_keeps_secrets_out_of_redis(conn, settings_factory, run_worker, httpserver):
@@ -81,7 +86,7 @@ def test_named_account_keeps_secrets_out_of_redis(conn, settings_factory, run_wo
     httpserver.expect_request("/done").respond_with_data("ok")
     task = {"payload": {"task": 1, "account": "clinic-7", "to": NUMBER, "message": "hi", "sender": "LABXYZ"}}
     put(conn, httpserver, task, "acct")
-    assert b"account-secret-key" not in b"".join(conn.hgetall(keys.job_key("acct")).values())
+    assert b"account-secret-key" not in b"".join(conn.hgetall(contract.job_key("acct")).values())
     run_worker(["sms"])
     assert form(calls(httpserver, "/tl/send/")[0])["apikey"] == "account-secret-key"
 

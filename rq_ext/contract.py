@@ -1,4 +1,5 @@
-"""Redis key names of the job contract and of the worker's own bookkeeping."""
+"""The job contract in one place: every Redis key and key prefix, the extra hash fields, and
+the channel codes. Lua scripts get their prefixes from here (as ARGV or substituted at load)."""
 
 QUEUE_PREFIX = "rq:queue:"
 JOB_PREFIX = "rq:job:"
@@ -20,6 +21,13 @@ WAKE_CAP = 64
 MAINTENANCE_LOCK = "fusion:maintenance:lock"
 MAINTENANCE_LAST = "fusion:maintenance:last"
 LEGACY_FAILED_QUEUE = "rq:queue:failed"
+#: The delivery ledger of a job: ``fusion:delivered:<job id>`` (what providers accepted).
+LEDGER_PREFIX = "fusion:delivered:"
+#: rq's own keys the worker writes.
+WIP_PREFIX = "rq:wip:"
+FAILED_PREFIX = "rq:failed:"
+FINISHED_PREFIX = "rq:finished:"
+RESULTS_PREFIX = "rq:results:"
 
 #: Extra fields of the job hash (defaults apply when absent).
 RETRY_COUNT = "retryCount"
@@ -27,6 +35,10 @@ SUCCESS_HANDLER = "success_task_handler"
 FAILED_HANDLER = "failed_task_handler"
 PRIORITY = "priority"
 RECOVERIES = "recoveries"
+
+#: Channel codes carried in ``task["payload"]["task"]``, and their names (log and metric labels).
+SMS, EMAIL, PUSH, WEBHOOK, WHATSAPP = 1, 2, 3, 4, 5
+CHANNEL_NAMES = {SMS: "sms", EMAIL: "email", PUSH: "push", WEBHOOK: "webhook", WHATSAPP: "whatsapp"}
 
 
 def queue_key(name: str) -> str:

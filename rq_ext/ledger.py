@@ -15,7 +15,9 @@ from typing import Any
 
 from rq import get_current_job
 
-PREFIX = "fusion:delivered:"
+from rq_ext import contract
+
+PREFIX = contract.LEDGER_PREFIX
 #: Seconds the records are kept: longer than any retry schedule.
 TTL = 7 * 24 * 3600
 

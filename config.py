@@ -55,17 +55,23 @@ class Settings:
     RETRY_BACKOFF_MAX: float = 3600.0
     RETRY_TASK_TIMEOUT: float = 10.0
     CALLBACK_TIMEOUT: float = 10.0
-    CALLBACK_ATTEMPTS: int = 3
-    CALLBACK_BACKOFF: float = 0.5
+    #: The outbox (callbacks and hand-overs): sender threads per worker process, how often an
+    #: idle sender looks for due entries, the first retry delay (doubling), its cap, and how long
+    #: after the outcome a callback is still tried before it is given up.
+    OUTBOX_SENDERS: int = 2
+    OUTBOX_POLL: float = 1.0
+    OUTBOX_BACKOFF_BASE: float = 1.0
+    OUTBOX_BACKOFF_MAX: float = 600.0
+    OUTBOX_HORIZON: float = 12 * 3600.0
     MAINTENANCE_INTERVAL: int = 24 * 3600
     FAILED_JOB_TTL: int = 7 * 24 * 3600
     RESULT_TTL: int = 500
     WORKER_TTL: int = 420
     DEFAULT_JOB_TIMEOUT: int = 180
     #: Seconds a claim is valid without renewal; a dead worker's jobs come back after it.
-    CLAIM_LEASE: int = 45
+    CLAIM_LEASE: int = 10
     #: Seconds between two abandoned-job recovery passes.
-    RECOVERY_INTERVAL: float = 5.0
+    RECOVERY_INTERVAL: float = 2.0
     #: A job abandoned more often than this goes to the failed registry.
     MAX_RECOVERIES: int = 3
     #: Seconds between two promotions of due delayed jobs.
@@ -82,6 +88,19 @@ class Settings:
     #: Dotted prefixes of the functions a job may name.
     JOB_FUNCTION_ALLOWLIST: list[str] = field(default_factory=lambda: ["tasks."])
     LOG_LEVEL: str = "INFO"
+    #: Modules imported at worker start (a forked work horse finds them loaded).
+    PRELOAD_MODULES: list[str] = field(
+        default_factory=lambda: [
+            "tasks.sms",
+            "tasks.email",
+            "tasks.push_notification",
+            "tasks.webhooks",
+            "tasks.whatsapp",
+        ]
+    )
+    #: Job middleware of the channels, ``module:Class``, after the built-ins (log context, metrics,
+    #: the job event); e.g. the webhook staging rule.
+    JOB_MIDDLEWARE: list[str] = field(default_factory=lambda: ["tasks.webhooks:StagingRule"])
 
     # -- SMS and WhatsApp (issue 3) ------------------------------------------------------------
     #: Named credentials, so secrets need not travel in Redis: {"<account>": {"gateway": ..., ...}}.
@@ -210,8 +229,13 @@ def _validate_numbers(s: Settings) -> None:
     for name in ("RECOVERY_INTERVAL", "PROMOTE_INTERVAL", "POLL_INTERVAL", "CALLBACK_TIMEOUT"):
         if getattr(s, name) <= 0:
             raise ConfigError(f"{name}: must be positive")
-    if s.MAX_RETRIES < 0 or s.MAX_RECOVERIES < 0 or s.CALLBACK_ATTEMPTS < 1:
-        raise ConfigError("MAX_RETRIES, MAX_RECOVERIES: must be >= 0; CALLBACK_ATTEMPTS: must be >= 1")
+    if s.MAX_RETRIES < 0 or s.MAX_RECOVERIES < 0:
+        raise ConfigError("MAX_RETRIES, MAX_RECOVERIES: must be >= 0")
+    if s.OUTBOX_SENDERS < 1:
+        raise ConfigError("OUTBOX_SENDERS: must be at least 1")
+    for name in ("OUTBOX_POLL", "OUTBOX_BACKOFF_BASE", "OUTBOX_BACKOFF_MAX", "OUTBOX_HORIZON"):
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"{name}: must be positive")
 
 
 def _validate_choices(s: Settings) -> None:

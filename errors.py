@@ -19,11 +19,26 @@ Every failure of a job is one of two kinds: *retryable* (the same job may succee
         ├── NotWhitelisted ........ webhook URL not on WEBHOOK_WHITELIST
         └── ChannelNotAvailable ... the channel has no sender in this build
 
-Third-party exceptions are classified in :mod:`rq_ext.classify` (requests timeouts and
-connection errors, botocore throttling and 5xx codes are retryable).
+Third-party exceptions (requests, urllib3, botocore, redis) are mapped onto this tree in one
+table, :mod:`rq_ext.classify`; the result of classifying is a :class:`Failure`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong with a job: retry it or not, why, and how long the provider asked to wait."""
+
+    retryable: bool
+    reason: str
+    retry_after: float | None = None
+    #: Set for a :class:`Deferred` job: run it again after this many seconds.
+    deferred: float | None = None
+    #: Extra fields for the failure callback (``FusionError.details``).
+    details: tuple[tuple[str, str], ...] = ()
 
 
 class FusionError(Exception):

@@ -1,22 +1,16 @@
-"""Success and failure callbacks: form-encoded POSTs to the URLs in the job hash.
-
-A callback that fails is retried a few times with backoff, logged, and never changes the outcome.
-"""
+"""The fields of the success and failure callbacks (form-encoded POSTs to the URLs in the job
+hash) and the job description they carry. Delivery is the outbox's (:mod:`rq_ext.sender`)."""
 
 from __future__ import annotations
 
 import json
-import logging
-import time
 from typing import Any
 
-import requests
-
-from config import get_settings
-from wrappers import http
+from rq_ext import contract
 from wrappers.masking import mask_text
 
-log = logging.getLogger(__name__)
+#: Payload fields that name the recipients, shown masked in a description.
+RECIPIENT_FIELDS = ("to", "numbers", "number", "mobile", "phone", "email", "emails", "recipients", "tokens", "token")
 
 
 def _text(value: Any) -> str:
@@ -38,29 +32,23 @@ def failure_fields(job_id: str, description: str, failure_trace: str) -> dict[st
     return {"description": description or "", "failure_trace": failure_trace, "job_id": job_id, "status": "failed"}
 
 
-def post(url: str, fields: dict[str, str], kind: str, connection: Any = None) -> bool:
-    """POST ``fields`` form-encoded to ``url``; True once a 2xx came back.
+def describe(func_name: str, task: Any) -> str:
+    """The callbacks' ``description``: the function, the channel and the masked recipients, never
+    the arguments (rq's own description is the whole call, credentials and message included)."""
+    payload = task.get("payload") if isinstance(task, dict) else None
+    parts = []
+    if isinstance(payload, dict):
+        code = payload.get("task")
+        if isinstance(code, int | str) and str(code).isdigit():
+            parts.append(f"channel={contract.CHANNEL_NAMES.get(int(code), code)}")
+        recipients = [_recipients(payload[name]) for name in RECIPIENT_FIELDS if name in payload]
+        if recipients:
+            parts.append("to=" + ",".join(r for r in recipients if r))
+    return f"{func_name or '?'}({', '.join(parts)})"
 
-    A callback given up is counted in Redis (``fusion:stats``) when ``connection`` is given."""
-    if not url:
-        return True
-    settings = get_settings()
-    delay = settings.CALLBACK_BACKOFF
-    for attempt in range(1, settings.CALLBACK_ATTEMPTS + 1):
-        try:
-            response = http.session().post(url, data=fields, timeout=settings.CALLBACK_TIMEOUT, allow_redirects=False)
-            if 200 <= response.status_code < 300:
-                return True
-            problem = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            problem = type(exc).__name__
-        log.warning("%s callback to %s failed (%s), attempt %d", kind, mask_text(url), problem, attempt)
-        if attempt < settings.CALLBACK_ATTEMPTS:
-            time.sleep(delay)
-            delay *= 2
-    log.error("%s callback for job %s given up after %d attempts", kind, fields.get("job_id"), attempt)
-    if connection is not None:
-        from rq_ext.metrics import count
 
-        count(connection, f"callback_failures:{kind}")
-    return False
+def _recipients(value: Any) -> str:
+    items = value if isinstance(value, list | tuple) else [value]
+    shown = [mask_text(str(item))[:40] for item in items[:5] if isinstance(item, str | int)]
+    more = f"+{len(items) - 5}" if len(items) > 5 else ""
+    return ",".join(shown) + more

@@ -1,63 +1,42 @@
-"""Which exceptions are worth retrying, and the readable reason of a failure."""
+"""The one table that maps an exception onto the error tree of :mod:`errors`: retry it or not,
+and the readable reason.
+
+- the worker's own errors (:class:`errors.FusionError`) say it themselves;
+- ``requests`` timeouts and connection errors, a job timeout, a dead work horse: retryable;
+- botocore: throttling, 5xx and transport errors retryable, other client errors permanent;
+- a Redis error escaping the job (Redis unreachable mid-job): never the job's failure — the job
+  is deferred a few seconds and runs again (its delivery ledger skips what was accepted);
+- anything else: permanent, with its type and message.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import redis
 import requests
+import urllib3
 from rq.exceptions import DeserializationError
 from rq.timeouts import JobTimeoutException
 
-from errors import Deferred, FusionError
+from errors import Deferred, Failure, FusionError
+from wrappers import aws
 
-#: botocore error codes that mean "try again later".
-RETRYABLE_AWS_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "SlowDown",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "ServiceUnavailable",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "LimitExceededException",
-    }
-)
-_BOTO_TRANSIENT = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError")
 #: The reason the parent worker gives when the work horse died under a job.
 HORSE_DIED = "Work-horse terminated unexpectedly"
 
 
-@dataclass(frozen=True)
-class Failure:
-    """What went wrong with a job: retry it or not, why, and how long the provider asked to wait."""
-
-    retryable: bool
-    reason: str
-    retry_after: float | None = None
-    #: Set for a :class:`~errors.Deferred` job: run it again after this many seconds.
-    deferred: float | None = None
-    #: Extra fields for the failure callback (``FusionError.details``).
-    details: tuple[tuple[str, str], ...] = ()
-
-
-def _aws_retryable(exc: BaseException) -> bool | None:
-    """True/False for botocore errors, None for anything else."""
-    if type(exc).__name__ in _BOTO_TRANSIENT:
-        return True
-    response = getattr(exc, "response", None)
-    if type(exc).__name__ != "ClientError" or not isinstance(response, dict):
-        return None
-    code = response.get("Error", {}).get("Code", "")
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0
-    return code in RETRYABLE_AWS_CODES or status >= 500 or status == 429
+#: Transport errors of the HTTP clients: the request may succeed later.
+TRANSPORT_ERRORS = (
+    requests.ConnectTimeout,
+    requests.ReadTimeout,
+    requests.ConnectionError,
+    requests.Timeout,
+    urllib3.exceptions.TimeoutError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.MaxRetryError,
+)
+#: Seconds before a job interrupted by a Redis outage runs again.
+REDIS_RETRY_DELAY = 5.0
 
 
 def classify(exc: BaseException) -> Failure:
@@ -65,18 +44,19 @@ def classify(exc: BaseException) -> Failure:
     reason = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, Deferred):
         return Failure(False, str(exc), deferred=max(0.0, exc.delay))
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return Failure(False, f"Redis unreachable during the job ({type(exc).__name__})", deferred=REDIS_RETRY_DELAY)
     if isinstance(exc, FusionError):
         details = tuple((str(k), str(v)) for k, v in (exc.details or {}).items())
         return Failure(exc.retryable, str(exc), getattr(exc, "retry_after", None), details=details)
-    if isinstance(exc, (requests.ConnectTimeout, requests.ReadTimeout, requests.ConnectionError, requests.Timeout)):
+    if isinstance(exc, TRANSPORT_ERRORS):
         return Failure(True, reason)
     if isinstance(exc, JobTimeoutException):
         return Failure(True, f"job timed out: {exc}")
     if isinstance(exc, DeserializationError):
         return Failure(False, "job data could not be decoded (DeserializationError)")
-    aws = _aws_retryable(exc)
-    if aws is not None:
-        return Failure(aws, reason)
+    if isinstance(exc, Exception) and aws.is_boto_error(exc):
+        return classify(aws.boto_error(exc, "AWS"))
     return Failure(False, reason)
 
 

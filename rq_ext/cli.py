@@ -257,7 +257,7 @@ def enqueue(
 def requeue(config_module: str, url: str | None, queues: tuple[str, ...], job_ids: tuple[str, ...]) -> None:
     """Put failed jobs back into their queue with their priority (all queues when none named)."""
     from rq_ext.failures import requeue_failed
-    from rq_ext.maintenance import known_queue_names
+    from rq_ext.queue import known_queue_names
 
     connection = _connect(_settings(config_module, url))
     names = list(queues) or known_queue_names(connection)

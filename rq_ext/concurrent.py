@@ -8,11 +8,10 @@ drives the worker; three of its seams change:
   (the ``CLAIM`` script, which also starts them: status, ``started_at``, ``rq:wip:<queue>``), and
   hands them to the loop one by one. It never claims more than it can start at once, so no
   claimed job waits in this process;
-- ``execute_job`` runs the job on a thread: the staging rule, the job under its own deadline
-  (:mod:`rq_ext.deadlines`), then a success goes to the :class:`~rq_ext.finisher.Finisher`
-  (one script call for a batch of finishes) and a failure through the same
-  ``handle_exception``/``handle_job_failure`` as every Fusion worker (retry, callbacks, failed
-  registry);
+- ``execute_job`` runs the job on a thread between the middleware's hooks, under its own
+  deadline (:mod:`rq_ext.deadlines`); a success goes to the :class:`~rq_ext.finisher.Finisher`
+  (one script call finishes a batch, with the success callbacks' outbox entries) and a failure
+  through the same ``handle_exception``/``handle_job_failure`` as every Fusion worker;
 - warm shutdown waits for every job in flight and its finish; a cold stop puts the jobs in hand
   back into their queues.
 
@@ -36,13 +35,12 @@ from rq.queue import Queue
 from rq.utils import now, utcformat
 from rq.worker import SimpleWorker, WorkerStatus
 
-from rq_ext import contract, events, metrics, resilience
+from rq_ext import outcome, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
-from rq_ext.queue import FusionQueue
 from rq_ext.worker import FusionWorkerMixin
-from wrappers import context, sentry
+from wrappers import sentry
 
 #: With a deep backlog, wait this long at most for more free slots, to claim them together.
 GATHER = 0.003
@@ -82,7 +80,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         for thread in self._threads:
             thread.start()
         self.deadlines = Deadlines()
-        self.finisher = Finisher(self.connection, self.key, self.name, self._forget)
+        self.finisher = Finisher(self.connection, self.key, self.name, self._forget, self.sender.wake)
         try:
             super().bootstrap(*args, **kwargs)
         except BaseException:  # rq's work() calls teardown only after a bootstrap that worked
@@ -165,7 +163,9 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
                 self._set_state(WorkerStatus.IDLE)
             self.heartbeat()
             resilience.tolerate_outage(
-                lambda: FusionQueue.wait_for_jobs(self.connection, self._ordered_queues, FusionQueue.poll_interval),
+                lambda: self.queue_class.wait_for_jobs(
+                    self.connection, self._ordered_queues, self.settings.POLL_INTERVAL
+                ),
                 "wait for jobs",
                 None,
             )
@@ -174,9 +174,10 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     def _claim(self, count: int) -> list[tuple[FusionJob, Queue]]:
         self._batches += 1
         started = now()
-        start = [self.name, utcformat(started), started.timestamp(), FusionQueue.DEFAULT_TIMEOUT,
-                 f"{self._exec_prefix}.{self._batches}."]  # fmt: skip
-        jobs = FusionQueue.claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, start)
+        timeout = self.settings.DEFAULT_JOB_TIMEOUT
+        start = [utcformat(started), started.timestamp(), timeout, f"{self._exec_prefix}.{self._batches}."]
+        claim = self.queue_class.claim
+        jobs = claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, self.name, start)
         self._deep_backlog = len(jobs) >= count
         for job, _ in jobs:
             job.started_at = job.last_heartbeat = started
@@ -223,17 +224,14 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self._run(*task)
 
     def _run(self, job: Job, queue: Queue) -> None:
-        labels = events.job_labels(job, queue.name)
-        metrics.IN_FLIGHT.inc()
+        started = time.time()
         try:
-            with context.bound(**labels):
-                self._perform(job, queue)
-                events.emit(self.connection, job, labels, job.started_at.timestamp() if job.started_at else time.time(),
-                            refresh=False)  # fmt: skip
+            self.hooks.before(job, queue.name)
+            self._perform(job, queue)
         except BaseException:
             self.log.exception("Worker %s: job %s crashed its thread", self.name, job.id)
         finally:
-            metrics.IN_FLIGHT.dec()
+            self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
             with self._freed:
                 self._running -= 1
                 if self.concurrency - self._running >= self._wake_at:
@@ -242,8 +240,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     def _perform(self, job: Job, queue: Queue) -> None:
         assert self.deadlines is not None
         try:
-            self._apply_staging_rule(job)
-            with self.deadlines.limit(job.timeout or FusionQueue.DEFAULT_TIMEOUT, job.id):
+            with self.deadlines.limit(job.timeout or self.settings.DEFAULT_JOB_TIMEOUT, job.id):
                 return_value = job.perform()
         except BaseException:
             self._fail(job, queue, sys.exc_info())
@@ -251,15 +248,14 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self._succeed(job, queue, return_value)
 
     def _succeed(self, job: Job, queue: Queue, return_value: Any) -> None:
-        assert self.finisher is not None
+        assert self.finisher is not None and isinstance(job, FusionJob)
         job.ended_at = now()
         job._status = JobStatus.FINISHED
         job._result = return_value
-        # With a success callback, wait until the hash says finished before sending it.
-        callback = bool(getattr(job, "success_task_handler", ""))
-        self.finisher.submit(job, queue.name, job.get_result_ttl(self.default_result_ttl), wait=callback)
-        if callback:
-            self._post_success_callback(job)
+        decision = outcome.decide_success(job)
+        job.run.outcome = decision.outcome
+        entry = decision.entries[0] if decision.entries else None
+        self.finisher.submit(job, queue.name, job.get_result_ttl(self.default_result_ttl), entry)
 
     def _fail(self, job: Job, queue: Queue, exc_info: Any) -> None:
         job.ended_at = now()
@@ -271,8 +267,8 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self._forget(job.id)
 
     def cleanup_execution(self, job: Job, pipeline: Any, execution: Any = None) -> None:
-        """Release the claim and the ``rq:wip`` entry the claim script wrote."""
+        """The ``rq:wip`` entry the claim script wrote, the claim and the outcome's writes."""
         entry = getattr(job, "wip_entry", None)
         if entry:
             pipeline.zrem(f"rq:wip:{job.origin}", entry)
-        pipeline.zrem(contract.CLAIMS, job.id)
+        self.end_claim(job, pipeline)

@@ -21,6 +21,18 @@ WAKE_CAP = 64
 MAINTENANCE_LOCK = "fusion:maintenance:lock"
 MAINTENANCE_LAST = "fusion:maintenance:last"
 LEGACY_FAILED_QUEUE = "rq:queue:failed"
+#: The outbox: callbacks and ``/retryTask/`` hand-overs, written in the same atomic step as the
+#: outcome that creates them and delivered by a sender in every worker process.
+#: Entry id -> the entry as JSON.
+OUTBOX_ENTRIES = "fusion:outbox:entries"
+#: Entry id -> when it may next be tried (epoch seconds); a sender leases an entry by moving
+#: its score past the lease, so a sender that dies only delays it.
+OUTBOX_DUE = "fusion:outbox:due"
+#: Entries given up (newest first, capped at OUTBOX_DEAD_CAP), as JSON with the last error.
+OUTBOX_DEAD = "fusion:outbox:dead"
+OUTBOX_DEAD_CAP = 1000
+#: Cluster-wide counters (callbacks given up, ...): one Redis hash.
+STATS = "fusion:stats"
 #: The delivery ledger of a job: ``fusion:delivered:<job id>`` (what providers accepted).
 LEDGER_PREFIX = "fusion:delivered:"
 #: rq's own keys the worker writes.

@@ -45,16 +45,10 @@ def queue_wait(job: Job, started: float) -> float | None:
     return max(0.0, started - enqueued.timestamp()) if enqueued else None
 
 
-def emit(connection: Any, job: Job, labels: dict[str, Any], started: float, refresh: bool = True) -> str:
-    """Log and count the job's outcome; returns it. ``refresh`` reads the status from Redis (the
-    forking worker's copy of the job is stale); otherwise the in-memory status is current."""
-    if refresh:
-        status = contract.text(connection.hget(job.key, "status"))
-    else:
-        status = contract.text(getattr(job.get_status(refresh=False), "value", ""))
-    outcome = OUTCOMES.get(status, status or "deleted")
-    duration = round(time.time() - started, 4)
-    wait = queue_wait(job, started)
+def emit(job: Job, labels: dict[str, Any], outcome: str, duration: float) -> None:
+    """Log and count the job's outcome (one INFO line per job outcome)."""
+    duration = round(duration, 4)
+    wait = queue_wait(job, time.time() - duration)
     metrics.JOBS.labels(labels["queue"], labels["channel"], labels["gateway"], outcome).inc()
     metrics.DURATION.labels(labels["queue"], labels["channel"]).observe(duration)
     if wait is not None:
@@ -68,4 +62,8 @@ def emit(connection: Any, job: Job, labels: dict[str, Any], started: float, refr
         duration,
         extra={"event": "job", "outcome": outcome, "duration": duration, "wait": wait},
     )
-    return outcome
+
+
+def outcome_of_status(status: str) -> str:
+    """The outcome a job hash's status shows (a forking worker reads it after its horse)."""
+    return OUTCOMES.get(status, status or "deleted")

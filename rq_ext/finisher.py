@@ -9,6 +9,8 @@ load one round trip finishes many jobs. Per job it writes what rq's
   when ``result_ttl`` is 0;
 - the result stream entry (``rq:results:<id>``, in the format rq's ``Result`` reads) and the
   finished registry;
+- its outbox entry (the success callback), in the same script: the job is finished and its
+  callback promised together, or neither;
 - once per batch: the claims released (``fusion:claims``), the ``rq:wip:<queue>`` entries
   removed, and the worker's ``successful_job_count``/``total_working_time``.
 
@@ -32,7 +34,8 @@ from rq.job import Job
 from rq.results import UNSERIALIZABLE_RETURN_VALUE_PAYLOAD
 from rq.utils import current_timestamp, utcformat
 
-from rq_ext import contract, resilience, scripts
+from rq_ext import batch_scripts, contract, resilience, scripts
+from rq_ext.outbox import Entry
 
 log = logging.getLogger(__name__)
 
@@ -44,33 +47,37 @@ LINGER = 0.002
 
 @dataclass
 class Finish:
-    """A successful job waiting for its bookkeeping (``written`` is set once it is written,
-    when someone waits for it)."""
+    """A successful job waiting for its bookkeeping, with the outbox entry it promises."""
 
     job: Job
     queue_name: str
     result_ttl: int
-    written: threading.Event | None = None
+    entry: Entry | None = None
 
 
 class Finisher:
     """Writes the bookkeeping of successful jobs in batches, on its own thread."""
 
-    def __init__(self, connection: Redis, worker_key: str, worker_name: str, done: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        connection: Redis,
+        worker_key: str,
+        worker_name: str,
+        done: Callable[[str], None],
+        written: Callable[[], None] = lambda: None,
+    ) -> None:
         self.connection = connection
         self.worker_key = worker_key
         self.worker_name = worker_name
         self.done = done  # called with each job id once its finish is written
+        self.written = written  # called once per batch written (wakes the outbox sender)
         self._pending: queue.SimpleQueue[Finish | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="fusion-finisher", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Job, queue_name: str, result_ttl: int, wait: bool = False) -> None:
-        """Queue the job's finish; with ``wait``, return only once it is written."""
-        finish = Finish(job, queue_name, result_ttl, threading.Event() if wait else None)
-        self._pending.put(finish)
-        if finish.written is not None:
-            finish.written.wait()
+    def submit(self, job: Job, queue_name: str, result_ttl: int, entry: Entry | None = None) -> None:
+        """Queue the job's finish (and its outbox entry)."""
+        self._pending.put(Finish(job, queue_name, result_ttl, entry))
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write what is pending, then stop the thread."""
@@ -108,14 +115,14 @@ class Finisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-            if finish.written is not None:
-                finish.written.set()
+        self.written()
 
     def _save(self, batch: list[Finish]) -> None:
         args: list[Any] = [current_timestamp(), self.worker_name, working_time(batch), len(batch)]
         for finish in batch:
             args += job_args(finish)
-        scripts.run(self.connection, scripts.FINISH, [contract.CLAIMS, self.worker_key], args)
+        keys = [contract.CLAIMS, self.worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE]
+        scripts.run(self.connection, batch_scripts.FINISH, keys, args)
 
 
 def working_time(batch: list[Finish]) -> float:
@@ -130,7 +137,8 @@ def job_args(finish: Finish) -> list[Any]:
     stamp = [repr(d.timestamp()) if d else "" for d in (job.started_at, job.ended_at)]
     ended = utcformat(job.ended_at) if job.ended_at else ""
     wip = getattr(job, "wip_entry", None) or ""
-    return [job.id, finish.queue_name, wip, finish.result_ttl, ended, result_value(job), *stamp]
+    entry = [finish.entry.id, finish.entry.dumps()] if finish.entry else ["", ""]
+    return [job.id, finish.queue_name, wip, finish.result_ttl, ended, result_value(job), *stamp, *entry]
 
 
 def result_value(job: Job) -> str:

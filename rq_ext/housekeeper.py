@@ -1,7 +1,12 @@
 """A background thread in every worker process: promotes due delayed jobs (every
-``PROMOTE_INTERVAL``), recovers abandoned jobs (every ``RECOVERY_INTERVAL``), renews the leases
-of the jobs in hand, and runs the daily maintenance when due. It runs whatever queues the
-worker serves and whether or not the worker is busy, and never lets an error stop it.
+``PROMOTE_INTERVAL``), renews the leases of the jobs in hand (every ``CLAIM_LEASE / 4``),
+recovers abandoned jobs (every ``RECOVERY_INTERVAL``), and runs the daily maintenance when due.
+It runs whatever queues the worker serves and whether or not the worker is busy, and never lets
+an error stop it.
+
+After a Redis outage every live worker's leases may have run out at once. So once Redis answers
+again, the housekeeper renews its own leases first, and recovers nothing for two renewal periods:
+every live worker has renewed by then, and only a worker that is really gone loses its jobs.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from config import get_settings
-from rq_ext import maintenance, recovery
+from config import Settings
+from rq_ext import maintenance, recovery, resilience
 from rq_ext.schedule import promote_due
 from wrappers import systemd
 
@@ -29,28 +34,38 @@ class Housekeeper:
     def __init__(
         self,
         connection: Redis,
+        settings: Settings,
         jobs_in_hand: Callable[[], list[str]],
         alive: Callable[[], bool] = lambda: True,
     ) -> None:
-        settings = get_settings()
         self.connection = connection
+        self.settings = settings
         self.jobs_in_hand = jobs_in_hand
+        self.renew_every = max(0.5, settings.CLAIM_LEASE / 4)
         self.chores: list[tuple[float, Callable[[], object]]] = [
+            (self.renew_every, self.renew),
             (settings.PROMOTE_INTERVAL, lambda: promote_due(self.connection)),
-            (settings.RECOVERY_INTERVAL, lambda: recovery.recover_abandoned(self.connection)),
-            (max(0.5, settings.CLAIM_LEASE / 4), lambda: recovery.renew(self.connection, self.jobs_in_hand())),
-            (MAINTENANCE_CHECK, lambda: maintenance.run_if_due(self.connection)),
+            (settings.RECOVERY_INTERVAL, self.recover),
+            (MAINTENANCE_CHECK, lambda: maintenance.run_if_due(self.connection, self.settings)),
         ]
         watchdog = systemd.watchdog_interval()
         if watchdog:
             self.chores.append((watchdog, lambda: alive() and systemd.notify("WATCHDOG=1")))
         self.next_run = [0.0] * len(self.chores)
         self.tick = min(interval for interval, _ in self.chores)
+        self._quiet_until = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def renew(self) -> None:
+        recovery.renew(self.connection, self.jobs_in_hand(), self.settings)
+
+    def recover(self) -> None:
+        if time.monotonic() >= self._quiet_until:
+            recovery.recover_abandoned(self.connection, self.settings)
+
     def run_once(self) -> None:
-        """Run every chore that is due now."""
+        """Run every chore that is due now (all of them, renewal first, right after an outage)."""
         now = time.monotonic()
         for index, (interval, chore) in enumerate(self.chores):
             if now < self.next_run[index]:
@@ -58,8 +73,18 @@ class Housekeeper:
             self.next_run[index] = now + interval
             try:
                 chore()
+            except resilience.REDIS_DOWN as exc:
+                self._outage(type(exc).__name__)
+                return
             except Exception as exc:
                 log.warning("housekeeping chore failed: %s: %s", type(exc).__name__, exc)
+
+    def _outage(self, what: str) -> None:
+        """Redis is unreachable: retry every chore as soon as it answers, recovery only after
+        every live worker has had two chances to renew its leases."""
+        log.warning("housekeeping: Redis unreachable (%s)", what)
+        self.next_run = [0.0] * len(self.chores)
+        self._quiet_until = time.monotonic() + 2 * self.renew_every + self.tick
 
     def _loop(self) -> None:
         while not self._stop.is_set():

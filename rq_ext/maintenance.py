@@ -18,21 +18,12 @@ from rq.registry import FailedJobRegistry, clean_registries
 from rq.utils import str_to_date
 from rq.worker_registration import clean_worker_registry
 
-from config import get_settings
+from config import Settings, get_settings
 from rq_ext import contract
+from rq_ext.queue import FusionQueue, known_queue_names
 from rq_ext.recovery import recover_abandoned
 
 log = logging.getLogger(__name__)
-
-
-def known_queue_names(connection: Redis) -> list[str]:
-    """Queues of the settings plus every queue registered in ``rq:queues``."""
-    names = list(get_settings().QUEUES)
-    for key in sorted(contract.text(k) for k in connection.smembers(contract.QUEUES_SET)):
-        name = key[len(contract.QUEUE_PREFIX) :]
-        if key.startswith(contract.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
-            names.append(name)
-    return names
 
 
 def _ended_at(connection: Redis, job_id: str) -> datetime | None:
@@ -91,15 +82,14 @@ def delete_stale_retries(connection: Redis, cutoff: float) -> int:
     return deleted
 
 
-def run_maintenance(connection: Redis) -> dict[str, int]:
+def run_maintenance(connection: Redis, settings: Settings | None = None) -> dict[str, int]:
     """One maintenance pass over every known queue; returns what it removed."""
-    from rq_ext.queue import FusionQueue
-
-    recover_abandoned(connection)  # before rq's started-registry cleanup can fail live jobs
-    cutoff = time.time() - get_settings().FAILED_JOB_TTL
+    settings = settings or get_settings()
+    recover_abandoned(connection, settings)  # before rq's started-registry cleanup can fail live jobs
+    cutoff = time.time() - settings.FAILED_JOB_TTL
     removed = {"failed": 0, "legacy_failed": 0, "stale_retries": 0}
-    for name in known_queue_names(connection):
-        queue = FusionQueue(name, connection=connection)
+    for name in known_queue_names(connection, settings):
+        queue = FusionQueue.configured(settings)(name, connection=connection)
         clean_registries(queue)
         clean_worker_registry(queue)
         removed["failed"] += delete_old_failed(connection, name, cutoff)
@@ -109,9 +99,10 @@ def run_maintenance(connection: Redis) -> dict[str, int]:
     return removed
 
 
-def run_if_due(connection: Redis) -> bool:
+def run_if_due(connection: Redis, settings: Settings | None = None) -> bool:
     """Run the pass if ``MAINTENANCE_INTERVAL`` has passed since the last one, under the lock."""
-    interval = get_settings().MAINTENANCE_INTERVAL
+    settings = settings or get_settings()
+    interval = settings.MAINTENANCE_INTERVAL
     last = connection.get(contract.MAINTENANCE_LAST)
     if last is not None and time.time() - float(last) < interval:
         return False
@@ -122,7 +113,7 @@ def run_if_due(connection: Redis) -> bool:
         last = connection.get(contract.MAINTENANCE_LAST)
         if last is not None and time.time() - float(last) < interval:
             return False
-        run_maintenance(connection)
+        run_maintenance(connection, settings)
         connection.set(contract.MAINTENANCE_LAST, time.time())
         return True
     finally:

@@ -42,7 +42,7 @@ RETRIES = Counter(
 )
 RECOVERED = Counter("fusion_recovered_jobs", "Abandoned jobs put back into their queue", registry=REGISTRY)
 #: Cluster-wide counters kept in this Redis hash (work horses can't update the parent's metrics).
-STATS_KEY = "fusion:stats"
+STATS_KEY = contract.STATS
 LOG_DROPPED = Counter("fusion_log_records_dropped", "Log documents dropped (Elasticsearch)", registry=REGISTRY)
 
 

@@ -2,9 +2,9 @@
 
 1. the job hash as ``rq.Job.create(func, args=[task])`` with rq's pickle serializer writes it, plus
    ``retryCount``, ``success_task_handler``, ``failed_task_handler`` and ``priority``;
-2. ``ZADD rq:queue:<name> <priority> <id>`` (``RPUSH`` for ``scheduler``), or for a delayed job
-   ``ZADD rq:queue:schedulerSet <due> <id>``;
-3. ``SADD rq:queues rq:queue:<name>``.
+2. the queue's push rule (:data:`rq_ext.scripts.PUSH_FN`: ``ZADD rq:queue:<name> <priority>
+   <id>``, ``RPUSH`` for ``scheduler``, ``SADD rq:queues``, a wake-up token), or for a delayed job
+   ``ZADD rq:queue:schedulerSet <due> <id>``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rq.job import JobStatus
 from rq.utils import now
 
 from config import get_settings
-from rq_ext import contract
+from rq_ext import contract, scripts
 from rq_ext.connection import serializer_from_settings
 from rq_ext.job import FusionJob
 
@@ -59,29 +59,18 @@ def enqueue(
         contract.FAILED_HANDLER: failed_task_handler or "",
         contract.PRIORITY: priority,
     }
-    qkey = contract.queue_key(queue)
     with connection.pipeline() as pipe:
         job.save(pipeline=pipe)
         pipe.hset(job.key, mapping=extras)
         if delay:
             pipe.zadd(contract.SCHEDULER_SET, {job.id: time.time() + delay})
-        elif queue == contract.SCHEDULER_QUEUE:
-            pipe.rpush(qkey, job.id)
+            pipe.sadd(contract.QUEUES_SET, contract.queue_key(queue))
         else:
-            pipe.zadd(qkey, {job.id: priority})
-        pipe.sadd(contract.QUEUES_SET, qkey)
-        if not delay:
-            wake(pipe, queue)
+            scripts.push(connection, queue, job.id, client=pipe)
         pipe.execute()
     job.retry_count, job.priority = 0, float(priority)
     job.success_task_handler, job.failed_task_handler = success_task_handler or "", failed_task_handler or ""
     return job
-
-
-def wake(pipe: Any, queue: str) -> None:
-    """Push a wake-up token for ``queue`` (capped), so an idle worker starts at once."""
-    pipe.rpush(contract.wake_key(queue), 1)
-    pipe.ltrim(contract.wake_key(queue), -contract.WAKE_CAP, -1)
 
 
 def describe(func: Any, task: Any) -> str:

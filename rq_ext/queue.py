@@ -1,5 +1,9 @@
 """The queue class: ``rq:queue:<name>`` is a sorted set (score = priority, highest first), except
-``scheduler``, a list taken first in first out. Claims go through the ``CLAIM`` Lua script."""
+``scheduler``, a list taken first in first out. Claims go through the ``CLAIM`` Lua script.
+
+A job that cannot be loaded once claimed is failed in Redis only (:mod:`rq_ext.failures`: its
+failure callback goes through the outbox): the claim does no network I/O other than Redis.
+"""
 
 from __future__ import annotations
 
@@ -11,31 +15,50 @@ from redis import Redis
 from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
 from rq.queue import Queue
 
-from rq_ext import contract, scripts
+from config import Settings, get_settings
+from errors import InvalidJob
+from rq_ext import batch_scripts, contract, scripts
+from rq_ext.failures import fail_job_id
 from rq_ext.job import FusionJob
-from rq_ext.producer import wake
 
-# KEYS: queue key, job key. ARGV: job id, at_front.
-_PUSH = """
-if redis.call('TYPE', KEYS[1]).ok == 'list' or string.sub(KEYS[1], -10) == ':scheduler' then
-  if ARGV[2] == '1' then return redis.call('LPUSH', KEYS[1], ARGV[1]) end
-  return redis.call('RPUSH', KEYS[1], ARGV[1])
-end
-return redis.call('ZADD', KEYS[1], tonumber(redis.call('HGET', KEYS[2], 'priority') or '0') or 0, ARGV[1])
-"""
+
+def known_queue_names(connection: Redis, settings: Settings | None = None) -> list[str]:
+    """Queues of the settings plus every queue registered in ``rq:queues``."""
+    names = list((settings or get_settings()).QUEUES)
+    for key in sorted(contract.text(k) for k in connection.smembers(contract.QUEUES_SET)):
+        name = key[len(contract.QUEUE_PREFIX) :]
+        if key.startswith(contract.QUEUE_PREFIX) and name not in names and name != "schedulerSet":
+            names.append(name)
+    return names
 
 
 class FusionQueue(Queue):
-    """A priority queue on a Redis sorted set, claimed atomically with a lease."""
+    """A priority queue on a Redis sorted set, claimed atomically with a lease.
+
+    The worker hands its settings in through :meth:`configured`, a subclass of its own."""
 
     job_class = FusionJob
-    #: Seconds a claim holds before it must be renewed (set from CLAIM_LEASE).
-    claim_lease: float = 60.0
-    #: Longest an idle worker waits for a wake-up token before trying to claim anyway
-    #: (set from POLL_INTERVAL).
-    poll_interval: float = 0.75
+    settings: Settings | None = None
+    #: The claiming worker's name, written into the hash of each job it claims.
+    worker_name: str = ""
     #: Longest a blocking dequeue waits before handing back to the worker loop (heartbeats).
     max_block: float = 5.0
+
+    @classmethod
+    def configured(cls, settings: Settings, worker: str = "") -> type[FusionQueue]:
+        """This class with ``settings`` handed in (lease, poll interval, default job timeout) and
+        the worker that claims through it."""
+        attrs = {
+            "settings": settings,
+            "DEFAULT_TIMEOUT": settings.DEFAULT_JOB_TIMEOUT,
+            "worker_name": worker,
+            "__module__": cls.__module__,
+        }
+        return type(cls.__name__, (cls,), attrs)
+
+    @classmethod
+    def current_settings(cls) -> Settings:
+        return cls.settings or get_settings()
 
     @property
     def is_list(self) -> bool:
@@ -72,13 +95,8 @@ class FusionQueue(Queue):
         return count
 
     def push_job_id(self, job_id: str, pipeline: Any = None, at_front: bool = False) -> None:
-        """Add a job id with the priority kept in its hash (a list push only for ``scheduler``)."""
-        conn = pipeline if pipeline is not None else self.connection
-        conn.sadd(contract.QUEUES_SET, self.key)
-        wake(conn, self.name)
-        scripts.run(
-            self.connection, _PUSH, [self.key, contract.job_key(job_id)], [job_id, "1" if at_front else "0"], conn
-        )
+        """Add a job id by the push rule (:data:`rq_ext.scripts.PUSH_FN`)."""
+        scripts.push(self.connection, self.name, job_id, client=pipeline, at_front=at_front)
 
     @classmethod
     def claim(
@@ -88,25 +106,24 @@ class FusionQueue(Queue):
         job_class: type[FusionJob],
         serializer: Any = None,
         count: int = 1,
+        worker: str = "",
         start: list[Any] | None = None,
     ) -> list[tuple[FusionJob, Queue]]:
-        """Claim up to ``count`` jobs, best first, in one round trip (the ``CLAIM`` script).
-        ``start`` (worker name, started_at, now, default timeout, execution id prefix) starts
-        them in the same script. A malformed job is failed with its reason and left out."""
+        """Claim up to ``count`` jobs, best first, in one round trip (the ``CLAIM`` script),
+        naming ``worker`` in their hashes. ``start`` (started_at, now, default timeout,
+        execution id prefix) starts them in the same script. A malformed job is failed in Redis
+        with its reason and left out."""
         claim_keys = [q.key for q in queues] + [contract.CLAIMS, contract.AWAITING_RETRY]
         by_key = {q.key: q for q in queues}
+        lease = cls.current_settings().CLAIM_LEASE
         while True:
-            args = [time.time() + cls.claim_lease, contract.JOB_PREFIX, count, *(start or [])]
-            claimed = scripts.run(connection, scripts.CLAIM, claim_keys, args) or []
+            args = [time.time() + lease, count, worker, "1" if start else "0", *(start or [])]
+            claimed = scripts.run(connection, batch_scripts.CLAIM, claim_keys, args) or []
             jobs = []
             for raw_id, raw_key, fields, delivered, member in claimed:
-                queue, job_id, wip = (
-                    by_key[contract.text(raw_key)],
-                    contract.text(raw_id),
-                    contract.text(member) or None,
-                )
+                queue, job_id, wip = by_key[contract.text(raw_key)], contract.text(raw_id), contract.text(member)
                 raw = dict(zip(fields[::2], fields[1::2], strict=True))
-                job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip)
+                job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip or None)
                 if job is not None:
                     job.origin = queue.name  # the script wrote it; the hash it returned predates that
                     job.ledger_fresh = None if delivered else {}
@@ -116,10 +133,10 @@ class FusionQueue(Queue):
 
     @classmethod
     def wait_for_jobs(cls, connection: Redis, queues: list[Queue], seconds: float) -> None:
-        """Sleep until a producer's wake-up token arrives, or ``poll_interval`` at most (jobs
+        """Sleep until a producer's wake-up token arrives, or ``POLL_INTERVAL`` at most (jobs
         written by producers that push no token are found by this polling)."""
         wake_keys = [contract.wake_key(q.name) for q in queues]
-        connection.blpop(wake_keys, timeout=max(0.01, min(seconds, cls.poll_interval)))
+        connection.blpop(wake_keys, timeout=max(0.01, min(seconds, cls.current_settings().POLL_INTERVAL)))
 
     @classmethod
     def dequeue_any(  # type: ignore[override]
@@ -135,7 +152,7 @@ class FusionQueue(Queue):
         queues = list(queues)
         deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
         while True:
-            claimed = cls.claim(queues, connection, job_class or cls.job_class, serializer)
+            claimed = cls.claim(queues, connection, job_class or cls.job_class, serializer, worker=cls.worker_name)
             if claimed:
                 return claimed[0]
             if deadline is None:
@@ -157,9 +174,7 @@ class FusionQueue(Queue):
         wip: str | None = None,
     ) -> FusionJob | None:
         """The claimed job built from the hash the claim returned (as ``Job.fetch`` would), or
-        None after failing a malformed one (the worker goes on)."""
-        from rq_ext.failures import fail_job_id
-
+        None after failing a malformed one in Redis (the worker goes on)."""
         try:
             job = job_class(job_id, connection=connection, serializer=serializer)
             job.restore(raw)
@@ -168,11 +183,18 @@ class FusionQueue(Queue):
             return job
         except NoSuchJobError:
             reason = "malformed job hash: no 'data' field"
-        except DeserializationError:
-            reason = "malformed job hash: 'data' could not be decoded"
+        except DeserializationError as exc:
+            reason = f"malformed job hash: 'data' could not be decoded ({_cause(exc)})"
+        except InvalidJob as exc:
+            reason = str(exc)
         except Exception as exc:
             reason = f"malformed job hash: {type(exc).__name__}: {str(exc)[:200]}"
-        if wip is not None:
-            connection.zrem(queue.started_job_registry.key, wip)
-        fail_job_id(connection, job_id, queue.name, reason)
+        fail_job_id(connection, job_id, queue.name, reason, wip)
         return None
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    if cause is None:
+        return type(exc).__name__
+    return f"{type(cause).__name__}: {str(cause)[:160]}" if str(cause) else type(cause).__name__

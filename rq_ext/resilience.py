@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import redis
 
-from config import get_settings
+from config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,9 @@ T = TypeVar("T")
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError)
 
 
-def until_redis_answers(step: Callable[[], T], what: str) -> T:
+def until_redis_answers(step: Callable[[], T], what: str, settings: Settings | None = None) -> T:
     """Run ``step``; while Redis is unreachable, retry it with backoff (bounded by the grace)."""
-    deadline = time.monotonic() + get_settings().REDIS_OUTAGE_GRACE
+    deadline = time.monotonic() + (settings or get_settings()).REDIS_OUTAGE_GRACE
     delay = 0.5
     while True:
         try:

@@ -1,15 +1,18 @@
 """Lua scripts: each step that must not be interrupted between two commands runs as one script.
 
-- ``CLAIM``: the first non-empty queues in order give up to N jobs: a sorted set by ZREVRANGE
-  0 N-1 + ZREM (highest score first), a list by LPOP. In the same script the claims are recorded
-  in ``fusion:claims`` with their lease, so a claimed job is never outside Redis, and the job
-  hashes are returned: claiming and loading jobs is one round trip. The lean path (the
-  concurrent worker) also starts them there: status, ``started_at``, ``worker_name`` and the
-  ``rq:wip:<queue>`` entry.
-- ``FINISH``: the bookkeeping of a batch of successful jobs (the lean path's finish).
-- ``PROMOTE``: due delayed jobs move from ``schedulerSet`` into their origin queue.
-- ``RECOVER``: expired claims (a dead worker's jobs) go back to their queue with their priority.
-- ``RELEASE``: a job in hand goes back to its queue (cold shutdown).
+The queue's push rule is written once, as the Lua fragment ``PUSH_FN``, and used by every script
+that puts a job into a queue and by the producer (the ``PUSH`` script):
+
+- ``scheduler``, and a queue whose key is (wrongly) a list: RPUSH (LPUSH to put it back first);
+- any other queue: ZADD with the job hash's ``priority`` (a missing, unreadable or non-finite
+  priority counts as 0);
+- then ``SADD rq:queues`` and one wake-up token for idle workers (at most ``WAKE_CAP`` kept).
+
+Scripts of this module: ``PUSH``; ``PROMOTE`` (due delayed jobs into their queue); ``RECOVER``
+(expired claims of dead workers back into their queue); ``RELEASE`` (a job in hand back into
+its queue); ``RELEASE_OWNED`` (every claim a named worker still holds back into its queue). The
+lean path's claim and finish are in :mod:`rq_ext.batch_scripts`. Key prefixes come from
+:mod:`rq_ext.contract`, substituted when the module loads.
 """
 
 from __future__ import annotations
@@ -20,213 +23,161 @@ from redis import Redis
 
 from rq_ext import contract
 
-# KEYS: queue keys in order..., claims, awaiting_retry.
-# ARGV: lease expiry, job key prefix, most jobs to claim, then to start them as well (the lean
-# path): worker name, started_at (rq's format), now, default job timeout, execution id prefix.
-# Returns {{id, queue key, job hash before the claim, whether its delivery ledger exists, its
-# rq:wip member ('' unless started)}, ...} in claim order.
-CLAIM = """
-local n = #KEYS - 2
-local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
-local lease, prefix, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local worker = ARGV[4]
-local LEDGER = '@LEDGER@'
-local out, claimed, wip = {}, {}, {}
 
-local function timeout_of(h)
-  for j = 1, #h, 2 do
-    if h[j] == 'timeout' then return tonumber(h[j + 1]) end
-  end
-  return nil
-end
+def with_contract(source: str) -> str:
+    """A script with the contract's prefixes substituted for their ``@NAME@`` placeholders."""
+    names = {
+        "QUEUE_PREFIX": contract.QUEUE_PREFIX,
+        "JOB_PREFIX": contract.JOB_PREFIX,
+        "QUEUES_SET": contract.QUEUES_SET,
+        "WAKE_PREFIX": contract.WAKE_PREFIX,
+        "WAKE_CAP": str(contract.WAKE_CAP),
+        "SCHEDULER": contract.SCHEDULER_QUEUE,
+        "WIP_PREFIX": contract.WIP_PREFIX,
+        "LEDGER_PREFIX": contract.LEDGER_PREFIX,
+        "CLAIMS": contract.CLAIMS,
+        "RESULTS_PREFIX": contract.RESULTS_PREFIX,
+        "FINISHED_PREFIX": contract.FINISHED_PREFIX,
+    }
+    for name, value in names.items():
+        source = source.replace(f"@{name}@", value)
+    return source
 
-local function take(q, id, score)
-  local jk = prefix .. id
-  local h = redis.call('HGETALL', jk)
-  if #h == 0 then return end
-  local fields = {'origin', string.sub(q, 10)}
-  if score then table.insert(fields, 'priority'); table.insert(fields, score) end
-  local member = ''
-  if worker then
-    member = id .. ':' .. ARGV[8] .. (#out + 1)
-    local timeout = timeout_of(h) or tonumber(ARGV[7])
-    local expiry = '+inf'
-    if timeout and timeout >= 0 then expiry = tonumber(ARGV[6]) + timeout + 60 end
-    table.insert(wip, {q, expiry, member})
-    for _, f in ipairs({'status', 'started', 'started_at', ARGV[5], 'last_heartbeat', ARGV[5],
-                        'worker_name', worker}) do table.insert(fields, f) end
-  end
-  redis.call('HSET', jk, unpack(fields))
-  table.insert(claimed, lease); table.insert(claimed, id)
-  table.insert(out, {id, q, h, redis.call('EXISTS', LEDGER .. id), member})
-end
 
-for i = 1, n do
-  local q = KEYS[i]
-  while #out < want do
-    local left = want - #out
-    -- A sorted set (or a missing key) answers ZREVRANGE; a list answers WRONGTYPE: LPOP it.
-    local top = redis.pcall('ZREVRANGE', q, 0, left - 1, 'WITHSCORES')
-    if top['err'] == nil then
-      if #top == 0 then break end
-      local ids = {}
-      for j = 1, #top, 2 do table.insert(ids, top[j]) end
-      redis.call('ZREM', q, unpack(ids))
-      for j = 1, #top, 2 do take(q, top[j], top[j + 1]) end
-    elseif redis.call('TYPE', q).ok == 'list' then
-      local ids = redis.call('LPOP', q, left)
-      if not ids then break end
-      for _, id in ipairs(ids) do take(q, id, nil) end
-    else
-      break
-    end
-  end
-  if #out >= want then break end
+#: push(origin, id, front): the one push rule. Returns false (and pushes nothing) when the
+#: queue key holds another type than a sorted set or a list.
+PUSH_FN = """
+local function priority_of(jk)
+  local p = tonumber(redis.call('HGET', jk, 'priority') or '0')
+  if p == nil or p ~= p or p == math.huge or p == -math.huge then return 0 end
+  return p
 end
-if #claimed > 0 then
-  redis.call('ZADD', claims, unpack(claimed))
-  local ids = {}
-  for j = 2, #claimed, 2 do table.insert(ids, claimed[j]) end
-  redis.call('ZREM', awaiting, unpack(ids))
-end
-local byq = {}
-for _, w in ipairs(wip) do
-  local args = byq[w[1]]
-  if not args then args = {}; byq[w[1]] = args end
-  table.insert(args, w[2]); table.insert(args, w[3])
-end
-for q, args in pairs(byq) do
-  redis.call('ZADD', 'rq:wip:' .. string.sub(q, 10), unpack(args))
-end
-return out
-""".replace("@LEDGER@", contract.LEDGER_PREFIX)
-
-# KEYS: claims, worker key. ARGV: now, worker name, working seconds, job count, then per job:
-# id, queue, rq:wip member ('' for none), result ttl, ended_at, return value ('' for None),
-# started and ended timestamps. Writes what rq's handle_job_success writes, in rq's formats.
-FINISH = """
-local claims, worker = KEYS[1], KEYS[2]
-local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
-local ids, wip, finished = {}, {}, {}
-local function push(t, k, ...)
-  local list = t[k]
-  if not list then list = {}; t[k] = list end
-  for _, v in ipairs({...}) do table.insert(list, v) end
-end
-for i = 0, n - 1 do
-  local b = 5 + i * 8
-  local id, q, member, ttl = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
-  local jk, rk = 'rq:job:' .. id, 'rq:results:' .. id
-  table.insert(ids, id)
-  if member ~= '' then push(wip, q, member) end
-  if ttl == 0 then
-    redis.call('DEL', jk, rk)
+local function push(origin, id, front)
+  local qk = '@QUEUE_PREFIX@' .. origin
+  local kind = redis.call('TYPE', qk).ok
+  if origin == '@SCHEDULER@' or kind == 'list' then
+    if front then redis.call('LPUSH', qk, id) else redis.call('RPUSH', qk, id) end
+  elseif kind == 'zset' or kind == 'none' then
+    redis.call('ZADD', qk, priority_of('@JOB_PREFIX@' .. id), id)
   else
-    redis.call('HSET', jk, 'status', 'finished', 'ended_at', ARGV[b + 4])
-    local fields = {'type', '1', 'worker_name', ARGV[2]}
-    if ARGV[b + 5] ~= '' then table.insert(fields, 'return_value'); table.insert(fields, ARGV[b + 5]) end
-    if ARGV[b + 6] ~= '' then table.insert(fields, 'execution_started_at'); table.insert(fields, ARGV[b + 6]) end
-    if ARGV[b + 7] ~= '' then table.insert(fields, 'execution_ended_at'); table.insert(fields, ARGV[b + 7]) end
-    redis.call('XADD', rk, 'MAXLEN', '~', '10', '*', unpack(fields))
-    if ttl > 0 then
-      redis.call('EXPIRE', jk, ttl); redis.call('EXPIRE', rk, ttl)
-      push(finished, q, now + ttl, id)
-    else
-      redis.call('PERSIST', jk); redis.call('PERSIST', rk)
-      push(finished, q, '+inf', id)
-    end
+    return false
   end
+  redis.call('SADD', '@QUEUES_SET@', qk)
+  local wk = '@WAKE_PREFIX@' .. origin
+  redis.call('RPUSH', wk, 1)
+  redis.call('LTRIM', wk, -@WAKE_CAP@, -1)
+  return true
 end
-redis.call('ZREM', claims, unpack(ids))
-for q, members in pairs(wip) do redis.call('ZREM', 'rq:wip:' .. q, unpack(members)) end
-for q, scores in pairs(finished) do redis.call('ZADD', 'rq:finished:' .. q, unpack(scores)) end
-redis.call('HINCRBY', worker, 'successful_job_count', n)
-redis.call('HINCRBYFLOAT', worker, 'total_working_time', ARGV[3])
-return n
 """
 
-# KEYS: schedulerSet, rq:queues. ARGV: now, batch size, job key prefix, queue key prefix.
-# Returns the ids that could not be routed (no origin).
-PROMOTE = """
+# KEYS: job key. ARGV: origin, id, '1' to put it first (lists only). Returns 1 if pushed.
+PUSH = with_contract(
+    PUSH_FN
+    + """
+if push(ARGV[1], ARGV[2], ARGV[3] == '1') then return 1 end
+return 0
+"""
+)
+
+# KEYS: schedulerSet. ARGV: now, batch size. Due jobs go into their origin queue; a job whose
+# hash is gone is dropped. Returns the ids that cannot be routed (no origin, or a queue key of
+# another type): they stay in schedulerSet until the caller fails them.
+PROMOTE = with_contract(
+    PUSH_FN
+    + """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local bad = {}
 for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[1], id)
-  local jk = ARGV[3] .. id
+  local jk = '@JOB_PREFIX@' .. id
   local origin = redis.call('HGET', jk, 'origin')
-  if redis.call('EXISTS', jk) == 1 and origin and origin ~= '' then
-    local qk = ARGV[4] .. origin
-    if origin == 'scheduler' then
-      redis.call('RPUSH', qk, id)
-    else
-      redis.call('ZADD', qk, tonumber(redis.call('HGET', jk, 'priority') or '0') or 0, id)
-    end
-    redis.call('SADD', KEYS[2], qk)
+  if redis.call('EXISTS', jk) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+  elseif origin and origin ~= '' and push(origin, id, false) then
+    redis.call('ZREM', KEYS[1], id)
     redis.call('HSET', jk, 'status', 'queued')
-    redis.call('RPUSH', 'fusion:wake:' .. origin, 1)
-    redis.call('LTRIM', 'fusion:wake:' .. origin, -64, -1)
-  elseif redis.call('EXISTS', jk) == 1 then
+  else
     table.insert(bad, id)
   end
 end
 return bad
 """
+)
 
-# Put job ARGV[i] back into its origin queue with its priority; clear its started entries.
+# requeue(id): job id back into its origin queue (first, for the scheduler list), status
+# queued, its started entries cleared. False when it cannot be pushed.
 _REQUEUE_FN = """
-local function requeue(id, jk, qprefix)
+local function requeue(id)
+  local jk = '@JOB_PREFIX@' .. id
   local origin = redis.call('HGET', jk, 'origin') or ''
-  local qk = qprefix .. origin
-  if origin == 'scheduler' then
-    redis.call('LPUSH', qk, id)
-  else
-    redis.call('ZADD', qk, tonumber(redis.call('HGET', jk, 'priority') or '0') or 0, id)
-  end
-  redis.call('SADD', 'rq:queues', qk)
+  if origin == '' or not push(origin, id, true) then return false end
   redis.call('HSET', jk, 'status', 'queued')
-  redis.call('RPUSH', 'fusion:wake:' .. origin, 1)
-  redis.call('LTRIM', 'fusion:wake:' .. origin, -64, -1)
-  local wip = 'rq:wip:' .. origin
+  local wip = '@WIP_PREFIX@' .. origin
   for _, member in ipairs(redis.call('ZRANGE', wip, 0, -1)) do
     if string.sub(member, 1, #id + 1) == id .. ':' then redis.call('ZREM', wip, member) end
   end
+  return true
 end
 """
 
-# KEYS: claims. ARGV: now, batch size, max recoveries, job key prefix, queue key prefix.
-# Returns {requeued ids}, {exhausted ids}.
-RECOVER = (
-    _REQUEUE_FN
+# KEYS: claims. ARGV: now, batch size, max recoveries. Returns {requeued}, {exhausted}, {unroutable}.
+RECOVER = with_contract(
+    PUSH_FN
+    + _REQUEUE_FN
     + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-local requeued, exhausted = {}, {}
+local requeued, exhausted, bad = {}, {}, {}
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
-  local jk = ARGV[4] .. id
+  local jk = '@JOB_PREFIX@' .. id
   local status = redis.call('HGET', jk, 'status')
   if status and status ~= 'finished' and status ~= 'failed' and status ~= 'scheduled' then
     local n = redis.call('HINCRBY', jk, 'recoveries', 1)
     if n > tonumber(ARGV[3]) then
       table.insert(exhausted, id)
-    else
-      requeue(id, jk, ARGV[5])
+    elseif requeue(id) then
       table.insert(requeued, id)
+    else
+      table.insert(bad, id)
     end
   end
 end
-return {requeued, exhausted}
+return {requeued, exhausted, bad}
 """
 )
 
-# KEYS: claims. ARGV: job id, job key prefix, queue key prefix. Returns 1 if released.
-RELEASE = (
-    _REQUEUE_FN
+# KEYS: claims. ARGV: job id. Returns 1 if released.
+RELEASE = with_contract(
+    PUSH_FN
+    + _REQUEUE_FN
     + """
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-local jk = ARGV[2] .. ARGV[1]
-if redis.call('EXISTS', jk) == 0 then return 0 end
-requeue(ARGV[1], jk, ARGV[3])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
+if redis.call('EXISTS', '@JOB_PREFIX@' .. ARGV[1]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 0
+end
+if not requeue(ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
 return 1
+"""
+)
+
+# KEYS: claims. ARGV: worker name. Every claim whose job names that worker (a dead process of
+# the same name) goes back into its queue. Returns the released ids.
+RELEASE_OWNED = with_contract(
+    PUSH_FN
+    + _REQUEUE_FN
+    + """
+local released = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local jk = '@JOB_PREFIX@' .. id
+  local status = redis.call('HGET', jk, 'status')
+  if redis.call('HGET', jk, 'worker_name') == ARGV[1] and status ~= 'finished' and status ~= 'failed'
+     and status ~= 'scheduled' and requeue(id) then
+    redis.call('ZREM', KEYS[1], id)
+    table.insert(released, id)
+  end
+end
+return released
 """
 )
 
@@ -241,3 +192,9 @@ def run(connection: Redis, source: str, keys: list[str], args: list[Any], client
     if script is None:
         script = _cache[cache_key] = connection.register_script(source)
     return script(keys=keys, args=args, client=client)
+
+
+def push(connection: Redis, origin: str, job_id: str, client: Any = None, at_front: bool = False) -> Any:
+    """Put ``job_id`` into queue ``origin`` by the push rule (in ``client``'s pipeline if given)."""
+    args = [origin, job_id, "1" if at_front else "0"]
+    return run(connection, PUSH, [contract.job_key(job_id)], args, client)

@@ -11,7 +11,7 @@ from rq.utils import str_to_date
 from rq.worker import Worker
 
 from rq_ext import contract
-from rq_ext.maintenance import known_queue_names
+from rq_ext.queue import known_queue_names
 
 #: Members read to find the oldest job of a deep sorted-set queue.
 OLDEST_SAMPLE = 1000

@@ -1,14 +1,18 @@
 """The workers: rq's ``Worker`` (forks a work horse per job) and ``SimpleWorker`` (runs the job
 in-process), each extended through rq's seams only:
 
-- ``queue_class``/``job_class`` forced to :class:`FusionQueue`/:class:`FusionJob`, whatever rq's
-  CLI or pool passed, so no stock BLPOP ever runs on a sorted set;
-- ``perform_job``: the staging rule before the job runs;
-- ``handle_exception``: classify the exception (retryable or permanent);
-- ``handle_job_failure``: retry through ``/retryTask/`` (or locally), else failure callback and
-  the failed registry;
-- ``handle_job_success``: release the claim, then the success callback;
-- ``bootstrap``/``teardown``: the housekeeping thread (promotion, recovery, leases, maintenance);
+- ``queue_class``/``job_class`` forced to a configured :class:`FusionQueue`/:class:`FusionJob`,
+  whatever rq's CLI or pool passed, so no stock BLPOP ever runs on a sorted set;
+- ``execute_job``: the job middleware around the job (:mod:`rq_ext.middleware`);
+- ``handle_exception``: classify the exception, once;
+- ``handle_job_success`` / ``handle_job_failure``: decide the outcome (:mod:`rq_ext.outcome`)
+  and apply it in one transaction with its outbox entries;
+- ``cleanup_execution``: the one place the outcome's writes join rq's transaction, with the
+  release of the claim;
+- ``handle_execution_ended``: a Redis blip while marking the end is no job failure;
+- ``register_birth``: a stale registration of the same name (a killed predecessor) is cleared
+  and its claims put back at once;
+- ``bootstrap``/``teardown``: the housekeeper and the outbox sender;
 - ``request_force_stop``: a cold stop puts the job in hand back into its queue.
 """
 
@@ -27,25 +31,25 @@ from rq.queue import Queue
 from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, Worker
 
-from config import get_settings
-from rq_ext import callbacks, contract, events, metrics, recovery, resilience, retry
-from rq_ext.classify import Failure, classify, classify_exc_string
+from config import Settings, get_settings
+from errors import Failure
+from rq_ext import contract, events, middleware, outcome, recovery, resilience
+from rq_ext.classify import classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
-from rq_ext.job import FusionJob
+from rq_ext.job import FusionJob, int_field
+from rq_ext.outcome import Decision
 from rq_ext.queue import FusionQueue
-from rq_ext.schedule import promote_due, schedule_at
-from wrappers import context, sentry, systemd
+from rq_ext.schedule import promote_due
+from rq_ext.sender import Sender
+from wrappers import context, sentry, ssrf, systemd
 
 log = logging.getLogger(__name__)
 
 
-#: Channel modules imported once at start, so that a forked work horse finds them loaded
-#: (importing boto3 or google-auth in every horse would cost ~0.5 s per job).
-CHANNEL_MODULES = ("tasks.sms", "tasks.email", "tasks.push_notification", "tasks.webhooks", "tasks.whatsapp")
-
-
-def preload_channels() -> None:
-    for name in CHANNEL_MODULES:
+def preload(names: list[str]) -> None:
+    """Import the channel modules once at start, so a forked work horse finds them loaded
+    (importing boto3 or google-auth in every horse would cost ~0.5 s per job)."""
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception as exc:  # a broken channel must not stop the others
@@ -57,36 +61,33 @@ HEARTBEAT_EVERY = 10.0
 
 
 class FusionWorkerMixin(BaseWorker):
-    """Claim, retry, callback and recovery behaviour shared by every Fusion worker class."""
+    """Claim, outcome, outbox and recovery behaviour shared by every Fusion worker class."""
 
     queue_class = FusionQueue
     job_class = FusionJob
-    #: True when the job runs in another process, so its outcome must be read back from Redis.
-    status_is_remote = False
 
-    def __init__(self, queues: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, queues: Any, *args: Any, settings: Settings | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("log_job_description", False)
         super().__init__(queues, *args, **kwargs)
+        self.settings = settings or get_settings()
         self._adopt_fusion_classes()
-        settings = get_settings()
-        FusionQueue.claim_lease = settings.CLAIM_LEASE
-        FusionQueue.poll_interval = settings.POLL_INTERVAL
-        FusionQueue.DEFAULT_TIMEOUT = settings.DEFAULT_JOB_TIMEOUT
         self._cold_stop = False
-        self.housekeeper = Housekeeper(self.connection, self.jobs_in_hand, self.is_alive)
+        self.housekeeper = Housekeeper(self.connection, self.settings, self.jobs_in_hand, self.is_alive)
+        self.sender = Sender(self.connection, self.settings, guard=_callback_guard())
+        self.hooks = middleware.Hooks(middleware.load(self.settings.JOB_MIDDLEWARE))
 
     def _adopt_fusion_classes(self) -> None:
-        """Undo a ``queue_class``/``job_class`` that rq's CLI or WorkerPool imposed."""
-        if not (isinstance(self.queue_class, type) and issubclass(self.queue_class, FusionQueue)):
-            self.queue_class = FusionQueue
+        """Undo a ``queue_class``/``job_class`` that rq's CLI or WorkerPool imposed; hand the
+        settings to the queue class."""
         if not (isinstance(self.job_class, type) and issubclass(self.job_class, FusionJob)):
             self.job_class = FusionJob
+        base = self.queue_class if isinstance(self.queue_class, type) else FusionQueue
+        chosen = base if issubclass(base, FusionQueue) else FusionQueue
+        self.queue_class = chosen.configured(self.settings, worker=self.name)
         self.queues = [self._fusion_queue(q) for q in self.queues]
         self._ordered_queues = self.queues[:]
 
     def _fusion_queue(self, queue: Queue) -> Queue:
-        if isinstance(queue, self.queue_class):
-            return queue
         return self.queue_class(
             queue.name, connection=self.connection, job_class=self.job_class, serializer=self.serializer
         )
@@ -103,32 +104,40 @@ class FusionWorkerMixin(BaseWorker):
         so other threads may change the dict meanwhile)."""
         return [execution.job_id for execution in self.executions.copy().values()]
 
-    def cleanup_execution(self, job: Job, pipeline: Any, execution: Execution | None = None) -> None:
-        """rq's cleanup, plus the release of the claim, in the same pipelined round trip."""
-        super().cleanup_execution(job, pipeline, execution)
-        pipeline.zrem(contract.CLAIMS, job.id)
-
     # -- lifecycle -------------------------------------------------------------------------
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         context.set_worker(self.name)
-        preload_channels()
+        preload(self.settings.PRELOAD_MODULES)
         super().bootstrap(*args, **kwargs)
         promote_due(self.connection)
-        recovery.recover_abandoned(self.connection)
+        recovery.recover_abandoned(self.connection, self.settings)
         self.housekeeper.start()
+        self.sender.start()
         systemd.notify(f"READY=1\nSTATUS=listening on {','.join(self.queue_names())}")
 
     def teardown(self) -> None:
         if not self.is_horse:
             systemd.notify("STOPPING=1")
             self.housekeeper.stop()
+            self.sender.stop()
+            self.sender.drain(self.settings.CALLBACK_TIMEOUT + 5)  # its last callbacks, now
             sentry.flush()
         super().teardown()
 
+    def register_birth(self) -> None:
+        """rq refuses a name whose registration is alive. A registration left by a killed
+        process of this name (same host and a pid that is gone, or no heartbeat for a lease) is
+        cleared, and every claim it still held goes back into its queue, before starting."""
+        if recovery.namesake_is_stale(self.connection, self.key, self.settings):
+            self.connection.delete(self.key)
+        for job_id in recovery.release_owned(self.connection, self.name):
+            self.log.warning("Worker %s: job %s of a dead namesake put back into its queue", self.name, job_id)
+        super().register_birth()
+
     def clean_registries(self) -> None:
         """Recover abandoned jobs before rq's started-registry cleanup could fail them."""
-        recovery.recover_abandoned(self.connection)
+        recovery.recover_abandoned(self.connection, self.settings)
         super().clean_registries()
 
     def request_force_stop(self, signum: int, frame: Any) -> None:
@@ -163,8 +172,7 @@ class FusionWorkerMixin(BaseWorker):
         last = self.last_heartbeat
         if timeout is None and last is not None and (now() - last).total_seconds() < HEARTBEAT_EVERY:
             return
-        else:
-            resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).heartbeat(timeout), "heartbeat", None)
+        resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).heartbeat(timeout), "heartbeat", None)
 
     def check_for_suspension(self, burst: bool) -> None:
         resilience.tolerate_outage(
@@ -174,52 +182,52 @@ class FusionWorkerMixin(BaseWorker):
     def run_maintenance_tasks(self) -> None:
         resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).run_maintenance_tasks(), "maintenance", None)
 
+    def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
+        """rq marks the end with a heartbeat; Redis unreachable then is no failure of the job."""
+        job.ended_at = now()
+        resilience.tolerate_outage(lambda: job.heartbeat(now(), heartbeat_ttl), "job heartbeat", None)
+
     # -- around the job ----------------------------------------------------------------------
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Run the job with its log context bound; then one job event (log + metrics)."""
-        labels = events.job_labels(job, queue.name)
+        """Run the job between the middleware's hooks."""
         started = time.time()
-        metrics.IN_FLIGHT.inc()
+        self.hooks.before(job, queue.name)
         try:
-            with context.bound(**labels):
-                super().execute_job(job, queue)
-                events.emit(self.connection, job, labels, started, refresh=self.status_is_remote)
+            super().execute_job(job, queue)
         finally:
-            metrics.IN_FLIGHT.dec()
+            self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
+            self.sender.wake()
+
+    def _outcome_of(self, job: Job) -> str:
+        if isinstance(job, FusionJob) and job.run.outcome:
+            return job.run.outcome
+        return events.outcome_of_status(contract.text(getattr(job.get_status(refresh=False), "value", "")))
 
     def prepare_job_execution(self, job: Job, remove_from_intermediate_queue: bool = False) -> None:
         """rq's bookkeeping, without the LREM of an intermediate list that sorted-set queues never use."""
         super().prepare_job_execution(job, remove_from_intermediate_queue=False)
 
-    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
-        self._apply_staging_rule(job)
-        return super().perform_job(job, queue, execution)
-
-    def _apply_staging_rule(self, job: Job) -> None:
-        """The original's rule: a webhook URL containing ``staging`` gets ``retryCount += 10``,
-        so it is never retried."""
-        task = getattr(job, "task", None)
-        payload = task.get("payload") if isinstance(task, dict) else None
-        if (
-            isinstance(payload, dict)
-            and payload.get("task") == contract.WEBHOOK
-            and "staging" in str(payload.get("url", ""))
-        ):
-            count = self.connection.hincrby(job.key, contract.RETRY_COUNT, 10)
-            if isinstance(job, FusionJob):
-                job.retry_count = int(count)
-
     def handle_exception(self, job: Job, *exc_info: Any) -> None:
         exc = exc_info[1] if len(exc_info) > 1 else None
-        if not self._cold_stop and exc is not None:
-            failure = classify(exc)
-            job._fusion_failure = failure  # type: ignore[attr-defined]
+        if not self._cold_stop and exc is not None and isinstance(job, FusionJob):
+            failure = job.run.failure = classify(exc)
             if failure.deferred is not None or (
-                failure.retryable and self._retry_count(job) < get_settings().MAX_RETRIES
+                failure.retryable and self._retry_count(job) < self.settings.MAX_RETRIES
             ):
                 sentry.mark_will_retry(exc)  # only final failures reach Sentry
         super().handle_exception(job, *exc_info)
+
+    def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
+        assert isinstance(job, FusionJob)
+        decision = outcome.decide_success(job)
+        job.run.writes = lambda pipe: outcome.stage(pipe, job.id, decision)
+        resilience.until_redis_answers(
+            lambda: super(FusionWorkerMixin, self).handle_job_success(job, queue, started_job_registry, execution),
+            f"success bookkeeping of job {job.id}",
+            self.settings,
+        )
+        job.run.outcome = decision.outcome
 
     def handle_job_failure(
         self,
@@ -229,118 +237,88 @@ class FusionWorkerMixin(BaseWorker):
         exc_string: str = "",
         execution: Execution | None = None,
     ) -> None:
+        assert isinstance(job, FusionJob)
         if self._cold_stop:
-            self._forget_execution(job, execution)
+            self._end_run(job, execution, None)
             return
-        failure = getattr(job, "_fusion_failure", None) or classify_exc_string(exc_string)
-        if failure.deferred is not None:
-            self._defer(job, failure, execution)
-            return
-        retry_count = self._retry_count(job)
-        if failure.retryable and retry_count < get_settings().MAX_RETRIES:
-            self._retry(job, failure, execution)
-            return
-        trace = self._failure_trace(failure, exc_string, retry_count)
-        callbacks.post(
-            getattr(job, "failed_task_handler", ""),
-            {**dict(failure.details), **callbacks.failure_fields(job.id, job.description or "", trace)},
-            "failure",
-            self.connection,
-        )
-        if job.failure_ttl is None:
-            job.failure_ttl = get_settings().FAILED_JOB_TTL
+        failure = job.run.failure or classify_exc_string(exc_string)
+        decision = outcome.decide_failure(job, failure, exc_string, self._retry_count(job), self.settings)
+        job.run.writes = lambda pipe: outcome.stage(pipe, job.id, decision)
         resilience.until_redis_answers(
-            lambda: super(FusionWorkerMixin, self).handle_job_failure(
-                job, queue, started_job_registry, exc_string=trace, execution=execution
-            ),
-            f"failure bookkeeping of job {job.id}",
+            lambda: self._end_run(job, execution, decision), f"outcome of job {job.id}", self.settings
         )
+        job.run.outcome = decision.outcome
+        self._log_failure(job, failure, decision)
 
-    def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
-        resilience.until_redis_answers(
-            lambda: super(FusionWorkerMixin, self).handle_job_success(job, queue, started_job_registry, execution),
-            f"success bookkeeping of job {job.id}",
-        )
-        self._post_success_callback(job)
-
-    def _post_success_callback(self, job: Job) -> None:
-        fields = callbacks.success_fields(job.id, job.description or "", getattr(job, "retry_count", 0), job._result)
-        task = getattr(job, "task", None)
-        if isinstance(task, dict) and task.get("reference") is not None:
-            fields.setdefault("reference", str(task["reference"]))
-        callbacks.post(getattr(job, "success_task_handler", ""), fields, "success", self.connection)
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _retry_count(self, job: Job) -> int:
-        """The job's current ``retryCount`` (read once per failure, then kept on the job)."""
-        cached = getattr(job, "_fusion_retry_count", None)
-        if cached is not None:
-            return int(cached)
-        raw = resilience.until_redis_answers(lambda: self.connection.hget(job.key, contract.RETRY_COUNT), "retryCount")
-        try:
-            count = int(float(raw)) if raw else 0
-        except ValueError:
-            count = 0
-        job._fusion_retry_count = count  # type: ignore[attr-defined]
-        return count
-
-    @staticmethod
-    def _failure_trace(failure: Failure, exc_string: str, retry_count: int) -> str:
-        reason = failure.reason
-        if failure.retryable:
-            reason = f"retries exhausted ({retry_count} attempts): {reason}"
-        if exc_string and "Traceback" in exc_string:
-            return f"{reason}\n\n{exc_string}"
-        return reason
-
-    def _retry(self, job: Job, failure: Failure, execution: Execution | None) -> None:
-        """Keep the hash (status scheduled, retryCount + 1) and hand the retry over."""
-
-        def bookkeeping() -> int:
-            with self.connection.pipeline() as pipe:
-                pipe.hincrby(job.key, contract.RETRY_COUNT, 1)
-                job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
-                pipe.hset(job.key, "last_failure", failure.reason[:1000])
-                self.cleanup_execution(job, pipeline=pipe, execution=execution)
-                pipe.zadd(contract.AWAITING_RETRY, {job.id: time.time()})
+    def _end_run(self, job: FusionJob, execution: Execution | None, decision: Decision | None) -> None:
+        """One transaction: rq's bookkeeping of the failed or rescheduled run, the claim's
+        release and the decision's writes (``cleanup_execution``)."""
+        with self.connection.pipeline() as pipe:
+            if decision is not None and decision.outcome == outcome.FAILED:
+                job.set_status(JobStatus.FAILED, pipeline=pipe)
+                if job.failure_ttl is None:
+                    job.failure_ttl = self.settings.FAILED_JOB_TTL
+                job._handle_failure(
+                    decision.trace,
+                    pipeline=pipe,
+                    worker_name=self.name,
+                    execution_id=execution.id if execution else None,
+                    execution_started_at=execution.created_at if execution else None,
+                    execution_ended_at=job.ended_at,
+                )
+            elif decision is not None:
+                job._status = JobStatus.SCHEDULED
+            if decision is not None and decision.outcome in (outcome.FAILED, outcome.RETRIED):
                 self.increment_failed_job_count(pipe)
-                return int(pipe.execute()[0])
-
-        count = resilience.until_redis_answers(bookkeeping, f"retry bookkeeping of job {job.id}")
-        route = resilience.until_redis_answers(
-            lambda: retry.hand_over(self.connection, job.id, job.args, count, failure), f"retry of job {job.id}"
-        )
-        self.log.warning(
-            "Worker %s: job %s failed (%s), retry %d/%d via %s",
-            self.name,
-            job.id,
-            failure.reason,
-            count,
-            get_settings().MAX_RETRIES,
-            route,
-        )
-
-    def _defer(self, job: Job, failure: Failure, execution: Execution | None) -> None:
-        """Run the job again later, without counting a retry (e.g. our own rate limit)."""
-        delay = failure.deferred or 0.0
-        job._status = JobStatus.SCHEDULED
-        with self.connection.pipeline() as pipe:
             self.cleanup_execution(job, pipeline=pipe, execution=execution)
             pipe.execute()
-        schedule_at(self.connection, job.id, time.time() + delay)
-        self.log.info("Worker %s: job %s deferred %.1fs (%s)", self.name, job.id, delay, failure.reason)
 
-    def _forget_execution(self, job: Job, execution: Execution | None) -> None:
-        with self.connection.pipeline() as pipe:
-            self.cleanup_execution(job, pipeline=pipe, execution=execution)
-            pipe.execute()
+    def cleanup_execution(self, job: Job, pipeline: Any, execution: Execution | None = None) -> None:
+        """rq's cleanup, the release of the claim, and the outcome's writes, in one transaction."""
+        super().cleanup_execution(job, pipeline, execution)
+        self.end_claim(job, pipeline)
+
+    def end_claim(self, job: Job, pipeline: Any) -> None:
+        pipeline.zrem(contract.CLAIMS, job.id)
+        writes = job.run.writes if isinstance(job, FusionJob) else None
+        if writes is not None:
+            writes(pipeline)
+
+    def _log_failure(self, job: FusionJob, failure: Failure, decision: Decision) -> None:
+        if decision.outcome == outcome.RETRIED:
+            route = "/retryTask/" if decision.handed_over else f"local schedule in {decision.delay:.1f}s"
+            self.log.warning(
+                "Worker %s: job %s failed (%s), retry %d/%d via %s",
+                self.name,
+                job.id,
+                failure.reason,
+                decision.retry_count,
+                self.settings.MAX_RETRIES,
+                route,
+            )
+        elif decision.outcome == outcome.DEFERRED:
+            self.log.info("Worker %s: job %s deferred %.1fs (%s)", self.name, job.id, decision.delay, failure.reason)
+        else:
+            self.log.warning("Worker %s: job %s failed: %s", self.name, job.id, decision.reason)
+
+    def _retry_count(self, job: FusionJob) -> int:
+        """The job's ``retryCount``, read once per failure."""
+        if job.run.retry_count is None:
+            job.run.retry_count = self.read_retry_count(job)
+        return job.run.retry_count
+
+    def read_retry_count(self, job: FusionJob) -> int:
+        """In-process, the loaded job's count is current (the middleware keeps it so)."""
+        return job.retry_count
+
+
+def _callback_guard() -> Any:
+    """The network guard for callback URLs, where the build has one."""
+    return getattr(ssrf, "check_callback_url", None)
 
 
 class FusionWorker(FusionWorkerMixin, Worker):
     """Forks a work horse per job (rq's default, and the original's behaviour)."""
-
-    status_is_remote = True
 
     def setup_work_horse_signals(self) -> None:
         """The horse ignores SIGINT and SIGTERM: a platform that signals every process (Heroku,
@@ -348,6 +326,22 @@ class FusionWorker(FusionWorkerMixin, Worker):
         finishes it and exits. A cold stop still kills the horse (SIGKILL from the worker)."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def read_retry_count(self, job: FusionJob) -> int:
+        """The parent's copy of the job predates its run in the horse: read Redis."""
+        if self.is_horse:
+            return job.retry_count
+        raw = resilience.until_redis_answers(
+            lambda: self.connection.hget(job.key, contract.RETRY_COUNT), "retryCount", self.settings
+        )
+        return int_field({contract.RETRY_COUNT: raw}, contract.RETRY_COUNT)
+
+    def _outcome_of(self, job: Job) -> str:
+        """The horse decided; its outcome is in Redis."""
+        if isinstance(job, FusionJob) and job.run.outcome:
+            return job.run.outcome
+        status = resilience.tolerate_outage(lambda: self.connection.hget(job.key, "status"), "job status", None)
+        return events.outcome_of_status(contract.text(status))
 
 
 class FusionSimpleWorker(FusionWorkerMixin, SimpleWorker):

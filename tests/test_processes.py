@@ -11,6 +11,7 @@ from rq.job import Job
 
 from rq_ext import contract, enqueue
 from rq_ext.recovery import recover_abandoned
+from rq_ext.sender import Sender
 from tests.conftest import start_worker_process, wait_for
 
 
@@ -97,6 +98,8 @@ def test_job_abandoned_too_often_fails(conn, settings, httpserver):
     conn.zadd(contract.CLAIMS, {job.id: time.time() - 1})
     assert recover_abandoned(conn) == 0
     assert conn.zscore("rq:failed:sms", job.id) is not None
+    assert not httpserver.log  # recovery does no HTTP: the callback waits in the outbox
+    Sender(conn, settings).drain(5)
     ((request, _),) = httpserver.log
     assert "abandoned" in request.form["failure_trace"]
 

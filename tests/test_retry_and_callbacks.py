@@ -9,7 +9,9 @@ from urllib.parse import parse_qs
 import pytest
 from rq.job import Job
 
-from rq_ext import contract, enqueue
+from rq_ext import contract, enqueue, outbox
+from rq_ext.sender import Sender
+from tests.conftest import wait_for
 
 
 def form(request) -> dict[str, str]:
@@ -28,7 +30,7 @@ def webhook_task(httpserver, path: str = "/hook", **extra) -> dict:
 def test_success_callback_fields(conn, settings, run_worker, httpserver):
     httpserver.expect_request("/hook").respond_with_data("ok")
     httpserver.expect_request("/done", method="POST").respond_with_data("ok")
-    job = enqueue(
+    enqueue(
         "webhook",
         "tasks.webhooks.send_webhook",
         webhook_task(httpserver),
@@ -42,7 +44,9 @@ def test_success_callback_fields(conn, settings, run_worker, httpserver):
     assert fields["job_id"] == "job-ok"
     assert fields["status"] == "finished"
     assert fields["retry_attempts"] == "0"
-    assert fields["description"] == job.description
+    # the function and the channel, never the call's arguments (rq's description is the call)
+    assert fields["description"] == "tasks.webhooks.send_webhook(channel=webhook)"
+    assert callback.headers["Idempotency-Key"] == "job-ok:finished:0"
     assert fields["status_code"] == "200"
     assert Job.fetch("job-ok", connection=conn).get_status() == "finished"
 
@@ -188,8 +192,29 @@ def test_failing_callback_is_retried_and_never_changes_outcome(conn, settings, r
         success_task_handler=httpserver.url_for("/done"),
     )
     run_worker(["sms"])
-    assert len(requests_to(httpserver, "/done")) == settings.CALLBACK_ATTEMPTS
+    tried = len(requests_to(httpserver, "/done"))
+    assert tried >= 1
     assert Job.fetch("job-cb", connection=conn).get_status() == "finished"
+    # the callback waits in the outbox, with its attempts, until the receiver answers 2xx
+    ((entry, _),) = outbox.entries(conn)
+    assert entry.id == "job-cb:finished:0" and entry.attempts == tried and entry.last_error == "HTTP 500"
+    httpserver.clear()
+    httpserver.expect_request("/done").respond_with_data("ok")
+    wait_for(lambda: Sender(conn, settings).drain(2) >= 0 and not outbox.entries(conn), timeout=10, interval=0.1)
+    assert len(requests_to(httpserver, "/done")) == 1
+    assert Job.fetch("job-cb", connection=conn).get_status() == "finished"
+
+
+def test_callback_refused_with_4xx_is_given_up_not_counted_delivered(conn, settings, run_worker, httpserver):
+    httpserver.expect_request("/done").respond_with_data("gone", status=410)
+    enqueue("sms", "tests.jobs.record", {"name": "cb"}, connection=conn, job_id="job-410",
+            success_task_handler=httpserver.url_for("/done"))  # fmt: skip
+    run_worker(["sms"])
+    assert len(requests_to(httpserver, "/done")) == 1
+    assert not outbox.entries(conn)
+    (dead,) = [json.loads(raw) for raw in conn.lrange(contract.OUTBOX_DEAD, 0, -1)]
+    assert dead["id"] == "job-410:finished:0" and dead["last_error"] == "HTTP 410"
+    assert conn.hget(contract.STATS, "outbox_given_up:callback") == b"1"
 
 
 def test_unreachable_callback_does_not_fail_job(conn, settings, run_worker):

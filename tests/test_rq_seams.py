@@ -18,7 +18,8 @@ def test_queue_class_forced_even_when_rq_passes_its_own(conn, settings):
         worker = cls(
             [Queue("sms", connection=conn), "email"], connection=conn, queue_class=Queue, job_class="rq.job.Job"
         )
-        assert worker.queue_class is FusionQueue and worker.job_class is FusionJob
+        assert issubclass(worker.queue_class, FusionQueue) and worker.job_class is FusionJob
+        assert worker.queue_class.settings is settings and worker.queue_class.worker_name == worker.name
         assert all(isinstance(q, FusionQueue) for q in worker.queues + worker._ordered_queues)
 
 

@@ -32,6 +32,19 @@ def bound(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+def push(**fields: Any) -> contextvars.Token[dict[str, Any] | None]:
+    """Add ``fields`` to the log context until :func:`pop` (for hooks that open and close it
+    in two calls, in the same thread)."""
+    return _context.set({**current(), **{k: v for k, v in fields.items() if v not in (None, "")}})
+
+
+def pop(token: contextvars.Token[dict[str, Any] | None]) -> None:
+    try:
+        _context.reset(token)
+    except ValueError:  # made in another context: nothing of ours to undo here
+        pass
+
+
 def set_worker(name: str) -> None:
     """Name the worker for every record of this process (and of its work horses)."""
     _context.set({**current(), "worker": name})

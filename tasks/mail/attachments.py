@@ -19,10 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from config import get_settings
 from errors import InvalidPayload
-from tasks.mail import aws
 from tasks.mail.message import MailConfig
 from tasks.mail.mime import SES_MAX_MESSAGE_BYTES, encoded_size
-from wrappers import http, pinned
+from wrappers import aws, http, pinned
 
 DEFAULT_TYPE = "application/octet-stream"
 URL_TIMEOUT = 30.0

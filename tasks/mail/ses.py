@@ -6,8 +6,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tasks.mail import aws
 from tasks.mail.message import Email
+from wrappers import aws
 
 CHARSET = "UTF-8"
 

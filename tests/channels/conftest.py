@@ -95,7 +95,7 @@ AWS_ENV = {
 @pytest.fixture
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAWS]:
     """Fake credentials and ``AWS_ENDPOINT_URL`` pointing at moto; state reset, sender domain verified."""
-    from tasks.mail import aws as mail_aws
+    from wrappers import aws as mail_aws
 
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_SES", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)

@@ -13,7 +13,7 @@ from errors import ConfigurationError, InvalidPayload, InvalidRecipient, Provide
 from rq_ext import enqueue
 from rq_ext.classify import classify
 from tasks.email import send_email
-from tasks.mail import aws as mail_aws
+from wrappers import aws as mail_aws
 
 PDF = b"%PDF-1.4 fake report \x00\x01\x02" * 50
 

@@ -1,4 +1,5 @@
-"""boto3 clients (one per process, service, region and account) and SES/S3 error mapping.
+"""boto3 clients (one cache: per process, service, region and account) and the one map of
+botocore errors onto the error tree (:func:`boto_error`), for every AWS service the worker uses.
 
 The endpoint is boto3's own business: ``AWS_ENDPOINT_URL`` and the service-specific
 ``AWS_ENDPOINT_URL_SESV2`` / ``AWS_ENDPOINT_URL_S3`` are read by botocore, never overridden
@@ -26,9 +27,28 @@ from errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from rq_ext.classify import RETRYABLE_AWS_CODES
 from wrappers.masking import mask_text
 
+#: botocore error codes that mean "try again later".
+RETRYABLE_AWS_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "LimitExceededException",
+    }
+)
 #: Account keys passed to ``boto3.session.Session``.
 CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=30, retries={"mode": "standard", "max_attempts": 3})
@@ -93,6 +113,10 @@ def client_error(exc: boto.ClientError, what: str) -> Exception:
     if "domain" in reason.lower() and code in ("InvalidParameterValue", "BadRequestException"):
         return InvalidRecipient(reason)
     return ProviderRejected(reason)
+
+
+def is_boto_error(exc: BaseException) -> bool:
+    return isinstance(exc, boto.BotoCoreError | boto.ClientError)
 
 
 def boto_error(exc: Exception, what: str) -> Exception:

@@ -1,0 +1,229 @@
+"""The outbox sender: delivers callbacks and ``/retryTask/`` hand-overs from Redis.
+
+Every worker process runs one (threads beside the job loop, so a slow receiver never delays a
+job). Any sender delivers any entry; an entry is leased to one sender at a time
+(:func:`rq_ext.outbox.lease`). A callback:
+
+- 2xx: done;
+- 408, 429, 5xx, a timeout or a connection error: tried again with exponential backoff and
+  jitter (``OUTBOX_BACKOFF_BASE`` doubling up to ``OUTBOX_BACKOFF_MAX``, at least the
+  receiver's ``Retry-After``) until ``OUTBOX_HORIZON`` after the outcome, then given up;
+- any other answer (a 3xx or 4xx), or a URL refused by the network guard: given up at once.
+
+A hand-over POSTs the job's args to ``FUSION_SERVER/retryTask/``; on anything but a 2xx the job
+is scheduled locally instead (``schedulerSet``, the entry's backoff), so a retry is never lost.
+Every give-up is logged and counted (``fusion:stats`` ``outbox_given_up:<kind>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from redis import Redis
+
+from config import Settings
+from rq_ext import outbox, resilience
+from rq_ext.outbox import Entry
+from wrappers import http
+from wrappers.masking import mask_text
+
+log = logging.getLogger(__name__)
+
+#: Entries one sender thread leases at a time.
+BATCH = 8
+
+
+class Undeliverable(Exception):
+    """A delivery that will never succeed (its reason is the message)."""
+
+
+class Unanswered(Exception):
+    """A delivery that may succeed later; ``retry_after`` is the receiver's wish, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def check_answer(status: int, retry_after: float | None) -> None:
+    """Raise unless ``status`` means delivered."""
+    if 200 <= status < 300:
+        return
+    if status in (408, 429) or status >= 500:
+        raise Unanswered(f"HTTP {status}", retry_after)
+    raise Undeliverable(f"HTTP {status}")
+
+
+def post(url: str, timeout: float, key: str, **request: Any) -> None:
+    """One POST; raises :class:`Unanswered` or :class:`Undeliverable` unless it got a 2xx."""
+    headers = {"Idempotency-Key": key, **request.pop("headers", {})}
+    try:
+        response = http.session().post(url, timeout=timeout, allow_redirects=False, headers=headers, **request)
+    except requests.RequestException as exc:
+        raise Unanswered(type(exc).__name__) from None
+    try:
+        check_answer(response.status_code, _retry_after(response))
+    finally:
+        response.close()
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return http.retry_after(response)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class Sender:
+    """Delivers outbox entries on ``threads`` daemon threads until stopped."""
+
+    def __init__(self, connection: Redis, settings: Settings, guard: Callable[[str], None] | None = None) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.guard = guard
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for n in range(self.settings.OUTBOX_SENDERS):
+            thread = threading.Thread(target=self._loop, name=f"fusion-outbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """An outcome of this process wrote an entry: look now instead of at the next poll."""
+        self._wake.set()
+
+    def drain(self, seconds: float) -> int:
+        """Deliver what is due now, for ``seconds`` at most (a burst worker's last act, so its
+        callbacks need not wait for another worker). Returns how many were tried."""
+        deadline = time.monotonic() + seconds
+        lease = self.settings.CALLBACK_TIMEOUT * 2 + 10
+        due = resilience.tolerate_outage(lambda: outbox.due_now(self.connection), "outbox", 0)
+        tried = 0
+        while tried < due and time.monotonic() < deadline:
+            most = min(BATCH, due - tried)
+            leased = resilience.tolerate_outage(
+                lambda: outbox.lease(self.connection, most, lease),  # noqa: B023
+                "outbox",
+                [],
+            )
+            if not leased:
+                break
+            for entry in leased:
+                self.deliver(entry)
+            tried += len(leased)
+        return tried
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the deliveries under way (undelivered entries stay in Redis)."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+        self._threads = []
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        lease = self.settings.CALLBACK_TIMEOUT * 2 + 10
+        while not self._stop.is_set():
+            leased = resilience.tolerate_outage(
+                lambda: outbox.lease(self.connection, BATCH, lease), "outbox lease", None
+            )
+            for entry in leased or []:
+                self.deliver(entry)
+            if not leased:
+                self._wake.wait(self.settings.OUTBOX_POLL if leased is not None else 1.0)
+                self._wake.clear()
+
+    def deliver(self, entry: Entry) -> None:
+        """Try one entry once and settle it: done, again later, given up or scheduled locally."""
+        try:
+            if entry.kind == outbox.HANDOVER:
+                self._hand_over(entry)
+            else:
+                self._call_back(entry)
+        except resilience.REDIS_DOWN as exc:  # the lease runs out and any sender tries again
+            log.warning("outbox entry %s not settled, Redis unreachable (%s)", entry.id, type(exc).__name__)
+        except Exception:  # a sender thread must never die
+            log.exception("outbox entry %s could not be delivered", entry.id)
+
+    def _call_back(self, entry: Entry) -> None:
+        try:
+            if self.guard is not None:
+                self._check_guard(entry.url)
+            post(entry.url, self.settings.CALLBACK_TIMEOUT, entry.id, data=entry.fields)
+        except Undeliverable as exc:
+            self._give_up(entry, str(exc))
+            return
+        except Unanswered as exc:
+            self._again(entry, exc)
+            return
+        outbox.done(self.connection, entry)
+        log.debug("%s callback of job %s delivered", entry.outcome, entry.job_id)
+
+    def _check_guard(self, url: str) -> None:
+        assert self.guard is not None
+        try:
+            self.guard(url)
+        except Exception as exc:
+            raise Undeliverable(f"refused by CALLBACK_ALLOWED_NETWORKS: {exc}") from None
+
+    def _hand_over(self, entry: Entry) -> None:
+        server = self.settings.FUSION_SERVER
+        try:
+            if not server:
+                raise Undeliverable("FUSION_SERVER is not set")
+            url = server.rstrip("/") + "/retryTask/"
+            body = entry.body.encode()
+            headers = {"Content-Type": "application/json"}
+            post(url, self.settings.RETRY_TASK_TIMEOUT, entry.id, data=body, headers=headers)
+        except (Undeliverable, Unanswered) as exc:
+            scheduled = outbox.schedule_locally(self.connection, entry)
+            where = "scheduled locally" if scheduled else "already taken again"
+            log.warning("retryTask for job %s failed (%s); %s", entry.job_id, exc, where)
+            return
+        outbox.done(self.connection, entry)
+
+    def _again(self, entry: Entry, exc: Unanswered) -> None:
+        delay = backoff(self.settings, entry.attempts, exc.retry_after)
+        if entry.created + self.settings.OUTBOX_HORIZON < time.time() + delay:
+            self._give_up(entry, f"{exc} (OUTBOX_HORIZON reached)")
+            return
+        log.warning(
+            "%s callback to %s failed (%s), attempt %d; next in %.1fs",
+            entry.outcome,
+            mask_text(entry.url),
+            exc,
+            entry.attempts + 1,
+            delay,
+        )
+        outbox.again(self.connection, entry, delay, str(exc))
+
+    def _give_up(self, entry: Entry, reason: str) -> None:
+        if outbox.give_up(self.connection, entry, reason):
+            log.error(
+                "%s callback of job %s given up after %d attempt(s): %s",
+                entry.outcome,
+                entry.job_id,
+                entry.attempts,
+                mask_text(reason),
+            )
+
+
+def backoff(settings: Settings, attempts: int, retry_after: float | None) -> float:
+    """Seconds before the next try: exponential with jitter, capped, at least ``retry_after``."""
+    delay = min(settings.OUTBOX_BACKOFF_MAX, settings.OUTBOX_BACKOFF_BASE * 2**attempts)
+    delay *= random.uniform(0.5, 1.5)
+    return max(delay, min(retry_after or 0.0, settings.OUTBOX_BACKOFF_MAX))

@@ -112,10 +112,11 @@ class Sender:
         tried = 0
         while tried < due and time.monotonic() < deadline:
             most = min(BATCH, due - tried)
+            none: list[Entry] = []
             leased = resilience.tolerate_outage(
                 lambda: outbox.lease(self.connection, most, lease),  # noqa: B023
                 "outbox",
-                [],
+                none,
             )
             if not leased:
                 break

@@ -15,7 +15,7 @@ from typing import Any
 
 from rq import get_current_job
 
-from rq_ext import contract
+from rq_ext import contract, resilience
 
 PREFIX = contract.LEDGER_PREFIX
 #: Seconds the records are kept: longer than any retry schedule.
@@ -63,12 +63,17 @@ class Ledger:
         return [item for item, value in zip(items, done, strict=True) if value is None]
 
     def record(self, item: str, provider_id: str = "accepted") -> None:
-        """Remember that the provider accepted ``item`` (with its message id)."""
+        """Remember that the provider accepted ``item`` (with its message id). The provider has
+        accepted: while Redis is unreachable the write waits for it (``REDIS_OUTAGE_GRACE``), or
+        a re-run would send the item again."""
         if self.active:
             field, value = self._field(item), provider_id or "accepted"
-            with self.connection.pipeline(transaction=False) as pipe:
-                pipe.hset(self.key, field, value)
-                pipe.expire(self.key, TTL)
-                pipe.execute()
+            resilience.until_redis_answers(lambda: self._write(field, value), f"ledger of job {self.job_id}")
             if self.fresh is not None:
                 self.fresh[field] = value
+
+    def _write(self, field: str, value: str) -> None:
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.hset(self.key, field, value)
+            pipe.expire(self.key, TTL)
+            pipe.execute()

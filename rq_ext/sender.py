@@ -107,12 +107,13 @@ class Sender:
         """Deliver what is due now, for ``seconds`` at most (a burst worker's last act, so its
         callbacks need not wait for another worker). Returns how many were tried."""
         deadline = time.monotonic() + seconds
-        lease = self.settings.CALLBACK_TIMEOUT * 2 + 10
+        lease = self.lease
         due = resilience.tolerate_outage(lambda: outbox.due_now(self.connection), "outbox", 0)
         tried = 0
         while tried < due and time.monotonic() < deadline:
             most = min(BATCH, due - tried)
             none: list[Entry] = []
+            leased_at = time.monotonic()
             leased = resilience.tolerate_outage(
                 lambda: outbox.lease(self.connection, most, lease),  # noqa: B023
                 "outbox",
@@ -120,8 +121,7 @@ class Sender:
             )
             if not leased:
                 break
-            for entry in leased:
-                self.deliver(entry)
+            self._deliver_leased(leased, leased_at)
             tried += len(leased)
         return tried
 
@@ -136,14 +136,32 @@ class Sender:
 
     # -- delivery --------------------------------------------------------------------------
 
+    @property
+    def lease(self) -> float:
+        """How long a sender holds the entries it leased: two deliveries at their timeout."""
+        return 2 * self._one_delivery + 5
+
+    @property
+    def _one_delivery(self) -> float:
+        return max(self.settings.CALLBACK_TIMEOUT, self.settings.RETRY_TASK_TIMEOUT) + 1
+
+    def _deliver_leased(self, leased: list[Entry], leased_at: float) -> None:
+        """Deliver in order while the lease surely covers one more delivery; the rest go back to
+        any sender when the lease runs out (never two senders on one entry at once)."""
+        last_start = leased_at + self.lease - self._one_delivery
+        for entry in leased:
+            if time.monotonic() > last_start:
+                return
+            self.deliver(entry)
+
     def _loop(self) -> None:
-        lease = self.settings.CALLBACK_TIMEOUT * 2 + 10
+        lease = self.lease
         while not self._stop.is_set():
+            leased_at = time.monotonic()
             leased = resilience.tolerate_outage(
                 lambda: outbox.lease(self.connection, BATCH, lease), "outbox lease", None
             )
-            for entry in leased or []:
-                self.deliver(entry)
+            self._deliver_leased(leased or [], leased_at)
             if not leased:
                 self._wake.wait(self.settings.OUTBOX_POLL if leased is not None else 1.0)
                 self._wake.clear()

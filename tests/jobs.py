@@ -66,3 +66,17 @@ def permanent_with_details(task: dict[str, Any]) -> None:
 
 def noop(task: dict[str, Any]) -> None:
     """Does nothing: the cost of a job is the worker's own."""
+
+
+def send_then_sleep(task: dict[str, Any]) -> Any:
+    """The webhook send, then (first run only) a pause: a kill in the pause lands after the
+    provider accepted and before the outcome is written."""
+    from tasks.webhooks import send_webhook
+
+    job = get_current_job()
+    assert job is not None
+    runs = _redis().incr(f"runs:{job.id}")
+    result = send_webhook(task)
+    if runs == 1:
+        time.sleep(float(task.get("sleep_after", 30)))
+    return result

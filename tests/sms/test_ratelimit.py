@@ -7,7 +7,7 @@ import time
 import pytest
 
 from rq_ext import contract, enqueue
-from tasks import errors
+import errors
 from tasks.gateways import ratelimit
 
 

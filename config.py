@@ -106,8 +106,10 @@ class Settings:
     # -- security (issue 12) -------------------------------------------------------------------
     #: Classes (``module.Name``) the restricted unpickler may build besides plain data.
     PICKLE_SAFE_CLASSES: list[str] = field(
-        default_factory=lambda: [f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone")]
-        + ["decimal.Decimal", "uuid.UUID"]
+        default_factory=lambda: (
+            [f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone")]
+            + ["decimal.Decimal", "uuid.UUID"]
+        )
     )
     #: Networks a callback URL may reach: loopback and private ranges (the platform's own servers);
     #: link-local and the cloud metadata addresses are refused whatever this says.

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: Builtins plain data needs at protocols 0-3 (``set([...])``, ``complex(1, 2)``...).
 PLAIN_BUILTINS = frozenset({"set", "frozenset", "complex"})
+#: How protocols 4 and 5 begin: their data comes in frames, read in one go.
+FRAMED = (b"\x80\x04", b"\x80\x05")
 
 
 class _BaseMarker:
@@ -81,17 +83,27 @@ def resolve_classes(names: tuple[str, ...]) -> dict[tuple[str, str], type]:
     return classes
 
 
+_last: list[Any] = [None, {}]
+
+
 def safe_classes() -> dict[tuple[str, str], type]:
-    return resolve_classes(tuple(get_settings().PICKLE_SAFE_CLASSES))
+    """The safe classes of the current settings (resolved once per settings object)."""
+    settings = get_settings()
+    if _last[0] is not settings:
+        _last[:] = [settings, resolve_classes(tuple(settings.PICKLE_SAFE_CLASSES))]
+    classes: dict[tuple[str, str], type] = _last[1]
+    return classes
 
 
 def _reconstructor_for(classes: dict[tuple[str, str], type]) -> Callable[..., Any]:
     allowed = set(classes.values())
 
-    def reconstruct(cls: Any, base: Any, state: Any) -> Any:
+    def reconstruct(*args: Any) -> Any:
         """``copyreg._reconstructor(cls, object, None)`` for a safe class only."""
-        if cls not in allowed or base is not OBJECT or state is not None:
-            raise DisallowedPickle(f"job data holds a disallowed copyreg._reconstructor call for {cls!r}"[:200])
+        cls = args[0] if args else None
+        if len(args) != 3 or cls not in allowed or args[1] is not OBJECT or args[2] is not None:
+            what = f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else type(cls).__name__
+            raise DisallowedPickle(f"job data holds a disallowed copyreg._reconstructor call (for {what[:100]})")
         return copyreg._reconstructor(cls, object, None)  # type: ignore[attr-defined]
 
     return reconstruct
@@ -107,9 +119,7 @@ def canonical(module: str, name: str) -> tuple[str, str]:
 class RestrictedUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` whose ``find_class`` answers only from an allowlist (never imports)."""
 
-    def __init__(self, file: io.BytesIO, classes: dict[tuple[str, str], type]) -> None:
-        super().__init__(file, fix_imports=False)
-        self.classes = classes
+    classes: dict[tuple[str, str], type] = {}
 
     def find_class(self, module: str, name: str) -> Any:
         module, name = canonical(module, name)
@@ -130,8 +140,13 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 def restricted_loads(data: bytes) -> Any:
     """``pickle.loads`` that builds only plain data and the safe classes."""
+    stream: io.BufferedIOBase = io.BytesIO(data)
+    if data[:2] not in FRAMED:  # unframed: a buffered reader lets the C unpickler prefetch
+        stream = io.BufferedReader(io.BytesIO(data))
+    unpickler = RestrictedUnpickler(stream, fix_imports=False)
+    unpickler.classes = safe_classes()
     try:
-        return RestrictedUnpickler(io.BytesIO(data), safe_classes()).load()
+        return unpickler.load()
     except DisallowedPickle as exc:
         log.warning("refused to load pickled data: %s", exc)
         raise

@@ -46,7 +46,8 @@ def through(account: Account, message: WhatsAppMessage, to: list[str], ledger: L
         if rate is not None:
             ratelimit.acquire(ledger.conn, f"wa:{account.key}", rate, 1, f"{account.gateway}/{account.label}")
         sender = account.config.get("sender") or None
-        out = WhatsAppOut(numbers.write(number, provider.number_format), message, sender, account.config, reference)
+        written = numbers.write(number, provider.number_format)
+        out = WhatsAppOut(written, message, sender, account.config, reference, guard_url=account.url_from_job)
         message_id = engine.send(provider, out)
         ledger.record([number], provider.name, message_id)
         log.info(

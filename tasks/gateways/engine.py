@@ -12,7 +12,7 @@ from config import get_settings
 from errors import ConfigurationError, FusionError
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
-from wrappers import http
+from wrappers import guarded, http
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ def send(gateway: Gateway, out: Outbound) -> str:
         kwargs["data"] = request.body
     kwargs["timeout"] = get_settings().PROVIDER_TIMEOUT
     try:
-        response = http.send(request.method, request.url, gateway.name, **kwargs)
+        sender = guarded.send if out.guard_url else http.send
+        response = sender(request.method, request.url, gateway.name, **kwargs)
     except FusionError as exc:
         # Drop the chained requests exception: its text carries the URL, and a query string can
         # carry the credentials, the numbers and the message.

@@ -13,8 +13,6 @@ import json
 import re
 from typing import Any
 
-import requests
-
 from errors import (
     InvalidRecipient,
     PermanentError,
@@ -83,7 +81,7 @@ def refusal(name: str, success: Success, data: Any, text: str, status: int, secr
 
 
 def http_failure(
-    name: str, success: Success, response: requests.Response, data: Any, secrets: tuple[str, ...] = ()
+    name: str, success: Success, response: http.TextAnswer, data: Any, secrets: tuple[str, ...] = ()
 ) -> Exception:
     """429, 5xx and redirects as :func:`wrappers.http.raise_for_outcome` says; 4xx read from the body."""
     status = response.status_code
@@ -111,7 +109,7 @@ def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
     return not any(dig(data, key) not in (None, "", [], {}, 0, "0") for key in success.absent)
 
 
-def read(name: str, success: Success, response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+def read(name: str, success: Success, response: http.TextAnswer, secrets: tuple[str, ...] = ()) -> str:
     """The provider's message id for an accepted answer; raise the classified error otherwise.
 
     ``secrets`` (the text, numbers and credentials sent) are scrubbed from any reason."""

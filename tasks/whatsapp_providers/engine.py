@@ -9,7 +9,7 @@ from errors import ConfigurationError, FusionError, InvalidPayload
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
-from wrappers import http
+from wrappers import guarded, http
 
 
 class _Values(dict[str, Any]):
@@ -44,7 +44,8 @@ def send(provider: Provider, out: WhatsAppOut) -> str:
     body = provider.build(provider, out)
     kwargs["json" if provider.encoding == JSON else "data" if provider.encoding == FORM else "params"] = body
     try:
-        response = http.send("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
+        sender = guarded.send if out.guard_url else http.send
+        response = sender("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
     except FusionError as exc:
         raise exc from None  # the chained requests error would carry the URL
     return outcome.read(provider.name, provider.success_for(out.message.kind), response, secrets(out))

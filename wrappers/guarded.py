@@ -37,7 +37,9 @@ class Answer:
 
 
 #: Charsets read as named; any other (or none) is read as UTF-8.
-CHARSETS = frozenset({"utf-8", "utf8", "iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "utf-16"})
+CHARSETS = frozenset(
+    {"utf-8", "utf8", "iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "utf-16"}
+)
 
 
 def charset(content_type: str) -> str:

@@ -109,11 +109,24 @@ def allowed_networks() -> list[Network]:
     return JOB_DATA.allowed()
 
 
+def embedded(address: IPAddress) -> list[IPAddress]:
+    """The address and any IPv4 address inside it (IPv4-mapped, 6to4, Teredo, NAT64)."""
+    found: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+        found += [address.teredo[1]] if address.teredo else []
+        if address in EMBEDDING_V4[0]:
+            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def check_address(address: IPAddress, allowed: list[Network], rule: Rule = JOB_DATA) -> None:
-    """Raise DestinationRefused unless ``address`` is public or inside an allowed network."""
-    if address in METADATA:
+    """Raise DestinationRefused unless ``address`` is public or inside an allowed network
+    (never a metadata address, in any IPv6 disguise; for callbacks never a link-local one)."""
+    if any(inner in METADATA for inner in embedded(address)):
         raise DestinationRefused(f"refused: {address} is a cloud metadata address (never allowed)")
-    if rule.link_local_refused and any(address.version == n.version and address in n for n in LINK_LOCAL):
+    inside = [(a, n) for a in embedded(address) for n in LINK_LOCAL if a.version == n.version]
+    if rule.link_local_refused and any(a in n for a, n in inside):
         raise DestinationRefused(f"refused: {address} is a link-local address (never allowed for {rule.setting})")
     if any(address.version == net.version and address in net for net in allowed):
         return

@@ -84,7 +84,7 @@ def test_payload_loopback_host_refused_when_not_allowed(settings_factory, httpse
 @pytest.mark.parametrize("kind", JOBS)
 def test_metadata_refused_before_any_socket(settings_factory, no_sockets, kind, url):
     settings_factory(WEBHOOK_ALLOWED_NETWORKS=["169.254.0.0/16", "fd00::/8", "::ffff:0:0/96"])
-    with pytest.raises(DestinationRefused, match="metadata|IPv4-mapped"):
+    with pytest.raises(DestinationRefused, match=r"metadata|IPv4-mapped"):
         send(JOBS[kind](url))
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from errors import ConfigurationError, InvalidPayload
 
-
 #: Config keys that name the host a request goes to.
 URL_KEYS = ("base_url", "url", "endpoint_url")
 

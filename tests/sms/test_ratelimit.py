@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from rq_ext import contract, enqueue
 import errors
+from rq_ext import contract, enqueue
 from tasks.gateways import ratelimit
 
 

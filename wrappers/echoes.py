@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextvars
 import html
 import json
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import accumulate
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -31,7 +32,8 @@ MIN_RUN = 8
 MIN_VALUE = 4
 
 
-def forms(value: str) -> set[str]:
+@lru_cache(maxsize=256)
+def forms(value: str) -> frozenset[str]:
     """``value`` as sent and as a provider may echo it (case is handled by the matching)."""
     ascii_json = json.dumps(value)[1:-1]
     found = {
@@ -47,7 +49,7 @@ def forms(value: str) -> set[str]:
         value.encode("ascii", "xmlcharrefreplace").decode("ascii"),
         "".join(c if ord(c) < 128 else f"&#x{ord(c):x};" for c in value),
     }
-    return {f for f in found if f}
+    return frozenset(f for f in found if f)
 
 
 def folded(text: str) -> str:
@@ -58,46 +60,75 @@ def folded(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def runs_of(text: str) -> set[str]:
-    """Every :data:`MIN_RUN`-character piece of every form of ``text`` that is not trivial."""
+@lru_cache(maxsize=64)
+def runs_of(text: str) -> frozenset[str]:
+    """Every :data:`MIN_RUN`-character piece of every form of ``text`` with at least half its
+    characters letters or digits (a run of spaces or punctuation says nothing)."""
     pieces: set[str] = set()
     for form in forms(text):
         low = folded(form)
-        pieces.update(low[i : i + MIN_RUN] for i in range(len(low) - MIN_RUN + 1))
-    return {p for p in pieces if sum(c.isalnum() for c in p) >= MIN_RUN // 2}
+        alnum = list(accumulate(map(str.isalnum, low), initial=0))
+        pieces.update(
+            low[i : i + MIN_RUN] for i in range(len(low) - MIN_RUN + 1) if alnum[i + MIN_RUN] - alnum[i] >= MIN_RUN // 2
+        )
+    return frozenset(pieces)
 
 
 class Secrets:
-    """The values of one send, to be removed from anything a provider says back."""
+    """The values of one send, to be removed from anything a provider says back.
+
+    The forms and runs are worked out on the first :meth:`scrub` (a send that logs nothing and
+    fails with no answer pays nothing); matching is plain substring search on lower-cased text."""
 
     def __init__(self, values: Iterable[str] = (), texts: Iterable[str] = ()) -> None:
         self.texts = tuple(t for t in texts if isinstance(t, str) and t)
         self.values = tuple(v for v in values if isinstance(v, str) and len(v) >= MIN_VALUE)
-        exact = {f for v in (*self.values, *self.texts) if len(v) >= MIN_VALUE for f in forms(v)}
-        alternatives = "|".join(re.escape(f) for f in sorted(exact, key=len, reverse=True))
-        self.pattern = re.compile(alternatives, re.IGNORECASE) if exact else None
-        self.runs = frozenset(p for t in self.texts for p in runs_of(t))
+        self._exact: tuple[str, ...] | None = None
+        self._runs: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return self.pattern is not None or bool(self.runs)
+        return bool(self.values) or bool(self.texts)
+
+    def _prepare(self) -> tuple[str, ...]:
+        if self._exact is None:
+            known = {folded(f) for v in (*self.values, *self.texts) if len(v) >= MIN_VALUE for f in forms(v)}
+            self._runs = (
+                runs_of(self.texts[0]) if len(self.texts) == 1 else frozenset().union(*map(runs_of, self.texts))
+            )
+            self._exact = tuple(sorted(known, key=len, reverse=True))
+        return self._exact
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds a form of a value or a run of a text (merged, in order)."""
+        exact, low = self._prepare(), folded(text)
+        found: list[tuple[int, int]] = []
+        for form in exact:
+            at = low.find(form)
+            while at >= 0:
+                found.append((at, at + len(form)))
+                at = low.find(form, at + len(form))
+        runs = self._runs
+        found += [(i, i + MIN_RUN) for i in range(len(low) - MIN_RUN + 1) if low[i : i + MIN_RUN] in runs]
+        return merged(found)
 
     def scrub(self, text: str) -> str:
         """``text`` without any form of the values, nor any run of a message text."""
-        if self.pattern is not None:
-            text = self.pattern.sub(MASK, text)
-        return self._without_runs(text) if self.runs and len(text) >= MIN_RUN else text
-
-    def _without_runs(self, text: str) -> str:
-        low, spans = folded(text), list[list[int]]()
-        for i in range(len(low) - MIN_RUN + 1):
-            if low[i : i + MIN_RUN] in self.runs:
-                if spans and i <= spans[-1][1]:
-                    spans[-1][1] = i + MIN_RUN
-                else:
-                    spans.append([i, i + MIN_RUN])
-        for start, end in reversed(spans):
+        if not self or len(text) < MIN_VALUE:
+            return text
+        for start, end in reversed(self.spans(text)):
             text = text[:start] + MASK + text[end:]
         return text
+
+
+def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans joined, in order."""
+    joined: list[list[int]] = []
+    for start, end in sorted(spans):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    return [(start, end) for start, end in joined]
 
 
 _guarded: contextvars.ContextVar[tuple[Secrets, ...]] = contextvars.ContextVar("fusion_secrets", default=())

@@ -168,3 +168,13 @@ def test_worker_fails_a_refused_job_permanently(conn, settings_factory, run_work
     assert Job.fetch(job.id, connection=conn).get_status() == "failed"
     (request, _), *_ = [e for e in httpserver.log if e[0].path == "/failed"]
     assert "refused: 127.0.0.1 is a loopback address" in request.form["failure_trace"]
+
+
+@pytest.mark.parametrize("url", [*METADATA_URLS, "http://10.0.0.8/report.pdf", "http://[fe80::1]/x"])
+def test_attachment_urls_pass_the_same_guard(settings_factory, no_sockets, url):
+    """E-mail attachment URLs (the only media the worker fetches itself) were already guarded."""
+    from tasks.mail.attachments import from_url
+
+    settings_factory(WEBHOOK_ALLOWED_NETWORKS=LOOPBACK)
+    with pytest.raises(DestinationRefused, match="refused"):
+        from_url({"url": url}, "#1")

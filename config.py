@@ -122,6 +122,22 @@ class Settings:
     RELEASE: str = ""
     ELASTICSEARCH_URL: str = ""
 
+    # -- security (issue 12) -------------------------------------------------------------------
+    #: Classes (``module.Name``) the restricted unpickler may build besides plain data.
+    PICKLE_SAFE_CLASSES: list[str] = field(
+        default_factory=lambda: (
+            [f"datetime.{n}" for n in ("datetime", "date", "time", "timedelta", "timezone")]
+            + ["decimal.Decimal", "uuid.UUID"]
+        )
+    )
+    #: Networks a callback URL may reach: loopback and private ranges (the platform's own servers);
+    #: link-local and the cloud metadata addresses are refused whatever this says.
+    CALLBACK_ALLOWED_NETWORKS: list[str] = field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+    )
+    #: Address the metrics listener binds (``--metrics-port``).
+    METRICS_BIND: str = "127.0.0.1"
+
     def queue_names(self, customq: str) -> list[str]:
         """The queues a worker serves for a ``--customq`` value: a name, a comma list or ``all``."""
         if customq.strip() == "all":
@@ -198,6 +214,7 @@ def _validate(s: Settings) -> None:
     _validate_connections(s)
     _validate_numbers(s)
     _validate_choices(s)
+    _validate_security(s)
 
 
 def _validate_connections(s: Settings) -> None:
@@ -245,6 +262,26 @@ def _validate_choices(s: Settings) -> None:
         raise ConfigError("QUEUES: at least one queue is needed")
     if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL: unknown level {s.LOG_LEVEL!r}")
+
+
+def _validate_security(s: Settings) -> None:
+    for cidr in s.CALLBACK_ALLOWED_NETWORKS:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise ConfigError(f"CALLBACK_ALLOWED_NETWORKS: {cidr!r} is not a CIDR network") from None
+    try:
+        ipaddress.ip_address(s.METRICS_BIND)
+    except ValueError:
+        raise ConfigError(f"METRICS_BIND: {s.METRICS_BIND!r} is not an IP address") from None
+    for dotted in s.PICKLE_SAFE_CLASSES:
+        module, _, name = dotted.rpartition(".")
+        try:
+            found = getattr(importlib.import_module(module), name) if module else None
+        except (ImportError, AttributeError, ValueError):
+            found = None
+        if not isinstance(found, type):
+            raise ConfigError(f"PICKLE_SAFE_CLASSES: {dotted!r} is not an importable class (module.Name)")
 
 
 def load_settings(

@@ -12,10 +12,12 @@ Every failure of a job is one of two kinds: *retryable* (the same job may succee
     └── PermanentError ............ failure callback, then the failed registry
         ├── InvalidJob ............ malformed job hash, undecodable data, bad args
         │   ├── InvalidPayload .... payload missing, wrong type, missing field
-        │   └── DisallowedFunction  function outside JOB_FUNCTION_ALLOWLIST
+        │   ├── DisallowedFunction  function outside JOB_FUNCTION_ALLOWLIST
+        │   └── DisallowedPickle .. pickled data names a global outside the safe list
         ├── ConfigurationError .... unknown gateway, missing credential or setting
         ├── InvalidRecipient ...... invalid phone number, address or token
         ├── ProviderRejected ...... 4xx, bad credentials, DND, template mismatch
+        │   └── DestinationRefused  URL refused by the network guard (wrappers.ssrf)
         ├── NotWhitelisted ........ webhook URL not on WEBHOOK_WHITELIST
         └── ChannelNotAvailable ... the channel has no sender in this build
 
@@ -99,6 +101,10 @@ class DisallowedFunction(InvalidJob):
     """The job names a function outside the allowlist."""
 
 
+class DisallowedPickle(InvalidJob):
+    """Pickled job data names a global (module attribute) outside the safe list."""
+
+
 class ConfigurationError(PermanentError):
     """A gateway, credential or setting the job needs is missing or unknown."""
 
@@ -109,6 +115,10 @@ class InvalidRecipient(PermanentError):
 
 class ProviderRejected(PermanentError):
     """The provider refused the message for good (4xx, auth, policy)."""
+
+
+class DestinationRefused(ProviderRejected):
+    """A URL's scheme or address is refused by the network guard (:mod:`wrappers.ssrf`)."""
 
 
 class NotWhitelisted(PermanentError):

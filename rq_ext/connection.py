@@ -7,9 +7,10 @@ from urllib.parse import urlparse
 
 from redis import Redis
 from redis.sentinel import Sentinel
-from rq.serializers import DefaultSerializer, JSONSerializer
+from rq.serializers import JSONSerializer
 
 from config import Settings
+from wrappers.safe_pickle import SafePickleSerializer
 
 
 def _timeouts(settings: Settings) -> dict[str, Any]:
@@ -41,5 +42,7 @@ def _sentinel_master(settings: Settings) -> Redis:
 
 
 def serializer_from_settings(settings: Settings) -> Any:
-    """rq's serializer for the ``SERIALIZER`` setting (``json`` refuses pickled jobs)."""
-    return JSONSerializer if settings.SERIALIZER == "json" else DefaultSerializer
+    """rq's serializer for the ``SERIALIZER`` setting: ``json`` refuses pickled jobs; ``pickle``
+    writes as rq's DefaultSerializer and reads through the restricted unpickler
+    (:mod:`wrappers.safe_pickle`: plain data and ``PICKLE_SAFE_CLASSES`` only)."""
+    return JSONSerializer if settings.SERIALIZER == "json" else SafePickleSerializer

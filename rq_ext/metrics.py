@@ -7,12 +7,18 @@ nothing is lost across forks. Queue depth and oldest-job age are read from Redis
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+import threading
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import MetricsHandler
 from redis import Redis
 
 from rq_ext import contract
@@ -87,10 +93,41 @@ def count(connection: Redis, name: str) -> None:
 _started: dict[str, Any] = {}
 
 
-def serve(port: int, connection: Redis, addr: str = "0.0.0.0") -> None:
-    """Serve /metrics on ``port`` from a daemon thread (once per process)."""
+class OnlyMetrics(MetricsHandler):
+    """prometheus_client's handler, answering ``GET /metrics`` only (404 for any other path)."""
+
+    registry = REGISTRY
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path != "/metrics":
+            self.send_error(404, "only /metrics is served")
+            return
+        super().do_GET()
+
+
+class MetricsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def listener(port: int, addr: str) -> MetricsServer:
+    """A server bound to ``addr`` (IPv4 or IPv6) and ``port`` answering :class:`OnlyMetrics`."""
+    family = socket.AF_INET6 if ipaddress.ip_address(addr).version == 6 else socket.AF_INET
+    server_class = type("MetricsServer", (MetricsServer,), {"address_family": family})
+    return server_class((addr, port), OnlyMetrics)
+
+
+def serve(port: int, connection: Redis, addr: str | None = None) -> None:
+    """Serve /metrics on ``port`` from a daemon thread (once per process), bound to ``addr``
+    (``METRICS_BIND``, 127.0.0.1 unless set: put a scraper on the host or bind deliberately)."""
     if "server" in _started:
         return
+    if addr is None:
+        from config import get_settings
+
+        addr = get_settings().METRICS_BIND
+    server = listener(port, addr)
     REGISTRY.register(QueueCollector(connection))
-    _started["server"] = start_http_server(port, addr=addr, registry=REGISTRY)
-    log.info("metrics on http://%s:%d/metrics", addr, port)
+    thread = threading.Thread(target=server.serve_forever, name="fusion-metrics", daemon=True)
+    thread.start()
+    _started["server"] = (server, thread)
+    log.info("metrics on http://%s:%d/metrics", addr if ":" not in addr else f"[{addr}]", port)

@@ -22,6 +22,7 @@ from tasks.gateways import accounts, engine, numbers, registry
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
 from tasks.payload import SMS, optional, payload_of, require
+from wrappers.echoes import Secrets, guarding
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -98,4 +99,5 @@ def send_sms(task: Any) -> dict[str, Any]:
     if get_settings().DRY_RUN:
         return dry_run(found, sms)
     check_accounts(found, sms.sender)
-    return result(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))
+    with guarding(Secrets(values=sms.numbers, texts=[sms.text])):  # every log line of the send
+        return result(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))

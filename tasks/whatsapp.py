@@ -26,6 +26,7 @@ from tasks.payload import WHATSAPP, payload_of, require
 from tasks.whatsapp_providers import engine, registry
 from tasks.whatsapp_providers.message import WhatsAppMessage, message_of
 from tasks.whatsapp_providers.spec import WhatsAppOut
+from wrappers.echoes import Secrets, guarding
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def through(account: Account, message: WhatsAppMessage, to: list[str], ledger: L
         if rate is not None:
             ratelimit.acquire(ledger.conn, f"wa:{account.key}", rate, 1, f"{account.gateway}/{account.label}")
         sender = account.config.get("sender") or None
-        out = WhatsAppOut(numbers.write(number, provider.number_format), message, sender, account.config, reference)
+        written = numbers.write(number, provider.number_format)
+        out = WhatsAppOut(written, message, sender, account.config, reference, guard_url=account.url_from_job)
         message_id = engine.send(provider, out)
         ledger.record([number], provider.name, message_id)
         log.info(
@@ -101,5 +103,6 @@ def send_whatsapp(task: Any) -> dict[str, Any]:
     ledger = Ledger("whatsapp").load(to)
     reference = task.get("reference")
     ref = None if reference is None else str(reference)
-    with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp")
+    with guarding(Secrets(values=to, texts=[message.body_text])):  # every log line of the send
+        with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp")
     return result(to, message, ledger)

@@ -48,6 +48,14 @@ class Answer(Protocol):
     def headers(self) -> Any: ...
 
 
+class TextAnswer(Answer, Protocol):
+    """An answer whose body has been read: a ``requests.Response`` or a
+    :class:`wrappers.guarded.Answer`."""
+
+    @property
+    def text(self) -> str: ...
+
+
 def retry_after(response: Answer) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
     value = response.headers.get("Retry-After")

@@ -37,7 +37,7 @@ from urllib3.util.ssl_match_hostname import CertificateError
 
 from errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUnavailable
 from wrappers import http
-from wrappers.ssrf import SCHEMES, Target, check_url
+from wrappers.ssrf import JOB_DATA, SCHEMES, Rule, Target, check_url
 
 CHUNK = 16 * 1024
 #: Largest body sent in the same segment as the request head.
@@ -173,14 +173,21 @@ class Response:
 
 
 def request(
-    method: str, url: str, what: str, timeout: float, headers: dict[str, str] | None = None, data: bytes | None = None
+    method: str,
+    url: str,
+    what: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+    rule: Rule = JOB_DATA,
 ) -> Response:
-    """Check ``url``, then send one request to the pinned address (no redirects, no retries).
+    """Check ``url`` (by ``rule``: job data's networks, or :data:`wrappers.ssrf.CALLBACK`'s), then
+    send one request to the pinned address (no redirects, no retries).
 
     Returns the response unread: read it with :func:`read_capped`.
-    Raises ProviderRejected for a refused URL, classified errors for transport failures.
+    Raises DestinationRefused for a refused URL, classified errors for transport failures.
     """
-    target = check_url(url)
+    target = check_url(url, rule)
     ready = request_headers(headers, target, what)
     try:
         raw = pool(target).urlopen(

@@ -1,4 +1,5 @@
-"""SSRF guard: which addresses an outbound URL (webhook, attachment) may reach.
+"""SSRF guard: which addresses an outbound URL from job data (webhook, attachment, a payload's
+gateway or provider URL, a callback) may reach.
 
 A URL is checked once, before any request: only ``http``/``https``, the host is resolved
 **once**, and *every* resolved address must be public. The caller then connects to the pinned
@@ -10,7 +11,12 @@ address (:mod:`wrappers.pinned`), so a second DNS answer cannot redirect the req
 - the cloud metadata addresses ``169.254.169.254`` and ``fd00:ec2::254``;
 - IPv4-mapped (``::ffff:a.b.c.d``) and other IPv4-embedding IPv6 forms (6to4, NAT64, Teredo).
 
-Every refusal is a permanent :class:`~errors.ProviderRejected` naming the rule.
+The cloud metadata addresses are refused whatever the allowed networks say. Callbacks
+(:func:`check_callback_url`) have their own list, ``CALLBACK_ALLOWED_NETWORKS`` (loopback and
+private ranges by default), and never reach a link-local address either.
+
+Every refusal is a permanent :class:`~errors.DestinationRefused` (a ``ProviderRejected``)
+naming the rule. ``docs/security.md`` says which URL passes which rule.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config import get_settings
-from errors import ProviderRejected, ProviderUnavailable
+from errors import DestinationRefused, ProviderUnavailable
 from wrappers.masking import mask_text
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -78,17 +84,55 @@ def refusal(address: IPAddress) -> str | None:
     return None
 
 
+#: Refused for callbacks even when inside CALLBACK_ALLOWED_NETWORKS.
+LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which networks a kind of URL may reach beyond public addresses, and what stays refused."""
+
+    setting: str
+    link_local_refused: bool = False
+
+    def allowed(self) -> list[Network]:
+        return [ipaddress.ip_network(cidr, strict=False) for cidr in getattr(get_settings(), self.setting)]
+
+
+#: Webhooks, attachments and every URL a payload names (gateways, WhatsApp providers).
+JOB_DATA = Rule("WEBHOOK_ALLOWED_NETWORKS")
+#: Success and failure callbacks.
+CALLBACK = Rule("CALLBACK_ALLOWED_NETWORKS", link_local_refused=True)
+
+
 def allowed_networks() -> list[Network]:
-    return [ipaddress.ip_network(cidr, strict=False) for cidr in get_settings().WEBHOOK_ALLOWED_NETWORKS]
+    return JOB_DATA.allowed()
 
 
-def check_address(address: IPAddress, allowed: list[Network]) -> None:
-    """Raise ProviderRejected unless ``address`` is public or inside an allowed network."""
+def embedded(address: IPAddress) -> list[IPAddress]:
+    """The address and any IPv4 address inside it (IPv4-mapped, 6to4, Teredo, NAT64)."""
+    found: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        found += [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+        found += [address.teredo[1]] if address.teredo else []
+        if address in EMBEDDING_V4[0]:
+            found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def check_address(address: IPAddress, allowed: list[Network], rule: Rule = JOB_DATA) -> None:
+    """Raise DestinationRefused unless ``address`` is public or inside an allowed network
+    (never a metadata address, in any IPv6 disguise; for callbacks never a link-local one)."""
+    if any(inner in METADATA for inner in embedded(address)):
+        raise DestinationRefused(f"refused: {address} is a cloud metadata address (never allowed)")
+    inside = [(a, n) for a in embedded(address) for n in LINK_LOCAL if a.version == n.version]
+    if rule.link_local_refused and any(a in n for a, n in inside):
+        raise DestinationRefused(f"refused: {address} is a link-local address (never allowed for {rule.setting})")
     if any(address.version == net.version and address in net for net in allowed):
         return
     reason = refusal(address)
     if reason:
-        raise ProviderRejected(f"refused: {address} is {reason} (not in WEBHOOK_ALLOWED_NETWORKS)")
+        raise DestinationRefused(f"refused: {address} is {reason} (not in {rule.setting})")
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
@@ -111,12 +155,12 @@ def parse(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ProviderRejected(f"invalid URL ({exc})") from exc
+        raise DestinationRefused(f"invalid URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise ProviderRejected(f"refused: URL scheme {scheme or '(none)'!r} is not http or https")
+        raise DestinationRefused(f"refused: URL scheme {scheme[:20] or '(none)'!r} is not http or https")
     if not parts.hostname:
-        raise ProviderRejected("refused: URL has no host")
+        raise DestinationRefused("refused: URL has no host")
     return scheme, parts.hostname, port or SCHEMES[scheme]
 
 
@@ -127,14 +171,22 @@ def literal(host: str) -> IPAddress | None:
         return None
 
 
-def check_url(url: str) -> Target:
-    """Check ``url`` and pin it to one resolved address; every resolved address must pass."""
+def check_url(url: str, rule: Rule = JOB_DATA) -> Target:
+    """Check ``url`` and pin it to one resolved address; every resolved address must pass.
+
+    Raises DestinationRefused (permanent) before any connection is opened."""
     scheme, host, port = parse(url)
     found = literal(host)
     addresses = [found] if found is not None else resolve(host, port)
     if not addresses:
         raise ProviderUnavailable(f"host {mask_text(host)} resolved to no address")
-    allowed = allowed_networks()
+    allowed = rule.allowed()
     for address in addresses:
-        check_address(address, allowed)
+        check_address(address, allowed, rule)
     return Target(url=url, scheme=scheme, host=host, port=port, address=str(addresses[0]))
+
+
+def check_callback_url(url: str) -> Target:
+    """Check a success/failure callback URL (``CALLBACK_ALLOWED_NETWORKS``; link-local and the
+    metadata addresses never) and pin it; connect to ``Target.address`` (:mod:`wrappers.pinned`)."""
+    return check_url(url, CALLBACK)

@@ -14,14 +14,27 @@ from typing import Any
 
 from errors import ConfigurationError, InvalidPayload
 
+#: Config keys that name the host a request goes to.
+URL_KEYS = ("base_url", "url", "endpoint_url")
+
 
 @dataclass(frozen=True)
 class Account:
-    """A gateway name, its config, and a label safe to log (account name or config hash)."""
+    """A gateway name, its config, and a label safe to log (account name or config hash).
+
+    ``trusted`` holds the config keys that came from operator settings (``SMS_ACCOUNTS``...) and
+    were not overridden by the payload; a URL under any other key is job data and passes the
+    SSRF guard."""
 
     gateway: str
     config: dict[str, Any]
     label: str
+    trusted: frozenset[str] = frozenset()
+
+    @property
+    def url_from_job(self) -> bool:
+        """Whether the host this account sends to comes from job data (payload config)."""
+        return any(self.config.get(key) and key not in self.trusted for key in URL_KEYS)
 
     @property
     def key(self) -> str:
@@ -62,7 +75,7 @@ def resolve(entry: Any, accounts: dict[str, Any], setting: str, where: str = "pa
     chosen = (gateway or stored_gateway).strip().lower()
     if not chosen:
         raise ConfigurationError(f"account {name!r} in {setting} names no gateway")
-    return Account(chosen, {**stored, **config}, name)
+    return Account(chosen, {**stored, **config}, name, frozenset(stored) - frozenset(config))
 
 
 def resolve_all(payload: dict[str, Any], accounts: dict[str, Any], setting: str) -> list[Account]:

@@ -73,7 +73,8 @@ def outbound(account: Account, sms: Sms, batch: list[str], number_format: str) -
     sender = sms.sender or config.get("sender") or None
     template = sms.template_id or config.get("template_id") or None
     written = tuple(numbers.write(n, number_format) for n in batch)
-    return Outbound(written, sms.text, sender, sms.encoding.unicode, template and str(template), config)
+    unicode, template_id = sms.encoding.unicode, template and str(template)
+    return Outbound(written, sms.text, sender, unicode, template_id, config, guard_url=account.url_from_job)
 
 
 def through(account: Account, sms: Sms, ledger: Ledger) -> None:

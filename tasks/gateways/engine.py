@@ -12,7 +12,8 @@ from config import get_settings
 from errors import ConfigurationError, FusionError
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
-from wrappers import http
+from wrappers import guarded, http
+from wrappers.echoes import Secrets, guarding
 
 
 @dataclass(frozen=True)
@@ -108,16 +109,19 @@ def send(gateway: Gateway, out: Outbound) -> str:
     elif gateway.encoding == FORM:
         kwargs["data"] = request.body
     kwargs["timeout"] = get_settings().PROVIDER_TIMEOUT
-    try:
-        response = http.send(request.method, request.url, gateway.name, **kwargs)
-    except FusionError as exc:
-        # Drop the chained requests exception: its text carries the URL, and a query string can
-        # carry the credentials, the numbers and the message.
-        raise exc from None
-    return outcome.read(gateway.name, gateway.success, response, secrets(out))
+    with guarding(secrets(out)) as known:
+        try:
+            sender = guarded.send if out.guard_url else http.send
+            response = sender(request.method, request.url, gateway.name, **kwargs)
+        except FusionError as exc:
+            # Drop the chained requests exception: its text carries the URL, and a query string
+            # can carry the credentials, the numbers and the message.
+            raise exc from None
+        return outcome.read(gateway.name, gateway.success, response, known)
 
 
-def secrets(out: Outbound) -> tuple[str, ...]:
-    """Values that must not come back in a reason: the text, the numbers, the credentials."""
-    values = [out.text, *out.numbers, *(str(v) for k, v in out.config.items() if k != "base_url")]
-    return tuple(v for v in values if isinstance(v, str) and len(v) >= 4)
+def secrets(out: Outbound) -> Secrets:
+    """What must not come back in a reason or a log: the text (also any 8-character run of it),
+    the numbers, the credentials."""
+    values = [*out.numbers, *(str(v) for k, v in out.config.items() if k != "base_url")]
+    return Secrets(values=values, texts=[out.text])

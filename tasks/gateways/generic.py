@@ -68,7 +68,8 @@ def send(gateway: Gateway, out: Outbound) -> str:
     config = {k: v for k, v in out.config.items() if k != "base_url"}
     configured = definition(dict(out.config))
     written = tuple(numbers.write(n, configured.number_format) for n in out.numbers)  # they arrive in E.164
-    return engine.send(configured, Outbound(written, out.text, out.sender, out.unicode, out.template_id, config))
+    sent = Outbound(written, out.text, out.sender, out.unicode, out.template_id, config, guard_url=out.guard_url)
+    return engine.send(configured, sent)
 
 
 GATEWAY = Gateway(

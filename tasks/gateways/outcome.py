@@ -13,8 +13,6 @@ import json
 import re
 from typing import Any
 
-import requests
-
 from errors import (
     InvalidRecipient,
     PermanentError,
@@ -25,7 +23,8 @@ from errors import (
 )
 from tasks.gateways.spec import RECIPIENT_TEXT, RETRYABLE_TEXT, Success
 from wrappers import http
-from wrappers.masking import MASK, mask_text
+from wrappers.echoes import Secrets
+from wrappers.masking import mask_text
 
 _RATE = re.compile(r"(?i)too\s*many|rate\s*limit|throughput|throttl")
 
@@ -52,14 +51,18 @@ def parse_json(text: str) -> Any:
         return None
 
 
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` without the values we sent (message, numbers, credentials), then masked."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return mask_text(text)
+#: The values a reason must not carry: a :class:`~wrappers.echoes.Secrets`, or plain values.
+Known = Secrets | tuple[str, ...]
 
 
-def detail_of(success: Success, data: Any, text: str, secrets: tuple[str, ...] = ()) -> str:
+def scrub(text: str, secrets: Known) -> str:
+    """``text`` without the values we sent (message, numbers, credentials) in any form a provider
+    echoes them (URL-, JSON-, HTML-encoded, any case, any 8-character run of the text), masked."""
+    known = secrets if isinstance(secrets, Secrets) else Secrets(values=secrets)
+    return mask_text(known.scrub(text))
+
+
+def detail_of(success: Success, data: Any, text: str, secrets: Known = ()) -> str:
     """The provider's own message, scrubbed, masked and shortened."""
     for path in success.error:
         value = dig(data, path)
@@ -68,7 +71,7 @@ def detail_of(success: Success, data: Any, text: str, secrets: tuple[str, ...] =
     return scrub(text.strip(), secrets)[:300]
 
 
-def refusal(name: str, success: Success, data: Any, text: str, status: int, secrets: tuple[str, ...] = ()) -> Exception:
+def refusal(name: str, success: Success, data: Any, text: str, status: int, secrets: Known = ()) -> Exception:
     """The classified error for an answer that is not an acceptance."""
     detail = detail_of(success, data, text, secrets)
     code = dig(data, success.code)
@@ -82,9 +85,7 @@ def refusal(name: str, success: Success, data: Any, text: str, status: int, secr
     return ProviderRejected(reason)
 
 
-def http_failure(
-    name: str, success: Success, response: requests.Response, data: Any, secrets: tuple[str, ...] = ()
-) -> Exception:
+def http_failure(name: str, success: Success, response: http.TextAnswer, data: Any, secrets: Known = ()) -> Exception:
     """429, 5xx and redirects as :func:`wrappers.http.raise_for_outcome` says; 4xx read from the body."""
     status = response.status_code
     if status == 429 or status >= 500 or 300 <= status < 400:
@@ -111,7 +112,7 @@ def accepted(success: Success, data: Any, text: str) -> re.Match[str] | bool:
     return not any(dig(data, key) not in (None, "", [], {}, 0, "0") for key in success.absent)
 
 
-def read(name: str, success: Success, response: requests.Response, secrets: tuple[str, ...] = ()) -> str:
+def read(name: str, success: Success, response: http.TextAnswer, secrets: Known = ()) -> str:
     """The provider's message id for an accepted answer; raise the classified error otherwise.
 
     ``secrets`` (the text, numbers and credentials sent) are scrubbed from any reason."""

@@ -19,6 +19,7 @@ from errors import (
 )
 from tasks.gateways.spec import E164, Gateway, Outbound
 from wrappers.masking import mask_text
+from wrappers.ssrf import check_url
 
 _clients: dict[tuple[Any, ...], Any] = {}
 _THROTTLED = ("Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException")
@@ -74,8 +75,16 @@ def classify(exc: Exception) -> Exception:
     return ProviderUnavailable(f"aws_sns: {type(exc).__name__}")
 
 
+def check_endpoint(out: Outbound) -> None:
+    """A payload's own endpoint passes the SSRF guard (boto3 resolves it again: not pinned)."""
+    endpoint = out.config.get("base_url") or out.config.get("endpoint_url")
+    if endpoint and out.guard_url:
+        check_url(str(endpoint))
+
+
 def publish(gateway: Gateway, out: Outbound) -> str:
     """Publish one SMS to one number; the SNS MessageId."""
+    check_endpoint(out)
     try:
         answer = client(dict(out.config)).publish(
             PhoneNumber=out.numbers[0], Message=out.text, MessageAttributes=attributes(out)

@@ -62,6 +62,8 @@ class Outbound:
     unicode: bool
     template_id: str | None
     config: Mapping[str, Any]
+    #: The URL comes from job data: it passes the SSRF guard and the request is pinned.
+    guard_url: bool = True
 
 
 #: Builds a nested JSON body (``body``) or sends by other means and returns the message id (``transport``).

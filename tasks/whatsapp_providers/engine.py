@@ -9,7 +9,8 @@ from errors import ConfigurationError, FusionError, InvalidPayload
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
-from wrappers import http
+from wrappers import guarded, http
+from wrappers.echoes import Secrets, guarding
 
 
 class _Values(dict[str, Any]):
@@ -27,9 +28,10 @@ def check(provider: Provider, config: dict[str, Any], kind: str, sender: str | N
         raise InvalidPayload(f"whatsapp provider {provider.name!r} cannot send a {kind} message")
 
 
-def secrets(out: WhatsAppOut) -> tuple[str, ...]:
-    values = [out.number, out.message.body_text, *(str(v) for k, v in out.config.items() if k != "base_url")]
-    return tuple(v for v in values if len(v) >= 4)
+def secrets(out: WhatsAppOut) -> Secrets:
+    """The number, the credentials, and the text (also any 8-character run of it)."""
+    values = [out.number, *(str(v) for k, v in out.config.items() if k != "base_url")]
+    return Secrets(values=values, texts=[out.message.body_text])
 
 
 def send(provider: Provider, out: WhatsAppOut) -> str:
@@ -43,8 +45,10 @@ def send(provider: Provider, out: WhatsAppOut) -> str:
         kwargs["auth"] = (str(values[provider.basic[0]]), str(out.config.get(provider.basic[1], "")))
     body = provider.build(provider, out)
     kwargs["json" if provider.encoding == JSON else "data" if provider.encoding == FORM else "params"] = body
-    try:
-        response = http.send("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
-    except FusionError as exc:
-        raise exc from None  # the chained requests error would carry the URL
-    return outcome.read(provider.name, provider.success_for(out.message.kind), response, secrets(out))
+    with guarding(secrets(out)) as known:
+        try:
+            sender = guarded.send if out.guard_url else http.send
+            response = sender("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
+        except FusionError as exc:
+            raise exc from None  # the chained requests error would carry the URL
+        return outcome.read(provider.name, provider.success_for(out.message.kind), response, known)

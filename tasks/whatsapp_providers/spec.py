@@ -20,6 +20,8 @@ class WhatsAppOut:
     sender: str | None
     config: Mapping[str, Any]
     reference: str | None = None
+    #: The URL comes from job data: it passes the SSRF guard and the request is pinned.
+    guard_url: bool = True
 
 
 Builder = Callable[["Provider", WhatsAppOut], Any]

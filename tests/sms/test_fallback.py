@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import errors
+import errors
 from tasks.gateways.accounts import Account
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect

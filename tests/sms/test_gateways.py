@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import errors
+import errors
 from tasks.gateways.registry import GATEWAYS
 from tests.sms import cases_europe, cases_india, cases_india_more, cases_regional, cases_world
 from tests.sms.harness import Case, blackhole, check_request, only_request, respond, send

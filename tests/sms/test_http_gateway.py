@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tasks import errors
+import errors
 from tasks.sms import send_sms
 from tests.sms.harness import NUMBER, TEXT, blackhole, only_request, respond, single
 

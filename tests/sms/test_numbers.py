@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import errors
+import errors
 from tasks.gateways.numbers import default_region, normalise, normalise_all, write
 from tasks.sms import send_sms
 from tests.sms.harness import TEXT, respond, single

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks import errors
+import errors
 from tasks.sms import send_sms
 from tests.sms.harness import NUMBER, TEXT, respond, single
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+import errors
 from rq_ext import contract, enqueue
-from tasks import errors
 from tasks.gateways import ratelimit
 
 

@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from moto.sns.models import sns_backends
 
-from tasks import errors
+import errors
 from tasks.sms import send_sms
 from tests.sms.harness import NUMBER, TEXT, blackhole, respond
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+import errors
 from rq_ext import enqueue
-from tasks import errors
 from tasks.whatsapp import send_whatsapp
 from tasks.whatsapp_providers.registry import PROVIDERS_BY_NAME
 from tests.sms.cases_whatsapp import CASES, E164, META, META_OK, PLAIN_TEMPLATE, TEMPLATE, WaCase

@@ -104,7 +104,7 @@ def test_dry_run_sends_nothing(conn, settings_factory, run_worker, httpserver):
 def test_dry_run_checks_the_payload_but_not_the_credentials(settings_factory):
     import pytest
 
-    from tasks import errors
+    import errors
     from tasks.sms import send_sms
 
     settings_factory(DRY_RUN=True)

@@ -85,9 +85,16 @@ def _hint(url: str, exc: BaseException) -> str:
     tls = url.startswith("rediss://")
     if isinstance(exc, redis.TimeoutError):
         return " (rediss:// asks for TLS: does that server speak TLS?)" if tls else " (is it a Redis server?)"
-    if isinstance(exc, redis.ConnectionError) and ("SSL" in text or "closed" in text.lower()):
-        return " (TLS mismatch? rediss:// is TLS, redis:// is plain)"
+    if isinstance(exc, redis.AuthenticationError):
+        return " (check the user and password in REDIS_URL)"
+    if isinstance(exc, redis.ConnectionError) and _looks_like_tls_mismatch(text):
+        return " (TLS mismatch? rediss:// is TLS, redis:// is plain: does the server expect TLS?)"
     return ""
+
+
+def _looks_like_tls_mismatch(text: str) -> bool:
+    lowered = text.lower()
+    return any(sign in lowered for sign in ("ssl", "tls", "closed by server", "reset by peer"))
 
 
 def describe_redis_error(url: str, exc: BaseException, verb: str = "cannot reach Redis") -> str:

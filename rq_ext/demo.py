@@ -89,7 +89,7 @@ def outcomes(connection: Redis, jobs: list[tuple[str, str]]) -> list[dict[str, s
         except NoSuchJobError:
             rows.append({"queue": queue, "job_id": job_id, "status": "gone", "note": ""})
             continue
-        rows.append({"queue": queue, "job_id": job_id, "status": str(job.get_status()), "note": _note(job)})
+        rows.append({"queue": queue, "job_id": job_id, "status": _status(job), "note": _note(job)})
     return rows
 
 
@@ -112,3 +112,8 @@ def render_outcomes(rows: list[dict[str, str]]) -> str:
     finished = sum(r["status"] == "finished" for r in rows)
     lines.append(f"{finished} of {len(rows)} demo job(s) finished")
     return "\n".join(lines)
+
+
+def _status(job: Any) -> str:
+    status = job.get_status()
+    return str(getattr(status, "value", status))

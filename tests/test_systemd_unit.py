@@ -194,7 +194,9 @@ def requirement_pins(path: Path) -> dict[str, str]:
 
 def test_lock_covers_every_requirement_with_hashes():
     lock = (ROOT / "requirements.lock").read_text()
-    blocks = re.findall(r"^([A-Za-z0-9_.\-\[\],]+)==([^\s;]+)(?: ;[^\\\n]*)?((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})+)", lock, re.M)
+    blocks = re.findall(
+        r"^([A-Za-z0-9_.\-\[\],]+)==([^\s;]+)(?: ;[^\\\n]*)?((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})+)", lock, re.M
+    )
     locked = {re.sub(r"\[.*\]", "", n).lower().replace("_", "-"): v for n, v, _ in blocks}
     for name, version in requirement_pins(ROOT / "requirements.txt").items():
         assert locked.get(name) == version, f"requirements.lock lacks {name}=={version} (regenerate it)"

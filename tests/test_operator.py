@@ -224,9 +224,11 @@ def test_max_jobs_must_be_at_least_one(redis_server, value):
     assert_one_error_line(result, "--max-jobs", code=2)
 
 
-def test_duplicate_worker_name(conn, redis_server):
+@pytest.mark.parametrize("worker_class", ["fork", "simple", "concurrent"])
+def test_duplicate_worker_name(conn, redis_server, worker_class):
     conn.hset("rq:worker:twin", mapping={"birth": "2026-01-01T00:00:00Z", "queues": "sms"})
-    result = run(redis_server.url, "worker", "--burst", "--customq", "sms", "-n", "twin")
+    args = ["--burst", "--customq", "sms", "-n", "twin", "--worker-class", worker_class]
+    result = run(redis_server.url, "worker", *args)
     assert_one_error_line(result, "There exists an active worker named 'twin'", "--name")
 
 

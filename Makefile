@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh Debian machine with Python 3.11:
-#   make run    venv + install, a local Redis if none, a demo batch per channel in DRY_RUN, the worker
+#   make run    venv + install, a private Redis (or $REDIS_URL), a demo batch per channel in DRY_RUN,
+#               the worker, then a table of the demo jobs' outcomes
 #   make test   venv + install, redis-server if missing, lint (ruff + mypy), the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -9,28 +10,36 @@ STAMP := $(VENV)/.installed
 .PHONY: run worker test lint format redis-server stop-redis docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> [1/3] checking python3-venv"
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
-	  echo "installing python3-venv from Debian..."; \
+	  echo "    installing python3-venv from Debian (apt-get)..."; \
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-venv; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
-	touch $(STAMP)
+	  $$SUDO apt-get update && $$SUDO apt-get install -y python3-venv; }
+	@if [ -x $(BIN)/python ]; then echo "==> [2/3] virtualenv $(VENV) exists"; \
+	else echo "==> [2/3] creating the virtualenv $(VENV)"; $(PYTHON) -m venv $(VENV); fi
+	@echo "==> [3/3] installing the pinned requirements (runtime, tests and lint tools) with pip"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
+	@touch $(STAMP)
+	@echo "==> installed; the next make run/test skips this step until a requirements file changes"
 
+# make run: the demo in DRY_RUN on this checkout's private redis-server (never a Redis merely
+# found on localhost; set REDIS_URL to choose one), then a table of the demo jobs' outcomes.
 run: $(STAMP)
-	scripts/run-demo.sh
+	@scripts/run-demo.sh
 
 worker: $(STAMP)
-	BURST=0 scripts/run-demo.sh
+	@BURST=0 scripts/run-demo.sh
 
 redis-server:
 	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server from Debian..."; \
+	  echo "==> installing redis-server from Debian (apt-get)..."; \
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server; }
+	  $$SUDO apt-get update && $$SUDO apt-get install -y redis-server; }
 
 stop-redis:
-	@[ -f .run/redis.pid ] && kill "$$(cat .run/redis.pid)" && echo "stopped" || echo "no private redis running"
+	@if [ -f .run/redis.pid ] && kill "$$(cat .run/redis.pid)" 2>/dev/null; then \
+	  rm -f .run/redis.pid; echo "stopped the private redis-server"; \
+	else echo "no private redis-server running"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -18,6 +18,7 @@ import dataclasses
 import importlib
 import ipaddress
 import json
+import math
 import os
 import re
 import types
@@ -101,6 +102,12 @@ class Settings:
     #: Job middleware of the channels, ``module:Class``, after the built-ins (log context, metrics,
     #: the job event); e.g. the webhook staging rule.
     JOB_MIDDLEWARE: list[str] = field(default_factory=lambda: ["tasks.webhooks:StagingRule"])
+    # -- operations (issue 14) -------------------------------------------------------------------
+    #: Seconds a CLI command (info, health, enqueue, requeue, demo) waits for Redis to connect or
+    #: answer before it fails; the worker keeps its own long timeouts.
+    CLI_REDIS_TIMEOUT: float = 3.0
+    #: Longest delay a provider's ``Retry-After`` can impose on a retry; longer values are capped.
+    RETRY_AFTER_MAX: float = 3600.0
 
     # -- SMS and WhatsApp (issue 3) ------------------------------------------------------------
     #: Named credentials, so secrets need not travel in Redis: {"<account>": {"gateway": ..., ...}}.
@@ -212,9 +219,66 @@ def _check_type(name: str, kind: Any, value: Any) -> Any:
 
 def _validate(s: Settings) -> None:
     _validate_connections(s)
+    _validate_ranges(s)
     _validate_numbers(s)
     _validate_choices(s)
     _validate_security(s)
+    _validate_whitelist(s)
+
+
+#: The smallest value each numeric setting takes, and whether that value itself is allowed:
+#: every int and float setting is listed (a test checks it), so none is left unbounded.
+NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
+    "MAX_RETRIES": (0, True),  # 0: a retryable failure fails at once
+    "RETRY_BACKOFF_BASE": (0, False),
+    "RETRY_BACKOFF_MAX": (0, False),
+    "RETRY_TASK_TIMEOUT": (0, False),
+    "CALLBACK_TIMEOUT": (0, False),
+    "OUTBOX_SENDERS": (1, True),
+    "OUTBOX_POLL": (0, False),
+    "OUTBOX_BACKOFF_BASE": (0, False),
+    "OUTBOX_BACKOFF_MAX": (0, False),
+    "OUTBOX_HORIZON": (0, False),
+    "MAINTENANCE_INTERVAL": (0, False),
+    "FAILED_JOB_TTL": (0, False),
+    "RESULT_TTL": (-1, True),  # rq: 0 keeps no result, -1 keeps it for ever
+    "WORKER_TTL": (0, False),
+    "DEFAULT_JOB_TIMEOUT": (0, False),
+    "CLAIM_LEASE": (0, False),
+    "RECOVERY_INTERVAL": (0, False),
+    "MAX_RECOVERIES": (0, True),
+    "PROMOTE_INTERVAL": (0, False),
+    "POLL_INTERVAL": (0, False),
+    "REDIS_OUTAGE_GRACE": (0, True),  # 0: no riding out of a Redis outage
+    "PROVIDER_TIMEOUT": (0, False),
+    "WEBHOOK_MAX_BODY_BYTES": (0, False),
+    "WEBHOOK_MAX_RESPONSE_BYTES": (0, True),  # 0: the response body is not read
+    "ATTACHMENT_MAX_BYTES": (0, False),
+    "CLI_REDIS_TIMEOUT": (0, False),
+    "RETRY_AFTER_MAX": (0, True),  # 0: Retry-After is ignored (the own backoff applies)
+}
+
+
+def _validate_ranges(s: Settings) -> None:
+    """Fail closed: a zero, negative or non-finite number where it makes no sense names its setting."""
+    for name, (low, inclusive) in NUMERIC_MINIMUMS.items():
+        value = getattr(s, name)
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}: must be a finite number, got {value!r}")
+        if value < low or (value == low and not inclusive):
+            bound = f">= {low:g}" if inclusive else f"> {low:g}"
+            raise ConfigError(f"{name}: must be {bound}, got {value!r}")
+    if s.RETRY_BACKOFF_MAX < s.RETRY_BACKOFF_BASE:
+        raise ConfigError("RETRY_BACKOFF_MAX: must be >= RETRY_BACKOFF_BASE")
+
+
+def _validate_whitelist(s: Settings) -> None:
+    """An empty ``WEBHOOK_WHITELIST`` would match every URL: the worker refuses to start instead."""
+    if not s.WEBHOOK_WHITELIST.strip():
+        raise ConfigError(
+            "WEBHOOK_WHITELIST: empty, which would allow every URL; set a regular expression "
+            "(e.g. '^https://hooks\\.example\\.com/'), or '(?!)' to allow none"
+        )
 
 
 def _validate_connections(s: Settings) -> None:

@@ -6,34 +6,50 @@ a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import click
 import redis
 
 from config import ConfigError, Settings, configure, load_settings
-from rq_ext import resilience
-from rq_ext.connection import redis_from_settings, serializer_from_settings
+from rq_ext import ops, resilience
+from rq_ext.connection import cli_redis_from_settings, redis_from_settings, serializer_from_settings
 from wrappers.logger import setup_logging
-from wrappers.masking import mask_text
 
 
 class CommandError(Exception):
     """A readable, one-line failure of a command."""
 
 
-def _connect(settings: Settings) -> redis.Redis:
-    connection = redis_from_settings(settings)
+def _connect(settings: Settings, for_worker: bool = False) -> redis.Redis:
+    """A client that answered PING. The check always uses the short ``CLI_REDIS_TIMEOUT``, so a
+    silent or wrong service fails within seconds; a worker then gets its own long-timeout client."""
+    connection = cli_redis_from_settings(settings)
     try:
         connection.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        raise CommandError(f"cannot reach Redis at {mask_text(settings.REDIS_URL)}: {exc}") from None
-    return connection
+    except (redis.RedisError, OSError) as exc:
+        raise CommandError(ops.describe_redis_error(settings.REDIS_URL, exc)) from None
+    if not for_worker:
+        return connection
+    connection.close()
+    return redis_from_settings(settings)
+
+
+@contextlib.contextmanager
+def _talking_to(settings: Settings) -> Iterator[None]:
+    """Redis errors inside (WRONGTYPE, a lost connection...) end the command with one line."""
+    try:
+        with ops.redis_errors(settings.REDIS_URL):
+            yield
+    except ops.OperatorError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _settings(config_module: str, url: str | None = None) -> Settings:
@@ -72,8 +88,18 @@ def cli() -> None:
 @click.option("--logging_level", default=None, help="Logging level (default: LOG_LEVEL, INFO).")
 @click.option("-v", "--verbose", is_flag=True, help="Show more output (DEBUG).")
 @click.option("-q", "--quiet", is_flag=True, help="Show less output (WARNING).")
-@click.option("--results-ttl", type=int, default=None, help="Seconds a finished job's result is kept.")
-@click.option("--worker-ttl", type=int, default=None, help="Seconds a worker's registration lives between heartbeats.")
+@click.option(
+    "--results-ttl",
+    type=click.IntRange(min=-1),
+    default=None,
+    help="Seconds a finished job's result is kept (0: not kept, -1: for ever).",
+)
+@click.option(
+    "--worker-ttl",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds a worker's registration lives between heartbeats.",
+)
 @click.option(
     "--worker-class",
     type=click.Choice(["fork", "simple", "concurrent"]),
@@ -89,7 +115,7 @@ def cli() -> None:
     show_default=True,
     help="Jobs run at once in this process (> 1 selects the concurrent worker class).",
 )
-@click.option("--max-jobs", type=int, default=None, help="Quit after this many jobs.")
+@click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Quit after this many jobs (>= 1).")
 @click.option(
     "--log-format",
     type=click.Choice(["json", "text"]),
@@ -99,7 +125,7 @@ def cli() -> None:
 )
 @click.option(
     "--metrics-port",
-    type=int,
+    type=click.IntRange(1, 65535),
     default=None,
     help="Serve Prometheus metrics on this port (off by default; one port per process).",
 )
@@ -125,16 +151,15 @@ def worker(
     level = "DEBUG" if verbose else "WARNING" if quiet else (logging_level or settings.LOG_LEVEL).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise click.UsageError(f"--logging_level: unknown level {level!r}")
-    setup_observability(settings, level, log_format)
-    connection = _connect(settings)
-    if metrics_port is not None:
-        from rq_ext.metrics import serve
-
-        serve(metrics_port, connection)
     queues = settings.queue_names(customq)
     chosen = worker_class or ("concurrent" if concurrency > 1 else "fork")
     if concurrency > 1 and chosen != "concurrent":
         raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent")
+    setup_observability(settings, level, log_format)
+    connection = _connect(settings, for_worker=True)
+    ops.log_banner(settings, queues, chosen, concurrency)
+    if metrics_port is not None:
+        _serve_metrics(metrics_port, connection)
     cls, extra = _worker_class(chosen, concurrency)
     extra.update(
         connection=connection,
@@ -150,7 +175,7 @@ def worker(
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         try:
-            w.work(burst=burst, logging_level=level, max_jobs=max_jobs)
+            _work(w, burst=burst, logging_level=level, max_jobs=max_jobs)
         except resilience.REDIS_DOWN as exc:
             logging.getLogger(__name__).warning("worker loop lost Redis (%s)", type(exc).__name__)
         if w._shutdown_requested_date is not None or max_jobs:
@@ -160,6 +185,28 @@ def worker(
             return
         logging.getLogger(__name__).warning("worker loop ended unexpectedly; restarting once Redis answers")
         _wait_for_redis(connection)
+
+
+def _work(w: Any, **options: Any) -> None:
+    """``w.work(...)``; rq's refusal of a duplicate worker name becomes one ``error:`` line."""
+    try:
+        w.work(**options)
+    except ValueError as exc:
+        if "There exists an active worker named" not in str(exc):
+            raise
+        raise CommandError(
+            f"{exc}: another live worker uses this name; pick another --name, or stop that worker "
+            "(a dead one's registration expires after --worker-ttl)"
+        ) from None
+
+
+def _serve_metrics(port: int, connection: redis.Redis) -> None:
+    from rq_ext.metrics import serve
+
+    try:
+        serve(port, connection)
+    except OSError as exc:
+        raise CommandError(f"--metrics-port {port}: cannot listen ({exc.strerror or exc})") from None
 
 
 def _generation_name(name: str | None, generation: int) -> str | None:
@@ -182,21 +229,25 @@ def _wait_for_redis(connection: redis.Redis) -> None:
 @cli.command()
 @config_option
 @url_option
-@click.option("--interval", type=float, default=None, help="Refresh every N seconds until interrupted.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Redraw every N seconds (in place, like top) until Ctrl-C.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (one line per refresh).")
 def info(config_module: str, url: str | None, interval: float | None, as_json: bool) -> None:
     """Show each queue's depth, oldest job age, started and failed counts, and the workers."""
     from rq_ext.stats import render, snapshot
 
-    connection = _connect(_settings(config_module, url))
-    while True:
-        snap = snapshot(connection)
-        click.echo(json.dumps(snap) if as_json else render(snap, colour=sys.stdout.isatty()))
-        if not interval:
+    settings = _settings(config_module, url)
+    connection = _connect(settings)
+    with _talking_to(settings):
+        if interval:
+            ops.watch(lambda: snapshot(connection), settings.REDIS_URL, interval, as_json)
             return
-        time.sleep(interval)
-        if not as_json:
-            click.echo()
+        snap = snapshot(connection)
+    click.echo(json.dumps(snap) if as_json else render(snap, colour=sys.stdout.isatty()))
 
 
 @cli.command()
@@ -234,19 +285,29 @@ def enqueue(
         task = json.load(payload_file)
     except json.JSONDecodeError as exc:
         raise CommandError(f"--payload-file is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    connection = _connect(_settings(config_module, url))
-    job = write_job(
-        queue,
-        func,
-        task,
-        priority=priority,
-        delay=delay,
-        success_task_handler=success_handler,
-        failed_task_handler=failed_handler,
-        job_id=job_id,
-        connection=connection,
-    )
+    settings = _settings(config_module, url)
+    connection = _connect(settings)
+    with _talking_to(settings):
+        job = write_job(
+            queue,
+            func,
+            task,
+            priority=priority,
+            delay=delay,
+            success_task_handler=success_handler,
+            failed_task_handler=failed_handler,
+            job_id=job_id,
+            connection=connection,
+        )
+        _warn_if_unserved(connection, queue)
     click.echo(job.id)
+
+
+def _warn_if_unserved(connection: redis.Redis, queue: str) -> None:
+    from rq_ext.stats import fresh_workers
+
+    if not fresh_workers(connection, 120, queue):
+        click.echo(f"warning: no live worker serves queue {queue!r}; the job waits until one does", err=True)
 
 
 @cli.command()
@@ -259,10 +320,24 @@ def requeue(config_module: str, url: str | None, queues: tuple[str, ...], job_id
     from rq_ext.failures import requeue_failed
     from rq_ext.queue import known_queue_names
 
-    connection = _connect(_settings(config_module, url))
-    names = list(queues) or known_queue_names(connection)
-    total = sum(requeue_failed(connection, name, list(job_ids) or None) for name in names)
+    settings = _settings(config_module, url)
+    connection = _connect(settings)
+    with _talking_to(settings):
+        known = known_queue_names(connection)
+        names = list(queues) or known
+        _check_requeue(connection, names, known, job_ids)
+        total = sum(requeue_failed(connection, name, list(job_ids) or None) for name in names)
     click.echo(f"requeued {total} job(s)")
+
+
+def _check_requeue(connection: redis.Redis, names: list[str], known: list[str], job_ids: tuple[str, ...]) -> None:
+    """Refuse, before moving anything, an unknown queue or a job id that is in no failed registry."""
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CommandError(f"unknown queue(s): {', '.join(unknown)} (known: {', '.join(known)})")
+    for job_id in job_ids:
+        if not any(connection.zscore(f"rq:failed:{n}", job_id) is not None for n in names):
+            raise CommandError(f"job {job_id!r} is not in the failed registry of {', '.join(names)}")
 
 
 @cli.command()
@@ -280,8 +355,10 @@ def health(config_module: str, url: str | None, max_age: float, queue_name: str 
     """Exit 0 when Redis answers and at least one worker heartbeat is fresh (for probes)."""
     from rq_ext.stats import fresh_workers
 
-    connection = _connect(_settings(config_module, url))
-    workers = fresh_workers(connection, max_age, queue_name)
+    settings = _settings(config_module, url)
+    connection = _connect(settings)
+    with _talking_to(settings):
+        workers = fresh_workers(connection, max_age, queue_name)
     if not workers:
         raise CommandError(f"no worker heartbeat in the last {max_age:.0f}s")
     click.echo(f"ok: {len(workers)} worker(s) alive")
@@ -290,16 +367,39 @@ def health(config_module: str, url: str | None, max_age: float, queue_name: str 
 @cli.command()
 @config_option
 @url_option
-def demo(config_module: str, url: str | None) -> None:
+@click.option("--save", type=click.Path(dir_okay=False), default=None, help="Also write the job ids to FILE (JSON).")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.File("r"),
+    default=None,
+    help="Enqueue nothing: print a table of the outcomes of the jobs saved in FILE by --save.",
+)
+def demo(config_module: str, url: str | None, save: str | None, report_file: Any) -> None:
     """Enqueue a demo batch: one job per channel (meant for DRY_RUN)."""
-    from rq_ext.demo import enqueue_demo
+    from rq_ext.demo import enqueue_demo, outcomes, render_outcomes
 
     settings = _settings(config_module, url)
     connection = _connect(settings)
-    for queue, job_id in enqueue_demo(connection):
+    with _talking_to(settings):
+        if report_file is not None:
+            click.echo(render_outcomes(outcomes(connection, _saved_jobs(report_file))))
+            return
+        jobs = enqueue_demo(connection)
+    for queue, job_id in jobs:
         click.echo(f"enqueued {queue:<9} {job_id}")
+    if save:
+        with open(save, "w") as fh:
+            json.dump(jobs, fh)
     if not settings.DRY_RUN:
         click.echo("note: DRY_RUN is off; demo jobs will try to send for real", err=True)
+
+
+def _saved_jobs(fh: Any) -> list[tuple[str, str]]:
+    try:
+        return [(str(q), str(j)) for q, j in json.load(fh)]
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise CommandError(f"--report: not a file written by demo --save ({exc})") from None
 
 
 def _worker_class(name: str, concurrency: int) -> tuple[type, dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 ``emit`` only puts the document on a bounded in-memory buffer and returns at once: Elasticsearch
 being slow or down never blocks or fails a job. A thread flushes by size (``batch``) or time
-(``interval``), retrying a failed bulk with backoff; documents that can't be delivered — buffer
-full, or retries exhausted — are counted (``dropped``, and the ``fusion_log_records_dropped``
+(``interval``), retrying with backoff a failed bulk request and the documents that Elasticsearch
+rejected one by one with a retryable status (429, 5xx inside a 200 answer with ``errors: true``);
+documents that can't be delivered — buffer full, a non-retryable rejection, or retries
+exhausted — are counted (``dropped``, and the ``fusion_log_records_dropped``
 metric) and reported in a warning. Uses the official ``elasticsearch`` 9.x client (talks to
 Elasticsearch 9 servers; pin ``elasticsearch>=8,<9`` for an 8.x cluster).
 """
@@ -23,6 +25,18 @@ from wrappers.logger import record_fields
 
 #: Index name pattern (strftime on the event's UTC time).
 DEFAULT_INDEX = "fusion-worker-%Y.%m.%d"
+
+#: Per-document statuses in a ``_bulk`` answer worth sending again (queue full, node busy...).
+RETRYABLE_ITEM_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def _item_status(item: Any) -> int:
+    """The status of one entry of a ``_bulk`` answer's ``items`` (``{"index": {"status": 201}}``)."""
+    if not isinstance(item, dict) or not item:
+        return 503
+    result = next(iter(item.values()))
+    status = result.get("status") if isinstance(result, dict) else None
+    return status if isinstance(status, int) else 500
 
 
 class ElasticsearchHandler(logging.Handler):
@@ -94,24 +108,37 @@ class ElasticsearchHandler(logging.Handler):
         return items
 
     def _send(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Ship ``items``: a failed request, or documents rejected one by one with a retryable
+        status (429, 5xx, e.g. inside a 200 answer with ``errors: true``), are sent again with
+        backoff; what is still not accepted after ``attempts`` is counted as dropped."""
+        pending, delay, why = items, 0.5, ""
+        for attempt in range(1, self.attempts + 1):
+            pending, why = self._bulk_once(pending)
+            if not pending:
+                return
+            if attempt < self.attempts:
+                self._stop.wait(delay)
+                delay *= 2
+        self._drop(len(pending), f"{why} after {self.attempts} attempts")
+
+    def _bulk_once(self, items: list[tuple[str, dict[str, Any]]]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+        """One ``_bulk`` request; returns the documents worth sending again, and why."""
         operations: list[dict[str, Any]] = []
         for index, doc in items:
             operations += [{"index": {"_index": index}}, doc]
-        delay = 0.5
-        for attempt in range(1, self.attempts + 1):
-            try:
-                response = self.client.bulk(operations=operations)
-                failed = sum(1 for item in response.get("items", []) if item.get("index", {}).get("status", 500) >= 300)
-                self.shipped += len(items) - failed
-                if failed:
-                    self._drop(failed, "rejected by Elasticsearch")
-                return
-            except Exception as exc:
-                if attempt == self.attempts:
-                    self._drop(len(items), f"{type(exc).__name__} after {attempt} attempts")
-                    return
-                self._stop.wait(delay)
-                delay *= 2
+        try:
+            response = self.client.bulk(operations=operations)
+        except Exception as exc:
+            return items, type(exc).__name__
+        statuses = [_item_status(item) for item in response.get("items", [])]
+        statuses += [503] * (len(items) - len(statuses))  # documents the answer says nothing of
+        again = [item for item, status in zip(items, statuses, strict=False) if status in RETRYABLE_ITEM_STATUSES]
+        accepted = sum(1 for status in statuses[: len(items)] if status < 300)
+        self.shipped += accepted
+        rejected = len(items) - accepted - len(again)
+        if rejected:
+            self._drop(rejected, "rejected by Elasticsearch")
+        return again, f"{len(again)} document(s) rejected with a retryable status"
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self.buffer.empty()):

@@ -6,8 +6,10 @@ A forked work horse must not reuse its parent's sockets, so the session is keyed
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import time
+from datetime import UTC
 from typing import Any, Protocol
 
 import requests
@@ -57,14 +59,43 @@ class TextAnswer(Answer, Protocol):
 
 
 def retry_after(response: Answer) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
+    """Seconds to wait from a ``Retry-After`` header, or None when absent or unreadable.
+
+    Integer or decimal seconds (``120``, ``1.5``) and HTTP dates are read; a negative value or a
+    past date means "now" (0); a value beyond ``RETRY_AFTER_MAX`` is capped to it. Garbage is
+    ignored (None): whatever the header holds, it never turns a retryable answer permanent.
+    """
     value = response.headers.get("Retry-After")
-    if not value:
+    seconds = parse_retry_after(value) if isinstance(value, str) else None
+    return None if seconds is None else min(seconds, _retry_after_cap())
+
+
+def parse_retry_after(value: str) -> float | None:
+    """Seconds in a ``Retry-After`` value (delta-seconds, decimal or HTTP date), uncapped."""
+    text = value.strip()
+    if not text:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    parsed = email.utils.parsedate_to_datetime(value) if value else None
-    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    try:
+        seconds = float(text)
+    except ValueError:
+        return _seconds_until(text)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _seconds_until(text: str) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # an HTTP date is GMT; "-0000" parses as naive
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _retry_after_cap() -> float:
+    from config import get_settings
+
+    return float(get_settings().RETRY_AFTER_MAX)
 
 
 def raise_for_outcome(response: Answer, what: str) -> None:

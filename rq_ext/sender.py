@@ -8,7 +8,9 @@ job). Any sender delivers any entry; an entry is leased to one sender at a time
 - 408, 429, 5xx, a timeout or a connection error: tried again with exponential backoff and
   jitter (``OUTBOX_BACKOFF_BASE`` doubling up to ``OUTBOX_BACKOFF_MAX``, at least the
   receiver's ``Retry-After``) until ``OUTBOX_HORIZON`` after the outcome, then given up;
-- any other answer (a 3xx or 4xx), or a URL refused by the network guard: given up at once.
+- any other answer (a 3xx or 4xx), or a URL refused by the network guard
+  (``CALLBACK_ALLOWED_NETWORKS``; callbacks are sent to the address the guard checked): given up
+  at once.
 
 A hand-over POSTs the job's args to ``FUSION_SERVER/retryTask/``; on anything but a 2xx the job
 is scheduled locally instead (``schedulerSet``, the entry's backoff), so a retry is never lost.
@@ -21,22 +23,25 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from redis import Redis
 
 from config import Settings
+from errors import FusionError
 from rq_ext import outbox, resilience
 from rq_ext.outbox import Entry
-from wrappers import http
+from wrappers import http, pinned, ssrf
 from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
 
 #: Entries one sender thread leases at a time.
 BATCH = 8
+#: Bytes of a callback's answer read (the rest is dropped with the connection).
+ANSWER_CAP = 16 * 1024
 
 
 class Undeliverable(Exception):
@@ -60,8 +65,25 @@ def check_answer(status: int, retry_after: float | None) -> None:
     raise Undeliverable(f"HTTP {status}")
 
 
+def post_callback(url: str, timeout: float, key: str, fields: dict[str, str]) -> None:
+    """One form POST to a callback URL through the network guard (``CALLBACK_ALLOWED_NETWORKS``,
+    the pinned address); raises :class:`Unanswered` or :class:`Undeliverable` unless a 2xx."""
+    headers = {"Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"}
+    body = urlencode(fields).encode()
+    try:
+        response = pinned.request("POST", url, "callback", timeout, headers=headers, data=body, rule=ssrf.CALLBACK)
+    except FusionError as exc:
+        raise (Unanswered if exc.retryable else Undeliverable)(mask_text(str(exc))) from None
+    try:
+        _, more = pinned.read_capped(response, ANSWER_CAP, "callback")
+        response.close(read_all=not more)
+    except FusionError:
+        response.close()
+    check_answer(response.status_code, _retry_after(response))
+
+
 def post(url: str, timeout: float, key: str, **request: Any) -> None:
-    """One POST; raises :class:`Unanswered` or :class:`Undeliverable` unless it got a 2xx."""
+    """One POST (to a trusted URL); raises :class:`Unanswered` or :class:`Undeliverable` unless a 2xx."""
     headers = {"Idempotency-Key": key, **request.pop("headers", {})}
     try:
         response = http.session().post(url, timeout=timeout, allow_redirects=False, headers=headers, **request)
@@ -73,7 +95,7 @@ def post(url: str, timeout: float, key: str, **request: Any) -> None:
         response.close()
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Any) -> float | None:
     try:
         return http.retry_after(response)
     except (TypeError, ValueError, OverflowError):
@@ -83,10 +105,9 @@ def _retry_after(response: requests.Response) -> float | None:
 class Sender:
     """Delivers outbox entries on ``threads`` daemon threads until stopped."""
 
-    def __init__(self, connection: Redis, settings: Settings, guard: Callable[[str], None] | None = None) -> None:
+    def __init__(self, connection: Redis, settings: Settings) -> None:
         self.connection = connection
         self.settings = settings
-        self.guard = guard
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -180,9 +201,7 @@ class Sender:
 
     def _call_back(self, entry: Entry) -> None:
         try:
-            if self.guard is not None:
-                self._check_guard(entry.url)
-            post(entry.url, self.settings.CALLBACK_TIMEOUT, entry.id, data=entry.fields)
+            post_callback(entry.url, self.settings.CALLBACK_TIMEOUT, entry.id, entry.fields)
         except Undeliverable as exc:
             self._give_up(entry, str(exc))
             return
@@ -191,13 +210,6 @@ class Sender:
             return
         outbox.done(self.connection, entry)
         log.debug("%s callback of job %s delivered", entry.outcome, entry.job_id)
-
-    def _check_guard(self, url: str) -> None:
-        assert self.guard is not None
-        try:
-            self.guard(url)
-        except Exception as exc:
-            raise Undeliverable(f"refused by CALLBACK_ALLOWED_NETWORKS: {exc}") from None
 
     def _hand_over(self, entry: Entry) -> None:
         server = self.settings.FUSION_SERVER

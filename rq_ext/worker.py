@@ -41,7 +41,7 @@ from rq_ext.outcome import Decision
 from rq_ext.queue import FusionQueue
 from rq_ext.schedule import promote_due
 from rq_ext.sender import Sender
-from wrappers import context, sentry, ssrf, systemd
+from wrappers import context, sentry, systemd
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class FusionWorkerMixin(BaseWorker):
         self._adopt_fusion_classes()
         self._cold_stop = False
         self.housekeeper = Housekeeper(self.connection, self.settings, self.jobs_in_hand, self.is_alive)
-        self.sender = Sender(self.connection, self.settings, guard=_callback_guard())
+        self.sender = Sender(self.connection, self.settings)
         self.hooks = middleware.Hooks(middleware.load(self.settings.JOB_MIDDLEWARE))
 
     def _adopt_fusion_classes(self) -> None:
@@ -310,11 +310,6 @@ class FusionWorkerMixin(BaseWorker):
     def read_retry_count(self, job: FusionJob) -> int:
         """In-process, the loaded job's count is current (the middleware keeps it so)."""
         return job.retry_count
-
-
-def _callback_guard() -> Any:
-    """The network guard for callback URLs, where the build has one."""
-    return getattr(ssrf, "check_callback_url", None)
 
 
 class FusionWorker(FusionWorkerMixin, Worker):

@@ -124,9 +124,11 @@ def worker_runner(conn: redis.Redis, default: Any, **defaults: Any) -> Any:
 
     def run(queues: list[str] | str = "all", cls: Any = None, **kwargs: Any) -> Any:
         from config import get_settings
+        from rq_ext.connection import serializer_from_settings
 
         names = get_settings().queue_names(queues) if isinstance(queues, str) else queues
         options = {**defaults, **kwargs} if cls is None else kwargs
+        options.setdefault("serializer", serializer_from_settings(get_settings()))  # as the CLI does
         worker = (cls or default)(names, connection=conn, **options)
         worker.work(burst=True)
         return worker

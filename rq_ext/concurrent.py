@@ -15,7 +15,10 @@ drives the worker; three of its seams change:
 - warm shutdown waits for every job in flight and its finish; a cold stop puts the jobs in hand
   back into their queues.
 
-rq's execution records (``rq:execution:*``, ``rq:executions:*``) are not written by this class.
+Its leases are renewed by a :class:`~rq_ext.keeper.LeaseKeeper` process as well as by the
+housekeeper thread: with every job thread busy on the CPU, the housekeeper alone could miss a
+renewal. rq's execution records (``rq:execution:*``, ``rq:executions:*``) are not written by
+this class.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from rq_ext import outcome, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
+from rq_ext.keeper import LeaseKeeper
 from rq_ext.worker import FusionWorkerMixin
 from wrappers import sentry
 
@@ -70,6 +74,8 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._suspension_checked = 0.0
         self.deadlines: Deadlines | None = None
         self.finisher: Finisher | None = None
+        #: Renews this worker's leases from a process of its own (busy job threads starve ours).
+        self.keeper = LeaseKeeper(self.settings, self.name)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -83,6 +89,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self.finisher = Finisher(self.connection, self.key, self.name, self._forget, self.sender.wake)
         try:
             super().bootstrap(*args, **kwargs)
+            self.keeper.start()  # after register_birth: the name is this worker's now
         except BaseException:  # rq's work() calls teardown only after a bootstrap that worked
             self._stop_threads()
             raise
@@ -103,6 +110,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self.finisher.stop()
         if self.deadlines is not None:
             self.deadlines.stop()
+        self.keeper.stop()
         self._threads = []
 
     def _shutdown(self) -> None:
@@ -119,6 +127,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._cold_stop = True
         if self.finisher is not None:
             self.finisher.stop(timeout=2.0)
+        self.keeper.stop()
         self._release_jobs(self.jobs_in_hand())
         self.housekeeper.stop()
         self.register_death()

@@ -51,6 +51,9 @@ RECOVERIES = "recoveries"
 #: Channel codes carried in ``task["payload"]["task"]``, and their names (log and metric labels).
 SMS, EMAIL, PUSH, WEBHOOK, WHATSAPP = 1, 2, 3, 4, 5
 CHANNEL_NAMES = {SMS: "sms", EMAIL: "email", PUSH: "push", WEBHOOK: "webhook", WHATSAPP: "whatsapp"}
+#: Gateway and provider names the channels register when they load (metric and log labels take
+#: only these; any other name a payload gives becomes ``other``).
+KNOWN_GATEWAYS: set[str] = set()
 
 
 def queue_key(name: str) -> str:

@@ -66,6 +66,9 @@ class Deadlines:
     def _disarm(self, token: int) -> None:
         with self._wake:
             thread_id = self._armed.pop(token, None)
+            if len(self._heap) > 2 * len(self._armed) + 64:  # drop the deadlines of ended jobs
+                self._heap = [entry for entry in self._heap if entry[1] in self._armed]
+                heapq.heapify(self._heap)
             if token in self._fired:
                 self._fired.discard(token)
                 if thread_id is not None:

@@ -16,7 +16,15 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import MetricsHandler
 from redis import Redis
@@ -49,6 +57,10 @@ RETRIES = Counter(
 RECOVERED = Counter("fusion_recovered_jobs", "Abandoned jobs put back into their queue", registry=REGISTRY)
 #: Cluster-wide counters kept in this Redis hash (work horses can't update the parent's metrics).
 STATS_KEY = contract.STATS
+#: The client's process metrics (CPU, memory, file descriptors) and Python's (GC, version).
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
 LOG_DROPPED = Counter("fusion_log_records_dropped", "Log documents dropped (Elasticsearch)", registry=REGISTRY)
 
 
@@ -61,25 +73,47 @@ class QueueCollector:
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         from rq_ext.stats import snapshot
 
-        depth = GaugeMetricFamily("fusion_queue_depth", "Jobs waiting in the queue", labels=["queue"])
-        age = GaugeMetricFamily("fusion_queue_oldest_age_seconds", "Age of the oldest waiting job", labels=["queue"])
         try:
             snap = snapshot(self.connection)
+            stats = {contract.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
+            outbox_pending = int(self.connection.zcard(contract.OUTBOX_DUE))
         except Exception as exc:  # a scrape must never crash the worker
             log.warning("metrics: cannot read queues (%s)", type(exc).__name__)
             return
-        for queue in snap["queues"]:
-            depth.add_metric([queue["name"]], queue["depth"])
-            age.add_metric([queue["name"]], queue["oldest_age"] or 0.0)
-        yield depth
-        yield age
-        stats = {contract.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
-        failures = CounterMetricFamily(
-            "fusion_callback_failures", "Callbacks given up after all attempts (all workers)", labels=["kind"]
+        yield from _queue_families(snap)
+        yield from _cluster_families(snap, outbox_pending)
+        given_up = CounterMetricFamily(
+            "fusion_callback_failures", "Outbox entries given up (all workers)", labels=["kind"]
         )
-        for kind in ("success", "failure"):
-            failures.add_metric([kind], stats.get(f"callback_failures:{kind}", 0))
-        yield failures
+        for kind in ("callback", "retry"):
+            given_up.add_metric([kind], stats.get(f"outbox_given_up:{kind}", 0))
+        yield given_up
+
+
+def _queue_families(snap: dict[str, Any]) -> Iterator[GaugeMetricFamily]:
+    per_queue = {
+        "fusion_queue_depth": ("Jobs waiting in the queue", "depth"),
+        "fusion_queue_oldest_age_seconds": ("Age of the oldest waiting job", "oldest_age"),
+        "fusion_queue_started": ("Jobs of the queue in rq's started registry", "started"),
+        "fusion_queue_failed": ("Jobs of the queue in its failed registry", "failed"),
+    }
+    for name, (doc, field) in per_queue.items():
+        family = GaugeMetricFamily(name, doc, labels=["queue"])
+        for queue in snap["queues"]:
+            family.add_metric([queue["name"]], float(queue[field] or 0))
+        yield family
+
+
+def _cluster_families(snap: dict[str, Any], outbox_pending: int) -> Iterator[GaugeMetricFamily]:
+    figures = {
+        "fusion_delayed_jobs": ("Jobs waiting in schedulerSet", snap["scheduled"]),
+        "fusion_awaiting_retry_jobs": ("Jobs handed to /retryTask/ and not taken again yet", snap["awaiting_retry"]),
+        "fusion_claimed_jobs": ("Jobs in the hands of workers (all workers)", snap["claims"]),
+        "fusion_outbox_pending": ("Callbacks and hand-overs waiting for delivery", outbox_pending),
+        "fusion_workers": ("Live workers", len(snap["workers"])),
+    }
+    for name, (doc, value) in figures.items():
+        yield GaugeMetricFamily(name, doc, value=float(value))
 
 
 def count(connection: Redis, name: str) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rq.job import Job
 
-from rq_ext import events, metrics
+from rq_ext import contract, events, metrics
 from wrappers import context
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,19 @@ class Metrics(Middleware):
 
 class JobEvent(Middleware):
     def after_job(self, job: Job, queue_name: str, outcome: str, duration: float) -> None:
-        events.emit(job, events.job_labels(job, queue_name), outcome, duration)
+        events.emit(job, events.job_labels(job, queue_name), outcome, duration, _reason(job))
+
+
+def _reason(job: Job) -> str:
+    """Why a job did not finish: this run's classified failure, or (a forking worker's parent)
+    the reason its horse wrote."""
+    failure = getattr(getattr(job, "run", None), "failure", None)
+    if failure is not None:
+        return str(failure.reason)
+    try:
+        return contract.text(job.connection.hget(job.key, "last_failure"))
+    except Exception:
+        return ""
 
 
 def load(names: list[str]) -> list[Middleware]:

@@ -125,6 +125,8 @@ def stage(pipe: Any, job_id: str, decision: Decision, now: float | None = None) 
             pipe.zadd(contract.AWAITING_RETRY, {job_id: when})
         else:
             pipe.zadd(contract.SCHEDULER_SET, {job_id: when + decision.delay})
+    elif decision.outcome == FAILED:
+        pipe.hset(key, "last_failure", decision.reason[:1000])
     elif decision.outcome == DEFERRED:
         pipe.hset(key, "status", "scheduled")
         pipe.zadd(contract.SCHEDULER_SET, {job_id: when + decision.delay})

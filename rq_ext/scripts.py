@@ -70,12 +70,13 @@ local function push(origin, id, front)
 end
 """
 
-# KEYS: job key. ARGV: origin, id, '1' to put it first (lists only). Returns 1 if pushed.
+# KEYS: job key. ARGV: origin, id, '1' to put it first (lists only). Returns 1, or Redis'
+# WRONGTYPE error when the queue key holds another type.
 PUSH = with_contract(
     PUSH_FN
     + """
 if push(ARGV[1], ARGV[2], ARGV[3] == '1') then return 1 end
-return 0
+return redis.error_reply('WRONGTYPE queue key @QUEUE_PREFIX@' .. ARGV[1] .. ' is neither a sorted set nor a list')
 """
 )
 

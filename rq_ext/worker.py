@@ -32,7 +32,7 @@ from rq.utils import now
 from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from config import Settings, get_settings
-from errors import Failure
+from errors import Failure, FusionError
 from rq_ext import contract, events, middleware, outcome, recovery, resilience
 from rq_ext.classify import classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
@@ -108,6 +108,7 @@ class FusionWorkerMixin(BaseWorker):
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         context.set_worker(self.name)
+        events.quiet_rq()
         preload(self.settings.PRELOAD_MODULES)
         super().bootstrap(*args, **kwargs)
         promote_due(self.connection)
@@ -216,7 +217,8 @@ class FusionWorkerMixin(BaseWorker):
                 failure.retryable and self._retry_count(job) < self.settings.MAX_RETRIES
             ):
                 sentry.mark_will_retry(exc)  # only final failures reach Sentry
-        super().handle_exception(job, *exc_info)
+        with events.expected_failure(isinstance(exc, FusionError)):
+            super().handle_exception(job, *exc_info)
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         assert isinstance(job, FusionJob)

@@ -12,11 +12,14 @@ import logging
 from typing import Any
 
 from config import get_settings
+from rq_ext import contract
 from rq_ext.ledger import Ledger
 from tasks.payload import PUSH, payload_of
 from tasks.push import apns, fcm
 from tasks.push.message import Push, parse_push
 from tasks.push.outcome import SENT, TokenResult, outcome, sent
+
+contract.KNOWN_GATEWAYS.update({"fcm", "apns", "android", "ios", "web"})  # label names
 
 log = logging.getLogger(__name__)
 

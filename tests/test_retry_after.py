@@ -105,7 +105,7 @@ def test_sms_gateway_answer_stays_retryable(settings_factory, httpserver, status
 
 def test_delay_is_bounded_by_the_cap(settings_factory):
     settings = settings_factory(RETRY_AFTER_MAX=CAP, RETRY_BACKOFF_MAX=60.0)
-    assert backoff(1, CAP) <= max(CAP, settings.RETRY_BACKOFF_MAX * 1.5)
+    assert backoff(settings, 1, CAP) <= max(CAP, settings.RETRY_BACKOFF_MAX * 1.5)
 
 
 def test_retry_after_max_zero_ignores_the_header(settings_factory, httpserver):

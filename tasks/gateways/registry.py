@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from errors import ConfigurationError
+from rq_ext import contract
 from tasks.gateways import europe_americas, generic, india, india_more, regional, sns, worldwide
 from tasks.gateways.spec import Gateway
 
@@ -28,6 +29,7 @@ def _index(definitions: list[Gateway]) -> dict[str, Gateway]:
 
 
 GATEWAYS: dict[str, Gateway] = _index(DEFINITIONS)
+contract.KNOWN_GATEWAYS.update(GATEWAYS)  # metric and log labels take only registered names
 
 
 def get(name: str) -> Gateway:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from errors import ConfigurationError
+from rq_ext import contract
 from tasks.gateways.spec import E164, FORM, Success
 from tasks.whatsapp_providers import bodies, vendors
 from tasks.whatsapp_providers.spec import Provider
@@ -174,6 +175,7 @@ PROVIDERS: list[Provider] = [
 ]
 
 PROVIDERS_BY_NAME: dict[str, Provider] = {provider.name: provider for provider in PROVIDERS}
+contract.KNOWN_GATEWAYS.update(PROVIDERS_BY_NAME)  # metric and log labels take only registered names
 assert len(PROVIDERS_BY_NAME) == len(PROVIDERS), "duplicate WhatsApp provider name"
 
 

@@ -103,6 +103,12 @@ class Settings:
     RELEASE: str = ""
     ELASTICSEARCH_URL: str = ""
 
+    # -- dashboard (issue 13) ------------------------------------------------------------------
+    #: Token that unlocks the dashboard's actions (requeue, delete); empty: read-only.
+    DASHBOARD_TOKEN: str = ""
+    #: Seconds a job may sit in no queue, registry or claim before ``doctor`` calls it orphaned.
+    DOCTOR_ORPHAN_AGE: float = 600.0
+
     def queue_names(self, customq: str) -> list[str]:
         """The queues a worker serves for a ``--customq`` value: a name, a comma list or ``all``."""
         if customq.strip() == "all":

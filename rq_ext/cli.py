@@ -350,5 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+from rq_ext.dashboard.commands import register as _register_dashboard  # noqa: E402
+
+_register_dashboard(cli)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -28,7 +28,9 @@ def _failed_jobs(conn, queue, priorities):
 
 
 def _rq_requeue_all(redis_server, queue):
-    return subprocess.run([RQ, "requeue", "--all", "-u", redis_server.url, "--queue", queue], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [RQ, "requeue", "--all", "-u", redis_server.url, "--queue", queue], capture_output=True, text=True, timeout=60
+    )
 
 
 def _scores(conn, queue):
@@ -47,7 +49,9 @@ def test_rq_requeue_all_into_an_empty_priority_queue_makes_a_list_which_doctor_r
     assert not doctor.check_queue_types(conn) and not doctor.leftover_keys(conn)
 
 
-def test_rq_requeue_all_into_a_non_empty_priority_queue_orphans_a_job_which_doctor_puts_back(conn, settings, redis_server):
+def test_rq_requeue_all_into_a_non_empty_priority_queue_orphans_a_job_which_doctor_puts_back(
+    conn, settings, redis_server
+):
     waiting = enqueue("email", "tests.jobs.record", {"name": "waiting"}, priority=7, connection=conn)
     jobs = _failed_jobs(conn, "email", [2, 4])
     result = _rq_requeue_all(redis_server, "email")
@@ -74,7 +78,9 @@ def test_compact_strands_a_priority_queue_in_a_compact_key_and_doctor_merges_it_
     Queue("scheduler", connection=conn).compact()  # a list: compacts fine
     [leftover] = doctor.leftover_keys(conn)
     assert leftover.startswith("rq:queue:_compact:") and conn.type("rq:queue:sms") == b"none"
-    assert [f.kind for f in doctor.diagnose(conn, orphan_age=0).findings if f.kind != "unserved_queue"] == ["compact_key"]
+    assert [f.kind for f in doctor.diagnose(conn, orphan_age=0).findings if f.kind != "unserved_queue"] == [
+        "compact_key"
+    ]
     report = doctor.diagnose(conn, fix=True, orphan_age=0)
     assert [f.fixed for f in report.findings if f.kind == "compact_key"] == [5]
     assert _scores(conn, "sms") == {j.id: float(j.priority) for j in jobs}

@@ -7,13 +7,20 @@ from rq_ext import timeline
 
 def test_record_batches_one_hincrby_per_label_set_and_one_expire(conn):
     now = 1_800_000_000.0
-    outcomes = [("sms", "sms", "msg91", "finished")] * 3 + [("sms", "sms", "msg91", "failed"), ("email", "email", "-", "finished")]
+    outcomes = [("sms", "sms", "msg91", "finished")] * 3 + [
+        ("sms", "sms", "msg91", "failed"),
+        ("email", "email", "-", "finished"),
+    ]
     with conn.pipeline() as pipe:
         assert timeline.record(pipe, outcomes, now) == 3
         assert len(pipe.command_stack) == 4  # 3 HINCRBY + 1 EXPIRE
         pipe.execute()
     key = timeline.minute_key(now)
-    assert conn.hgetall(key) == {b"sms|sms|msg91|finished": b"3", b"sms|sms|msg91|failed": b"1", b"email|email|-|finished": b"1"}
+    assert conn.hgetall(key) == {
+        b"sms|sms|msg91|finished": b"3",
+        b"sms|sms|msg91|failed": b"1",
+        b"email|email|-|finished": b"1",
+    }
     assert 0 < conn.ttl(key) <= timeline.TTL
     with conn.pipeline() as pipe:
         assert timeline.record(pipe, [], now) == 0

@@ -14,11 +14,15 @@ from rq.exceptions import NoSuchJobError
 
 from rq_ext import contract
 from rq_ext.job import DATE_FIELDS, FusionJob, parse_date
-from wrappers.masking import mask_text
+from wrappers.masking import MASK, mask_text
 
 #: Payload fields naming the recipients, per channel (the first present is used).
 RECIPIENT_FIELDS = ("to", "tokens", "url")
 MAX_RECIPIENTS = 5
+#: Payload keys whose values are labels shown anyway (not redacted from reasons).
+LABEL_KEYS = frozenset({"task", "gateway", "platform", "account", "method", "unicode"})
+#: Shorter payload strings are not redacted from reasons (they would blank common words).
+MIN_REDACTED = 4
 
 
 @dataclass
@@ -76,6 +80,26 @@ def payload_labels(task: Any) -> tuple[str, str, list[str]]:
         return channel, "-", []
 
 
+def payload_strings(task: Any, key: str = "") -> set[str]:
+    """Every string of a task (message, recipients, credentials...) that a reason might echo,
+    except the few labels the dashboard shows anyway."""
+    if key in LABEL_KEYS:
+        return set()
+    if isinstance(task, dict):
+        return set().union(*(payload_strings(v, str(k)) for k, v in task.items())) if task else set()
+    if isinstance(task, list | tuple):
+        return set().union(*(payload_strings(v) for v in task)) if task else set()
+    text = str(task) if isinstance(task, str | int | float) and not isinstance(task, bool) else ""
+    return {text} if len(text) >= MIN_REDACTED else set()
+
+
+def redact(text: str, secrets: set[str]) -> str:
+    """``text`` with every one of ``secrets`` (longest first) replaced, then masked."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return mask_text(text)
+
+
 def _age(job: FusionJob, now: float) -> float | None:
     stamp = job.enqueued_at or job.created_at
     return round(now - stamp.timestamp(), 1) if stamp else None
@@ -108,13 +132,14 @@ def summarize(connection: Redis, job_id: str, serializer: Any, now: float | None
         origin=job.origin or "",
         age_s=_age(job, now),
         retry_count=job.retry_count,
-        reason=failure_reason(job),
+        reason=failure_reason(job, payload_strings(job.task)),
     )
 
 
-def failure_reason(job: FusionJob) -> str:
+def failure_reason(job: FusionJob, secrets: set[str] | None = None) -> str:
     """The masked one-line reason of a failed job: the reason line the worker wrote, or the
-    last line of a traceback (its exception); empty when the job has none."""
+    last line of a traceback (its exception); empty when the job has none. Any of the job's
+    own payload strings (``secrets``) that the reason echoes is replaced."""
     text = job._exc_info or ""
     if not text:
         try:
@@ -126,7 +151,7 @@ def failure_reason(job: FusionJob) -> str:
     if not lines:
         return ""
     line = lines[-1] if lines[0].startswith("Traceback") else lines[0]
-    return mask_text(line)[:300]
+    return redact(line, secrets or set())[:300]
 
 
 def _raw_summary(connection: Redis, job_id: str, reason: str, now: float) -> JobSummary:

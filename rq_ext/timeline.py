@@ -78,10 +78,14 @@ def series(
         {"start": <epoch s of the first point>, "step": 60*step,
          "series": {"sms": {"finished": [..], "failed": [..]}, ...}}
     """
+    return series_of(read_buckets(connection, minutes, now), by, step)
+
+
+def series_of(buckets: list[tuple[int, dict[str, int]]], by: str, step: int = 1) -> dict[str, Any]:
+    """:func:`series` of buckets already read (so several dimensions share one read)."""
     if by not in DIMENSIONS[:3]:
         raise ValueError(f"by must be one of {DIMENSIONS[:3]}")
     index = DIMENSIONS.index(by)
-    buckets = read_buckets(connection, minutes, now)
     points = (len(buckets) + step - 1) // step
     out: dict[str, dict[str, list[int]]] = {}
     for position, (_, fields) in enumerate(buckets):

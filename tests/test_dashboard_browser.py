@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -63,7 +64,7 @@ def read_only(redis_server):
 
 def run_burst(redis_server, queue: str) -> None:
     proc = start_worker_process(redis_server.url, "--customq", queue, "--burst", **ALLOW)
-    assert proc.wait(timeout=60) == 0, open(proc.log_path).read()[-2000:]
+    assert proc.wait(timeout=60) == 0, Path(proc.log_path).read_text()[-2000:]
 
 
 def failed_jobs(conn, redis_server, queue: str, n: int, exhausted: int = 0) -> tuple[list, list]:
@@ -186,7 +187,7 @@ def test_read_only_without_a_token(conn, settings, redis_server, read_only, driv
 
 
 def test_csrf_refusal(conn, settings, redis_server, dashboard, driver):
-    flaky, _ = failed_jobs(conn, redis_server, "dashc", 1)
+    failed_jobs(conn, redis_server, "dashc", 1)
     log_in(driver, dashboard, TOKEN)
     open_page(driver, dashboard.url + "/page/failed")
     script = (

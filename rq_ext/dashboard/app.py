@@ -136,7 +136,8 @@ def _api(app: Flask, state: State) -> None:
     def api_overview() -> Any:
         rows = reads.queue_rows(conn, state.worker_max_age)
         warnings = reads.warnings(conn, rows, state.orphans(), state.worker_max_age)
-        return jsonify(queues=rows, warnings=warnings, chart=timeline.series(conn, "queue", 60, 5))
+        totals = reads.totals(conn)
+        return jsonify(queues=rows, warnings=warnings, totals=totals, chart=timeline.series(conn, "queue", 60, 5))
 
     @app.get("/api/queue/<name>")
     def api_queue(name: str) -> Any:
@@ -169,11 +170,16 @@ def _api(app: Flask, state: State) -> None:
 
     @app.get("/api/charts")
     def api_charts() -> Any:
-        by = request.args.get("by", "queue")
-        if by not in ("queue", "channel", "gateway"):
+        """``?range=1h|24h`` and ``by=queue|channel|gateway`` (several: ``by=queue,channel``,
+        read from one pass over the buckets)."""
+        dims = [d for d in request.args.get("by", "queue").split(",") if d]
+        if not dims or any(d not in timeline.DIMENSIONS[:3] for d in dims):
             return jsonify(error="by must be queue, channel or gateway"), 400
         minutes, step = (1440, 15) if request.args.get("range") == "24h" else (60, 1)
-        return jsonify(timeline.series(conn, by, minutes, step))
+        buckets = timeline.read_buckets(conn, minutes)
+        if len(dims) == 1:
+            return jsonify(timeline.series_of(buckets, dims[0], step))
+        return jsonify({d: timeline.series_of(buckets, d, step) for d in dims})
 
 
 def _actions(app: Flask, state: State) -> None:

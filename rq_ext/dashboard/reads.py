@@ -77,6 +77,16 @@ def warnings(connection: Redis, rows: list[dict[str, Any]], orphans: list[str], 
     return out
 
 
+def totals(connection: Redis) -> dict[str, int]:
+    """The overview's counts beside the queues: delayed, in hand, awaiting retry, outbox."""
+    with connection.pipeline(transaction=False) as pipe:
+        for key in (contract.SCHEDULER_SET, contract.CLAIMS, contract.AWAITING_RETRY, "fusion:outbox:due"):
+            pipe.zcard(key)
+        replies = pipe.execute(raise_on_error=False)
+    names = ("delayed", "in_hand", "awaiting_retry", "outbox_pending")
+    return {name: n if isinstance(n, int) else 0 for name, n in zip(names, replies, strict=True)}
+
+
 def waiting_jobs(connection: Redis, name: str, serializer: Any, page: int = 0, size: int = PAGE_SIZE) -> dict[str, Any]:
     """A page of ``name``'s waiting jobs in claim order (highest priority first)."""
     queue = FusionQueue(name, connection=connection)

@@ -96,7 +96,14 @@
       q.finished_1h + " / " + q.failed_1h,
       spark((data.chart.series || {})[q.name] || {}, 160, 32),
     ]);
-    content.replaceChildren(warn, table(
+    const t = data.totals;
+    const summary = el("p", { id: "totals" }, [
+      el("a", { href: "/page/delayed", text: "delayed " + t.delayed }), " · ",
+      el("a", { href: "/page/inflight", text: "in hand " + t.in_hand }), " · ",
+      el("a", { href: "/page/delayed", text: "awaiting retry " + t.awaiting_retry }), " · ",
+      el("a", { href: "/page/outbox", text: "outbox pending " + t.outbox_pending }),
+    ]);
+    content.replaceChildren(summary, warn, table(
       ["queue", "type", "depth", "priority high / median / low", "oldest", "in flight", "failed", "workers", "finished / failed 1h", "last hour (5 min)"],
       rows, "queues"));
   };
@@ -150,8 +157,9 @@
   renderers.charts = async function () {
     const parts = [el("p", {}, [el("span", { class: "legend-ok", text: "— finished " }), el("span", { class: "legend-bad", text: "— failed" })])];
     for (const range of ["1h", "24h"]) {
+      const all = await get("/api/charts?by=queue,channel,gateway&range=" + range);
       for (const by of ["queue", "channel", "gateway"]) {
-        const data = await get("/api/charts?by=" + by + "&range=" + range);
+        const data = all[by];
         parts.push(el("h2", { text: "per " + by + ", last " + range + " (" + data.step / 60 + " min points)" }));
         const rows = Object.entries(data.series).map(([name, lines]) => [name,
           (lines.finished || []).reduce((a, b) => a + b, 0), (lines.failed || []).reduce((a, b) => a + b, 0), spark(lines, 480, 60)]);

@@ -194,3 +194,14 @@ def test_no_patient_data_in_any_answer(conn, settings_factory, path):
     text = "\n".join(answers)
     for secret in (SECRET_NUMBER, SECRET_TEXT, "HbA1c", SECRET_KEY):
         assert secret not in text
+
+
+def test_failed_listing_pages(conn, settings_factory):
+    jobs = [_fail(conn, "sms", f"permanent {i}") for i in range(55)]
+    client = _app(conn, settings_factory)
+    first, second = client.get("/api/failed").json, client.get("/api/failed?page=1").json
+    assert first["total"] == second["total"] == 55 and first["per_queue"]["sms"] == 55
+    assert len(first["jobs"]) == 50 and len(second["jobs"]) == 5
+    assert {j["id"] for j in first["jobs"] + second["jobs"]} == {j.id for j in jobs}
+    filtered = client.get("/api/failed?reason=permanent&page=1").json
+    assert filtered["total"] == 55 and len(filtered["jobs"]) == 5

@@ -105,18 +105,29 @@ def matching(connection: Redis, filt: FailedFilter, serializer: Any) -> list[dic
     return rows
 
 
+def _page_only(connection: Redis, filt: FailedFilter, serializer: Any, page: int, size: int) -> tuple[int, list[Any]]:
+    """Without a filter on the jobs' contents, only the page's jobs are read."""
+    now = time.time()
+    ids: list[tuple[str, str]] = []
+    for queue in _queues(connection, filt.queue):
+        key = contract.FAILED_PREFIX + queue
+        ids += [(queue, contract.text(i)) for i in connection.zrevrange(key, 0, SCAN_LIMIT - 1)]
+    chosen = ids[page * size : (page + 1) * size]
+    return len(ids), [_row(connection, queue, job_id, serializer, now) for queue, job_id in chosen]
+
+
 def listing(
     connection: Redis, filt: FailedFilter, serializer: Any, page: int = 0, size: int = PAGE_SIZE
 ) -> dict[str, Any]:
-    rows = matching(connection, filt, serializer)
+    """A page of the failed jobs matching ``filt``, and the failed count of every queue."""
+    content = filt.reason or filt.channel or filt.gateway or filt.job_id
+    if content or filt.min_age_s is not None or filt.max_age_s is not None:
+        rows = matching(connection, filt, serializer)
+        total, jobs = len(rows), rows[page * size : (page + 1) * size]
+    else:
+        total, jobs = _page_only(connection, filt, serializer, page, size)
     counts = {q: connection.zcard(contract.FAILED_PREFIX + q) for q in known_queue_names(connection)}
-    return {
-        "total": len(rows),
-        "page": page,
-        "size": size,
-        "per_queue": counts,
-        "jobs": rows[page * size : (page + 1) * size],
-    }
+    return {"total": total, "page": page, "size": size, "per_queue": counts, "jobs": jobs}
 
 
 def _targets(connection: Redis, body: dict[str, Any], serializer: Any) -> dict[str, list[str]]:

@@ -172,6 +172,7 @@
   // -- the failed page: filters and actions stay; only the table refreshes --------------------
   const selected = new Map();
   let failedForm = null;
+  let failedPage = 0;
   function filterValues() {
     const f = {};
     for (const input of failedForm.querySelectorAll("input, select")) if (input.value) f[input.name] = input.value;
@@ -198,7 +199,7 @@
   function buildFailedForm() {
     const input = (name, label, type) => el("label", {}, [label + " ", el("input", { name: name, type: type || "text", size: 10 })]);
     const channel = el("select", { name: "channel" }, ["", "sms", "email", "push", "webhook", "whatsapp", "other"].map((c) => el("option", { value: c, text: c || "any" })));
-    failedForm = el("form", { class: "filters", id: "filters", onsubmit: (e) => { e.preventDefault(); renderers.failed(); } }, [
+    failedForm = el("form", { class: "filters", id: "filters", onsubmit: (e) => { e.preventDefault(); failedPage = 0; renderers.failed(); } }, [
       input("queue", "queue"), input("reason", "reason"), el("label", {}, ["channel ", channel]), input("gateway", "gateway"),
       input("min_age_s", "age ≥ s", "number"), input("max_age_s", "age ≤ s", "number"), input("job_id", "job id"),
       el("button", { type: "submit", text: "filter" }),
@@ -216,7 +217,7 @@
   }
   renderers.failed = async function () {
     if (!failedForm) buildFailedForm();
-    const data = await get("/api/failed?" + new URLSearchParams(filterValues()));
+    const data = await get("/api/failed?" + new URLSearchParams({ ...filterValues(), page: failedPage }));
     const rows = data.jobs.map((j) => {
       const key = j.queue + "/" + j.id;
       const box = el("input", { type: "checkbox", "data-id": j.id, checked: selected.has(key),
@@ -224,8 +225,14 @@
       return [box, j.id, j.queue, j.failure_class, j.reason, j.channel, j.gateway, (j.recipients || []).join(", ") || "-", j.priority, age(j.age_s)];
     });
     const counts = Object.entries(data.per_queue).filter(([, n]) => n).map(([q, n]) => q + ": " + n).join(", ") || "none";
+    const turn = (delta) => () => { failedPage += delta; renderers.failed(); };
+    const pager = el("p", { id: "failed-pager" }, [
+      el("span", { text: "page " + (failedPage + 1) + " of " + Math.max(1, Math.ceil(data.total / data.size)) + " " }),
+      failedPage > 0 ? el("button", { type: "button", onclick: turn(-1), text: "« previous" }) : "",
+      (failedPage + 1) * data.size < data.total ? el("button", { type: "button", onclick: turn(1), text: "next »" }) : "",
+    ]);
     document.getElementById("failed-table").replaceChildren(
-      el("p", { id: "failed-total", text: data.total + " matching; failed per queue: " + counts }),
+      el("p", { id: "failed-total", text: data.total + " matching; failed per queue: " + counts }), pager,
       table(["", "id", "queue", "class", "reason", "channel", "gateway", "recipients", "priority", "age"], rows, "failed"));
   };
 

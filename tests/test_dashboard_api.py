@@ -205,3 +205,69 @@ def test_failed_listing_pages(conn, settings_factory):
     assert {j["id"] for j in first["jobs"] + second["jobs"]} == {j.id for j in jobs}
     filtered = client.get("/api/failed?reason=permanent&page=1").json
     assert filtered["total"] == 55 and len(filtered["jobs"]) == 5
+
+
+def test_login_redirects_only_to_a_local_path(conn, settings_factory):
+    client = _app(conn, settings_factory, token="t0ken-abc")
+    csrf = client.get("/").data.decode().split('name="csrf-token" content="')[1].split('"')[0]
+    resp = client.post("/login", data={"token": "t0ken-abc", "csrf": csrf, "next": "//evil.example/x"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_webhook_recipient_is_the_host_only(conn, settings_factory):
+    hook = {
+        "payload": {
+            "task": 4,
+            "url": "https://user:pw@hooks.lab.example/patients/8812?sig=abc",
+            "json": {"name": "Asha"},
+        }
+    }
+    enqueue("webhook", "tasks.webhooks.send_webhook", hook, connection=conn)
+    [job] = _app(conn, settings_factory).get("/api/queue/webhook").json["jobs"]
+    assert job["channel"] == "webhook" and job["recipients"] == ["https://hooks.lab.example"]
+
+
+def test_workers_page_reads_rq_worker_hashes(conn, settings_factory):
+    from rq.utils import now, utcformat
+
+    conn.sadd("rq:workers", "rq:worker:w1")
+    conn.hset(
+        "rq:worker:w1",
+        mapping={
+            "hostname": "lab-1",
+            "pid": 42,
+            "queues": "sms,email",
+            "state": "busy",
+            "last_heartbeat": utcformat(now()),
+            "successful_job_count": 5,
+            "failed_job_count": 1,
+        },
+    )
+    data = _app(conn, settings_factory).get("/api/workers").json
+    [w] = data["workers"]
+    assert (w["name"], w["hostname"], w["pid"], w["queues"], w["jobs_done"], w["jobs_failed"], w["live"]) == (
+        "w1",
+        "lab-1",
+        "42",
+        ["sms", "email"],
+        5,
+        1,
+        True,
+    )
+    assert w["worker_class"] == "-" and data["missing_fields"] == ["worker_class", "concurrency", "dry_run"]
+    conn.hset("rq:worker:w1", mapping={"worker_class": "concurrent", "concurrency": 8, "dry_run": "1"})
+    data = _app(conn, settings_factory).get("/api/workers").json
+    assert data["workers"][0]["concurrency"] == "8" and data["missing_fields"] == []
+
+
+def test_overview_warns_about_orphans_found_in_the_background(conn, settings_factory):
+    from tests.conftest import wait_for
+
+    job = enqueue("sms", "tasks.sms.send_sms", TASK, connection=conn)
+    conn.zrem("rq:queue:sms", job.id)  # status queued, in no queue
+    client = create_app(conn, settings_factory(DOCTOR_ORPHAN_AGE=0)).test_client()
+    client.get("/api/overview")  # starts the search
+    warnings = wait_for(
+        lambda: [w for w in client.get("/api/overview").json["warnings"] if "orphaned" in w], timeout=10
+    )
+    assert job.id in warnings[0]

@@ -4,7 +4,9 @@ API and refreshes every few seconds) and the JSON API beside them."""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from rq_ext import orphans, timeline
 from rq_ext.connection import serializer_from_settings
 from rq_ext.dashboard import auth, failed, outbox, reads
 
+log = logging.getLogger("fusion.dashboard")
 HERE = Path(__file__).resolve().parent
 PAGES = {
     "overview": "Overview",
@@ -39,14 +42,28 @@ class State:
         self.settings = settings
         self.serializer = serializer_from_settings(settings)
         self.worker_max_age = float(settings.WORKER_TTL + 60)
-        self._orphans: tuple[float, list[str]] = (0.0, [])
+        self._orphans: list[str] = []
+        self._searcher: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def orphans(self) -> list[str]:
-        stamp, found = self._orphans
-        if time.monotonic() - stamp > ORPHAN_INTERVAL or not stamp:
-            found = [o.describe() for o in orphans.find_orphans(self.connection, self.settings.DOCTOR_ORPHAN_AGE)]
-            self._orphans = (time.monotonic(), found)
-        return found
+        """The orphaned jobs found by the last search. The search (a SCAN of every job key)
+        runs on a background thread every ``ORPHAN_INTERVAL`` seconds, never in a request."""
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = threading.Thread(target=self._search_forever, name="orphan-search", daemon=True)
+                self._searcher.start()
+            return list(self._orphans)
+
+    def _search_forever(self) -> None:
+        while True:
+            try:
+                found = orphans.find_orphans(self.connection, self.settings.DOCTOR_ORPHAN_AGE)
+                with self._lock:
+                    self._orphans = [o.describe() for o in found]
+            except Exception as exc:  # Redis away: keep the last answer, try again later
+                log.warning("orphan search failed: %s", type(exc).__name__)
+            time.sleep(ORPHAN_INTERVAL)
 
 
 def _page_number() -> int:
@@ -117,7 +134,9 @@ def _login(app: Flask) -> None:
             return jsonify(error="CSRF token missing or wrong"), 403
         if not auth.log_in(request.form.get("token", "")):
             return _render("login_failed"), 401
-        return redirect(request.form.get("next") or url_for("overview"))
+        target = request.form.get("next") or ""
+        safe = target.startswith("/") and not target.startswith("//") and "\\" not in target
+        return redirect(target if safe else url_for("overview"))
 
     @app.post("/logout")
     def logout() -> Any:
@@ -198,4 +217,7 @@ def serve(connection: Redis, settings: Settings, host: str, port: int) -> None:
     """Serve the dashboard with Werkzeug's threaded server (one process, loopback by default)."""
     from werkzeug.serving import run_simple
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per refresh
+    if not host.startswith("127.") and host not in ("localhost", "::1") and not settings.DASHBOARD_TOKEN:
+        log.warning("dashboard bound to %s: reachable from other hosts (read-only: no token set)", host)
     run_simple(host, port, create_app(connection, settings), threaded=True, use_reloader=False)

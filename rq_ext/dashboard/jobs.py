@@ -58,8 +58,9 @@ def _mask_recipient(field: str, item: Any) -> str:
     text = str(item)
     if field == "tokens":
         return f"token …{text[-4:]}" if len(text) > 8 else "token ***"
-    if field == "url":
-        return mask_text(text.split("?")[0])
+    if field == "url":  # the host only: a path may name a patient or carry a token
+        scheme, _, rest = text.partition("://")
+        return f"{scheme}://{rest.split('/')[0].split('?')[0].rsplit('@', 1)[-1]}" if rest else "***"
     masked = mask_text(text)
     return masked if masked != text else "***"  # not a number or address the masker knows
 

@@ -9,7 +9,7 @@ from redis import Redis
 
 from rq_ext import contract, doctor, timeline
 from rq_ext.dashboard.jobs import summarize
-from rq_ext.dashboard.workers import is_live, serving, worker_rows
+from rq_ext.dashboard.workers import EXTRA_FIELDS, is_live, serving, worker_rows
 from rq_ext.job import parse_date
 from rq_ext.maintenance import known_queue_names
 from rq_ext.queue import FusionQueue
@@ -157,4 +157,5 @@ def workers_page(connection: Redis, worker_max_age: float) -> dict[str, Any]:
         item = row.as_dict()
         item["live"] = is_live(row, worker_max_age)
         out.append(item)
-    return {"workers": out, "missing_fields": ["worker_class", "concurrency", "dry_run"]}
+    missing = [f for f in EXTRA_FIELDS if all(item[f] == "-" for item in out)] if out else list(EXTRA_FIELDS)
+    return {"workers": out, "missing_fields": missing}

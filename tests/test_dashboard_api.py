@@ -55,7 +55,7 @@ def test_queues_api_figures(conn, settings_factory):
     }
     assert sms["priority"] == {"highest": 30.0, "median": 20.0, "lowest": 0.0} and sms["oldest_age_s"] is not None
     overview = client.get("/api/overview").json
-    assert "queue sms: no live worker serves it" in overview["warnings"]
+    assert "queue sms: 4 job(s) waiting and no live worker serves it" in overview["warnings"]
     jobs = client.get("/api/queue/sms").json["jobs"]
     assert [j["priority"] for j in jobs] == [30.0, 20.0, 10.0, 0.0]
     assert jobs[0]["channel"] == "sms" and jobs[0]["gateway"] == "msg91" and jobs[0]["recipients"] == ["********5678"]

@@ -107,7 +107,9 @@ def test_overview_shows_the_real_depth_live(conn, settings, redis_server, dashbo
     driver.execute_script("window.notReloaded = true")
     depth = lambda d: dict(zip(cells(d, "queues", 1), cells(d, "queues", 3), strict=True)).get("dashq")  # noqa: E731
     assert wait_until(driver, lambda d: depth(d) == "7")
-    assert wait_until(driver, lambda d: "queue dashq: no live worker serves it" in "".join(texts(d, "#warnings")))
+    assert wait_until(
+        driver, lambda d: "queue dashq: 7 job(s) waiting and no live worker serves it" in "".join(texts(d, "#warnings"))
+    )
     run_burst(redis_server, "dashq")
     assert wait_until(driver, lambda d: depth(d) == "0")
     assert driver.execute_script("return window.notReloaded") is True  # refreshed without a reload

@@ -65,7 +65,12 @@ def queue_rows(connection: Redis, worker_max_age: float, now: float | None = Non
 
 def warnings(connection: Redis, rows: list[dict[str, Any]], orphans: list[str], worker_max_age: float) -> list[str]:
     """The overview's red lines (``orphans``: described orphans, computed less often)."""
-    out = [f"queue {r['name']}: no live worker serves it" for r in rows if not r["workers"]]
+    unserved = [r for r in rows if not r["workers"]]
+    out = [
+        f"queue {r['name']}: {r['depth']} job(s) waiting and no live worker serves it" for r in unserved if r["depth"]
+    ]
+    idle = [r["name"] for r in unserved if not r["depth"]]
+    out += [f"no live worker serves {', '.join(idle)} (empty now)"] if idle else []
     out += [f.detail for f in doctor.check_queue_types(connection, [r["name"] for r in rows])]
     out += [
         f"{key}: jobs outside any queue (rq's compact); run doctor --fix" for key in doctor.leftover_keys(connection)

@@ -32,6 +32,7 @@ CHUNK = 500
 # KEYS: queue key, temp key. Renames the queue out of the way only while it is still a list.
 _RENAME_LIST = """
 if redis.call('TYPE', KEYS[1]).ok ~= 'list' then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end
 redis.call('RENAME', KEYS[1], KEYS[2])
 return redis.call('LLEN', KEYS[2])
 """

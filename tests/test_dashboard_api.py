@@ -145,6 +145,9 @@ def test_outbox_read_defensively(conn, settings_factory):
         "attempts": 2,
         "created": 1.0,
         "last_error": "HTTP 500 for +919812345678",
+        "outcome": "finished",
+        "fields": {"to": "+919812345678"},
+        "body": '[{"payload": {"message": "HbA1c 9.4"}}]',
     }
     conn.hset("fusion:outbox:entries", "e1", json.dumps(entry))
     conn.lpush("fusion:outbox:dead", "not json", json.dumps({**entry, "kind": "retry"}))
@@ -152,7 +155,12 @@ def test_outbox_read_defensively(conn, settings_factory):
     assert data["pending_total"] == 2 and data["pending"][0]["url"] == "https://lab.example/cb"
     assert data["pending"][1]["kind"] is None  # no entry for e2
     assert [d["kind"] for d in data["dead"]] == ["retry", None]
-    assert SECRET_NUMBER not in json.dumps(data) and "token=abc" not in json.dumps(data)
+    assert (
+        SECRET_NUMBER not in json.dumps(data)
+        and "token=abc" not in json.dumps(data)
+        and "HbA1c" not in json.dumps(data)
+    )
+    assert data["pending"][0]["outcome"] == "finished" and "fields" not in data["pending"][0]
     conn.delete("fusion:outbox:due")
     conn.set("fusion:outbox:due", "garbage")
     assert client.get("/api/outbox").status_code == 200

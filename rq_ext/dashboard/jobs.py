@@ -121,6 +121,7 @@ def summarize(connection: Redis, job_id: str, serializer: Any, now: float | None
     except Exception:
         function = "(undecodable)"
     channel, gateway, recipients = payload_labels(job.task)
+    status = contract.text(getattr(job.get_status(refresh=False), "value", "")) or "-"
     return JobSummary(
         id=job_id,
         exists=True,
@@ -129,11 +130,11 @@ def summarize(connection: Redis, job_id: str, serializer: Any, now: float | None
         gateway=gateway,
         recipients=recipients,
         priority=job.priority,
-        status=contract.text(getattr(job.get_status(refresh=False), "value", "")) or "-",
+        status=status,
         origin=job.origin or "",
         age_s=_age(job, now),
         retry_count=job.retry_count,
-        reason=failure_reason(job, payload_strings(job.task)),
+        reason=failure_reason(job, payload_strings(job.task)) if status == "failed" else "",
     )
 
 

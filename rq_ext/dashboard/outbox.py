@@ -19,7 +19,8 @@ from wrappers.masking import mask_text
 DUE = "fusion:outbox:due"
 ENTRIES = "fusion:outbox:entries"
 DEAD = "fusion:outbox:dead"
-SHOWN = ("kind", "job_id", "url", "attempts", "created", "last_error")
+#: The only fields of an entry shown (never ``fields`` or ``body``: callback forms and job args).
+SHOWN = ("kind", "job_id", "outcome", "url", "attempts", "created", "last_error", "given_up")
 LIMIT = 200
 
 
@@ -30,7 +31,7 @@ def _entry(raw: Any) -> dict[str, Any]:
         data = {}
     data = data if isinstance(data, dict) else {}
     out = {name: data.get(name) for name in SHOWN}
-    for name in ("url", "last_error", "job_id", "kind"):
+    for name in ("url", "last_error", "job_id", "kind", "outcome"):
         out[name] = mask_text(str(out[name]))[:300] if out[name] is not None else None
     if out["url"]:
         out["url"] = out["url"].split("?")[0]

@@ -148,11 +148,11 @@
     const data = await get("/api/outbox");
     content.replaceChildren(
       el("h2", { text: "Pending: " + data.pending_total }),
-      table(["entry", "kind", "job", "url", "attempts", "next try", "last error"],
-        data.pending.map((e) => [e.id, e.kind, e.job_id, e.url, e.attempts, age(e.next_in_s), e.last_error]), "pending"),
+      table(["entry", "kind", "job", "outcome", "url", "attempts", "created", "next try in", "last error"],
+        data.pending.map((e) => [e.id, e.kind, e.job_id, e.outcome, e.url, e.attempts, when(e.created), age(e.next_in_s), e.last_error]), "pending"),
       el("h2", { text: "Given up: " + data.dead_total }),
-      table(["kind", "job", "url", "attempts", "created", "last error"],
-        data.dead.map((e) => [e.kind, e.job_id, e.url, e.attempts, when(e.created), e.last_error]), "dead"));
+      table(["kind", "job", "outcome", "url", "attempts", "created", "given up", "last error"],
+        data.dead.map((e) => [e.kind, e.job_id, e.outcome, e.url, e.attempts, when(e.created), when(e.given_up), e.last_error]), "dead"));
   };
   renderers.charts = async function () {
     const parts = [el("p", {}, [el("span", { class: "legend-ok", text: "— finished " }), el("span", { class: "legend-bad", text: "— failed" })])];

@@ -145,6 +145,12 @@ class Settings:
     #: Address the metrics listener binds (``--metrics-port``).
     METRICS_BIND: str = "127.0.0.1"
 
+    # -- dashboard (issue 13) ------------------------------------------------------------------
+    #: Token that unlocks the dashboard's actions (requeue, delete); empty: read-only.
+    DASHBOARD_TOKEN: str = ""
+    #: Seconds a job may sit in no queue, registry or claim before ``doctor`` calls it orphaned.
+    DOCTOR_ORPHAN_AGE: float = 600.0
+
     def queue_names(self, customq: str) -> list[str]:
         """The queues a worker serves for a ``--customq`` value: a name, a comma list or ``all``."""
         if customq.strip() == "all":
@@ -256,6 +262,7 @@ NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
     "ATTACHMENT_MAX_BYTES": (0, False),
     "CLI_REDIS_TIMEOUT": (0, False),
     "RETRY_AFTER_MAX": (0, True),  # 0: Retry-After is ignored (the own backoff applies)
+    "DOCTOR_ORPHAN_AGE": (0, False),
 }
 
 

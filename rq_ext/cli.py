@@ -6,66 +6,21 @@ a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import click
 import redis
 
-from config import ConfigError, Settings, configure, load_settings
+from config import ConfigError, Settings
 from rq_ext import ops, resilience
-from rq_ext.connection import cli_redis_from_settings, redis_from_settings, serializer_from_settings
+from rq_ext.cli_common import CommandError, _connect, _settings, _talking_to, config_option, url_option
+from rq_ext.connection import serializer_from_settings
 from wrappers.logger import setup_logging
-
-
-class CommandError(Exception):
-    """A readable, one-line failure of a command."""
-
-
-def _connect(settings: Settings, for_worker: bool = False) -> redis.Redis:
-    """A client that answered PING. The check always uses the short ``CLI_REDIS_TIMEOUT``, so a
-    silent or wrong service fails within seconds; a worker then gets its own long-timeout client."""
-    connection = cli_redis_from_settings(settings)
-    try:
-        connection.ping()
-    except (redis.RedisError, OSError) as exc:
-        raise CommandError(ops.describe_redis_error(settings.REDIS_URL, exc)) from None
-    if not for_worker:
-        return connection
-    connection.close()
-    return redis_from_settings(settings)
-
-
-@contextlib.contextmanager
-def _talking_to(settings: Settings) -> Iterator[None]:
-    """Redis errors inside (WRONGTYPE, a lost connection...) end the command with one line."""
-    try:
-        with ops.redis_errors(settings.REDIS_URL):
-            yield
-    except ops.OperatorError as exc:
-        raise CommandError(str(exc)) from None
-
-
-def _settings(config_module: str, url: str | None = None) -> Settings:
-    overrides: dict[str, Any] = {"REDIS_URL": url} if url else {}
-    return configure(load_settings(config_module, **overrides))
-
-
-config_option = click.option(
-    "-c",
-    "--config",
-    "config_module",
-    default="instance",
-    show_default=True,
-    help="Module containing the settings (e.g. 'instance').",
-)
-url_option = click.option("-u", "--url", default=None, help="Redis URL; overrides REDIS_URL.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -448,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: Redis connection lost: {exc}", err=True)
         return 1
     return result if isinstance(result, int) else 0
+
+
+from rq_ext.dashboard.commands import register as _register_dashboard  # noqa: E402
+
+_register_dashboard(cli)
 
 
 if __name__ == "__main__":  # pragma: no cover

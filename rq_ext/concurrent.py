@@ -55,6 +55,8 @@ SUSPENSION_CHECK_EVERY = 1.0
 class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     """Runs up to ``concurrency`` jobs at once on a thread pool."""
 
+    kind = "concurrent"
+
     def __init__(self, queues: Any, *args: Any, concurrency: int = 8, **kwargs: Any) -> None:
         super().__init__(queues, *args, **kwargs)
         if concurrency < 1:

@@ -34,7 +34,7 @@ from rq.job import Job
 from rq.results import UNSERIALIZABLE_RETURN_VALUE_PAYLOAD
 from rq.utils import current_timestamp, utcformat
 
-from rq_ext import batch_scripts, contract, resilience, scripts
+from rq_ext import batch_scripts, contract, events, resilience, scripts, timeline
 from rq_ext.outbox import Entry
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,15 @@ class Finisher:
         for finish in batch:
             args += job_args(finish)
         keys = [contract.CLAIMS, self.worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE]
-        scripts.run(self.connection, batch_scripts.FINISH, keys, args)
+        with self.connection.pipeline(transaction=False) as pipe:  # one round trip
+            scripts.run(self.connection, batch_scripts.FINISH, keys, args, client=pipe)
+            timeline.record(pipe, [(f.queue_name, *labels_of(f.job), "finished") for f in batch])
+            pipe.execute()
+
+
+def labels_of(job: Job) -> tuple[str, str]:
+    labels = events.job_labels(job, job.origin)
+    return labels["channel"], labels["gateway"]
 
 
 def working_time(batch: list[Finish]) -> float:

@@ -1,8 +1,10 @@
 """A background thread in every worker process: promotes due delayed jobs (every
 ``PROMOTE_INTERVAL``), renews the leases of the jobs in hand (every ``CLAIM_LEASE / 4``),
 recovers abandoned jobs (every ``RECOVERY_INTERVAL``), and runs the daily maintenance when due.
-It runs whatever queues the worker serves and whether or not the worker is busy, and never lets
-an error stop it.
+It also repairs a priority queue key that rq's own tools turned into a list (every
+``QUEUE_TYPE_CHECK`` seconds: producers fail while the key is a list) and, after each daily
+maintenance, puts orphaned jobs back into their queue (:mod:`rq_ext.doctor`). It runs whatever
+queues the worker serves and whether or not the worker is busy, and never lets an error stop it.
 
 After a Redis outage every live worker's leases may have run out at once. So once Redis answers
 again, the housekeeper renews its own leases first, and recovers nothing for two renewal periods:
@@ -19,13 +21,15 @@ from collections.abc import Callable
 from redis import Redis
 
 from config import Settings
-from rq_ext import maintenance, recovery, resilience
+from rq_ext import doctor, maintenance, orphans, recovery, resilience
 from rq_ext.schedule import promote_due
 from wrappers import systemd
 
 log = logging.getLogger(__name__)
 
 MAINTENANCE_CHECK = 60.0
+#: Seconds between two checks of the queue keys' types.
+QUEUE_TYPE_CHECK = 5.0
 
 
 class Housekeeper:
@@ -46,7 +50,8 @@ class Housekeeper:
             (self.renew_every, self.renew),
             (settings.PROMOTE_INTERVAL, lambda: promote_due(self.connection)),
             (settings.RECOVERY_INTERVAL, self.recover),
-            (MAINTENANCE_CHECK, lambda: maintenance.run_if_due(self.connection, self.settings)),
+            (QUEUE_TYPE_CHECK, self.repair_queue_types),
+            (MAINTENANCE_CHECK, self.maintain),
         ]
         watchdog = systemd.watchdog_interval()
         if watchdog:
@@ -59,6 +64,18 @@ class Housekeeper:
 
     def renew(self) -> None:
         recovery.renew(self.connection, self.jobs_in_hand(), self.settings)
+
+    def repair_queue_types(self) -> None:
+        for key, moved in doctor.repair_wrong_types(self.connection).items():
+            log.warning(
+                "queue key %s was a list (rq's own tools?): %d job(s) moved back into the sorted set", key, moved
+            )
+
+    def maintain(self) -> None:
+        if maintenance.run_if_due(self.connection, self.settings):
+            for orphan in orphans.find_orphans(self.connection, self.settings.DOCTOR_ORPHAN_AGE):
+                if orphans.put_back(self.connection, orphan):
+                    log.warning("orphaned job %s put back into its queue", orphan.job_id)
 
     def recover(self) -> None:
         if time.monotonic() >= self._quiet_until:

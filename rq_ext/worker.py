@@ -33,7 +33,7 @@ from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from config import Settings, get_settings
 from errors import Failure, FusionError
-from rq_ext import contract, events, middleware, outcome, recovery, resilience
+from rq_ext import contract, events, middleware, outcome, recovery, resilience, timeline
 from rq_ext.classify import classify, classify_exc_string
 from rq_ext.housekeeper import Housekeeper
 from rq_ext.job import FusionJob, int_field
@@ -135,6 +135,15 @@ class FusionWorkerMixin(BaseWorker):
         for job_id in recovery.release_owned(self.connection, self.name):
             self.log.warning("Worker %s: job %s of a dead namesake put back into its queue", self.name, job_id)
         super().register_birth()
+        self.connection.hset(self.key, mapping=self.registration_extras())
+
+    #: This class's name for ``--worker-class`` (the dashboard's Workers page shows it).
+    kind = "simple"
+
+    def registration_extras(self) -> dict[Any, Any]:
+        """Fields added to rq's worker hash: class, concurrency, DRY_RUN."""
+        concurrency = str(getattr(self, "concurrency", 1))
+        return {"worker_class": self.kind, "concurrency": concurrency, "dry_run": "1" if self.settings.DRY_RUN else "0"}
 
     def clean_registries(self) -> None:
         """Recover abandoned jobs before rq's started-registry cleanup could fail them."""
@@ -223,7 +232,7 @@ class FusionWorkerMixin(BaseWorker):
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         assert isinstance(job, FusionJob)
         decision = outcome.decide_success(job)
-        job.run.writes = lambda pipe: outcome.stage(pipe, job.id, decision)
+        job.run.writes = self._writes(job, queue.name, decision)
         resilience.until_redis_answers(
             lambda: super(FusionWorkerMixin, self).handle_job_success(job, queue, started_job_registry, execution),
             f"success bookkeeping of job {job.id}",
@@ -245,12 +254,25 @@ class FusionWorkerMixin(BaseWorker):
             return
         failure = job.run.failure or classify_exc_string(exc_string)
         decision = outcome.decide_failure(job, failure, exc_string, self._retry_count(job), self.settings)
-        job.run.writes = lambda pipe: outcome.stage(pipe, job.id, decision)
+        job.run.writes = self._writes(job, queue.name, decision)
         resilience.until_redis_answers(
             lambda: self._end_run(job, execution, decision), f"outcome of job {job.id}", self.settings
         )
         job.run.outcome = decision.outcome
         self._log_failure(job, failure, decision)
+
+    @staticmethod
+    def _writes(job: FusionJob, queue_name: str, decision: Decision) -> Any:
+        """The decision's writes and its count in the dashboard's time buckets, for the
+        transaction that ends the run."""
+        labels = events.job_labels(job, queue_name)
+        counted = [(queue_name, labels["channel"], labels["gateway"], decision.outcome)]
+
+        def writes(pipe: Any) -> None:
+            outcome.stage(pipe, job.id, decision)
+            timeline.record(pipe, counted)
+
+        return writes
 
     def _end_run(self, job: FusionJob, execution: Execution | None, decision: Decision | None) -> None:
         """One transaction: rq's bookkeeping of the failed or rescheduled run, the claim's
@@ -316,6 +338,8 @@ class FusionWorkerMixin(BaseWorker):
 
 class FusionWorker(FusionWorkerMixin, Worker):
     """Forks a work horse per job (rq's default, and the original's behaviour)."""
+
+    kind = "fork"
 
     def setup_work_horse_signals(self) -> None:
         """The horse ignores SIGINT and SIGTERM: a platform that signals every process (Heroku,

@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test lint format redis-server stop-redis docs bench clean
+.PHONY: run worker test lint format redis-server test-tools stop-redis docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "==> [1/3] checking python3-venv"
@@ -36,6 +36,15 @@ redis-server:
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update && $$SUDO apt-get install -y redis-server; }
 
+# What the browser and unit-file tests drive: Debian's chromium + chromium-driver (no browser
+# download); systemd-analyze (the unit-file tests skip without it) is installed by .ci/run.
+test-tools:
+	@need=""; command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || need="$$need chromium-driver"; \
+	if [ -n "$$need" ]; then echo "==> installing$$need from Debian (apt-get)..."; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$need; fi
+
 stop-redis:
 	@if [ -f .run/redis.pid ] && kill "$$(cat .run/redis.pid)" 2>/dev/null; then \
 	  rm -f .run/redis.pid; echo "stopped the private redis-server"; \
@@ -50,7 +59,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) redis-server lint
+test: $(STAMP) redis-server test-tools lint
 	$(BIN)/pytest
 
 clean:

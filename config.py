@@ -262,7 +262,7 @@ NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
     "ATTACHMENT_MAX_BYTES": (0, False),
     "CLI_REDIS_TIMEOUT": (0, False),
     "RETRY_AFTER_MAX": (0, True),  # 0: Retry-After is ignored (the own backoff applies)
-    "DOCTOR_ORPHAN_AGE": (0, False),
+    "DOCTOR_ORPHAN_AGE": (0, True),  # 0: any job in no queue is an orphan
 }
 
 

@@ -27,9 +27,9 @@ from rq_ext.connection import redis_from_settings
 RENEW_OWNED = """
 local renewed = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local jk = '@JOB_PREFIX@' .. id
-  local owner = redis.call('HGET', jk, 'worker_name')
-  local status = redis.call('HGET', jk, 'status')
+  local fields = redis.pcall('HMGET', '@JOB_PREFIX@' .. id, 'worker_name', 'status')
+  local owner, status = false, false
+  if fields['err'] == nil then owner, status = fields[1], fields[2] end
   if owner == ARGV[1] and status ~= 'finished' and status ~= 'failed' and status ~= 'scheduled' then
     redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id)
     renewed = renewed + 1
@@ -81,12 +81,21 @@ def _keep(settings: Settings, worker_name: str, parent: int) -> Any:
             try:
                 expiry = time.time() + settings.CLAIM_LEASE
                 scripts.run(connection, RENEW_OWNED, [contract.CLAIMS], [worker_name, expiry])
-            except Exception:  # Redis unreachable: try again at the next beat
-                pass
+            except Exception as exc:  # Redis unreachable: try again at the next beat
+                _say(f"lease keeper of {worker_name}: renewal failed ({type(exc).__name__}), retrying")
             time.sleep(every)
-    except BaseException:
+    except BaseException as exc:
+        _say(f"lease keeper of {worker_name} stopped: {type(exc).__name__}: {exc}")
         code = 1
     os._exit(code)
+
+
+def _say(line: str) -> None:
+    """One line on stderr (the worker's log): the keeper leaves the logging machinery alone."""
+    try:
+        os.write(2, (line + "\n").encode())
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:

@@ -63,12 +63,14 @@ class Metrics(Middleware):
 
 class JobEvent(Middleware):
     def after_job(self, job: Job, queue_name: str, outcome: str, duration: float) -> None:
-        events.emit(job, events.job_labels(job, queue_name), outcome, duration, _reason(job))
+        events.emit(job, events.job_labels(job, queue_name), outcome, duration, _reason(job, outcome))
 
 
-def _reason(job: Job) -> str:
+def _reason(job: Job, outcome: str) -> str:
     """Why a job did not finish: this run's classified failure, or (a forking worker's parent)
     the reason its horse wrote."""
+    if outcome in ("finished", "requeued", "deleted"):
+        return ""
     failure = getattr(getattr(job, "run", None), "failure", None)
     if failure is not None:
         return str(failure.reason)

@@ -80,3 +80,13 @@ def send_then_sleep(task: dict[str, Any]) -> Any:
     if runs == 1:
         time.sleep(float(task.get("sleep_after", 30)))
     return result
+
+
+class BrokenHook:
+    """A job middleware whose hooks raise: the job's outcome must not change."""
+
+    def before_job(self, job: Any, queue_name: str) -> None:
+        raise RuntimeError("hook broken before")
+
+    def after_job(self, job: Any, queue_name: str, outcome: str, duration: float) -> None:
+        raise RuntimeError("hook broken after")

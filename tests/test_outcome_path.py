@@ -154,3 +154,13 @@ def test_outbox_entry_is_stable_for_the_same_job_and_outcome(conn, settings) -> 
             pipe.execute()
     assert conn.hlen(contract.OUTBOX_ENTRIES) == 1 and conn.zcard(contract.OUTBOX_DUE) == 1
     assert json.loads(conn.hget(contract.OUTBOX_ENTRIES, "j:failed:2"))["fields"] == {"a": "b"}
+
+
+def test_a_middleware_that_raises_never_changes_the_outcome(conn, settings_factory, run_each_worker, caplog) -> None:
+    settings_factory(JOB_MIDDLEWARE=["tests.jobs:BrokenHook", "no.such.module:Hook"])
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="mw")
+    run_each_worker(["sms"])
+    assert Job.fetch("mw", connection=conn).get_status() == "finished"
+    assert "middleware BrokenHook failed before job mw" in caplog.text
+    assert "middleware BrokenHook failed after job mw" in caplog.text
+    assert "middleware no.such.module:Hook could not be loaded" in caplog.text

@@ -75,16 +75,26 @@ def _endpoint_kwargs(service: str) -> dict[str, str]:
     return {"endpoint_url": os.environ["AWS_ENDPOINT_URL_SES"]}
 
 
-def client(service: str, region: str, account: dict[str, Any]) -> Any:
-    """The cached boto3 client for ``service`` in ``region`` with the account's credentials."""
+def client(
+    service: str,
+    region: str,
+    account: dict[str, Any],
+    endpoint_url: str | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """The cached boto3 client for ``service`` in ``region`` with the account's credentials (one
+    cache for every AWS service the worker uses). ``endpoint_url`` and ``timeout`` (one attempt,
+    connect and read) serve a gateway whose account names its own endpoint and deadline."""
     credentials = {k: str(account[k]) for k in CREDENTIAL_KEYS if account.get(k)}
-    key = (os.getpid(), service, region, tuple(sorted(credentials.items())), tuple(_endpoint_kwargs(service).items()))
+    endpoint = {"endpoint_url": endpoint_url} if endpoint_url else _endpoint_kwargs(service)
+    key = (os.getpid(), service, region, tuple(sorted(credentials.items())), tuple(endpoint.items()), timeout)
     with _lock:
         if key not in _clients:
+            config = CLIENT_CONFIG
+            if timeout is not None:
+                config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
             session = boto3.session.Session(**credentials)
-            _clients[key] = session.client(
-                service, region_name=region, config=CLIENT_CONFIG, **_endpoint_kwargs(service)
-            )
+            _clients[key] = session.client(service, region_name=region, config=config, **endpoint)
         return _clients[key]
 
 

@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config import get_settings
 from errors import (
-    DeliveryTimeout,
     InvalidRecipient,
-    ProviderRejected,
-    ProviderUnavailable,
-    RateLimited,
 )
 from tasks.gateways.spec import E164, Gateway, Outbound
-from wrappers.masking import mask_text
+from wrappers import aws
 from wrappers.ssrf import check_url
-
-_clients: dict[tuple[Any, ...], Any] = {}
-_THROTTLED = ("Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException")
 
 
 def client(config: dict[str, Any]) -> Any:
-    """A cached SNS client for this process and these credentials."""
+    """The SNS client for these credentials (the one boto3 client cache, :mod:`wrappers.aws`)."""
     region = config.get("region") or get_settings().AWS_REGION
     endpoint = config.get("base_url") or config.get("endpoint_url") or None
-    key = (os.getpid(), region, endpoint, config["aws_access_key_id"], config["aws_secret_access_key"])
-    if key not in _clients:
-        timeout = get_settings().PROVIDER_TIMEOUT
-        options = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
-        _clients[key] = boto3.client(
-            "sns",
-            region_name=region,
-            endpoint_url=endpoint,
-            config=options,
-            aws_access_key_id=config["aws_access_key_id"],
-            aws_secret_access_key=config["aws_secret_access_key"],
-        )
-    return _clients[key]
+    return aws.client("sns", region, config, endpoint_url=endpoint, timeout=get_settings().PROVIDER_TIMEOUT)
 
 
 def attributes(out: Outbound) -> dict[str, Any]:
@@ -57,22 +35,13 @@ def attributes(out: Outbound) -> dict[str, Any]:
 
 
 def classify(exc: Exception) -> Exception:
-    """A classified error for a boto3 failure."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", ""), mask_text(error.get("Message", ""))[:300]
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0
-        reason = f"aws_sns: {code}: {message}"
-        if code in _THROTTLED or status == 429:
-            return RateLimited(reason)
-        if status >= 500 or code in ("InternalError", "InternalFailure", "ServiceUnavailable"):
-            return ProviderUnavailable(reason)
-        if code == "InvalidParameter" and "phone" in message.lower():
-            return InvalidRecipient(reason)
-        return ProviderRejected(reason)
-    if "Timeout" in type(exc).__name__:
-        return DeliveryTimeout(f"aws_sns: timed out ({type(exc).__name__})")
-    return ProviderUnavailable(f"aws_sns: {type(exc).__name__}")
+    """A classified error for a boto3 failure (:func:`wrappers.aws.boto_error`), with SNS's own
+    word for an invalid number."""
+    error = aws.boto_error(exc, "aws_sns")
+    details = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
+    if details.get("Code") == "InvalidParameter" and "phone" in str(details.get("Message", "")).lower():
+        return InvalidRecipient(str(error))
+    return error
 
 
 def check_endpoint(out: Outbound) -> None:

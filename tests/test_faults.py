@@ -6,8 +6,6 @@ is sent twice only if it was in flight at a kill, and never after its provider a
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 
@@ -18,7 +16,8 @@ from rq_ext import contract, enqueue
 from tests.conftest import start_worker_process, wait_for
 from tests.fault_servers import Recorder, webhook_task
 from tests.redis_procs import RedisProc
-from tests.test_processes import children
+from tests.test_kill_under_load import kill_9
+from tests.test_reliability import stop_worker
 
 KINDS = {
     "fork": ["--worker-class", "fork"],
@@ -29,23 +28,11 @@ KINDS = {
 FAST = {"CLAIM_LEASE": 2, "RECOVERY_INTERVAL": 0.5, "CALLBACK_TIMEOUT": 2, "RETRY_TASK_TIMEOUT": 2}
 
 
-def kill_9(proc) -> None:
-    """SIGKILL the worker and its work horse(s), and reap it."""
-    for pid in [proc.pid, *children(proc.pid)]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait(timeout=10)
-
-
 def stop(proc) -> None:
     if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except Exception:
-            kill_9(proc)
+        stop_worker(proc)
+    if proc.poll() is None:
+        kill_9(proc)
 
 
 def status(conn, job_id: str) -> str:

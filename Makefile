@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run worker test lint format redis-server test-tools stop-redis docs bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	@echo "==> [1/3] checking python3-venv"
 	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
 	  echo "    installing python3-venv from Debian (apt-get)..."; \
@@ -17,7 +17,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 	  $$SUDO apt-get update && $$SUDO apt-get install -y python3-venv; }
 	@if [ -x $(BIN)/python ]; then echo "==> [2/3] virtualenv $(VENV) exists"; \
 	else echo "==> [2/3] creating the virtualenv $(VENV)"; $(PYTHON) -m venv $(VENV); fi
-	@echo "==> [3/3] installing the pinned requirements (runtime, tests and lint tools) with pip"
+	@echo "==> [3/3] installing the runtime from the hashed lock, then the test and lint tools, with pip"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements.lock
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	@touch $(STAMP)
 	@echo "==> installed; the next make run/test skips this step until a requirements file changes"

@@ -17,7 +17,7 @@ import click
 import redis
 
 from config import ConfigError, Settings
-from rq_ext import ops, resilience
+from rq_ext import contract, ops, resilience
 from rq_ext.cli_common import CommandError, _connect, _settings, _talking_to, config_option, url_option
 from rq_ext.connection import serializer_from_settings
 from wrappers.logger import setup_logging
@@ -291,7 +291,7 @@ def _check_requeue(connection: redis.Redis, names: list[str], known: list[str], 
     if unknown:
         raise CommandError(f"unknown queue(s): {', '.join(unknown)} (known: {', '.join(known)})")
     for job_id in job_ids:
-        if not any(connection.zscore(f"rq:failed:{n}", job_id) is not None for n in names):
+        if not any(connection.zscore(contract.FAILED_PREFIX + n, job_id) is not None for n in names):
             raise CommandError(f"job {job_id!r} is not in the failed registry of {', '.join(names)}")
 
 

@@ -38,7 +38,7 @@ from rq.queue import Queue
 from rq.utils import now, utcformat
 from rq.worker import SimpleWorker, WorkerStatus
 
-from rq_ext import outcome, resilience
+from rq_ext import contract, outcome, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
@@ -281,5 +281,5 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         """The ``rq:wip`` entry the claim script wrote, the claim and the outcome's writes."""
         entry = getattr(job, "wip_entry", None)
         if entry:
-            pipeline.zrem(f"rq:wip:{job.origin}", entry)
+            pipeline.zrem(contract.WIP_PREFIX + job.origin, entry)
         self.end_claim(job, pipeline)

@@ -40,6 +40,13 @@ WIP_PREFIX = "rq:wip:"
 FAILED_PREFIX = "rq:failed:"
 FINISHED_PREFIX = "rq:finished:"
 RESULTS_PREFIX = "rq:results:"
+EXECUTIONS_PREFIX = "rq:executions:"
+WORKERS_SET = "rq:workers"
+WORKER_PREFIX = "rq:worker:"
+#: rq's registries of a queue: ``<prefix><queue name>``.
+REGISTRY_PREFIXES = (WIP_PREFIX, FAILED_PREFIX, FINISHED_PREFIX, "rq:scheduled:", "rq:deferred:", "rq:canceled:")
+#: The dashboard's per-minute time buckets: ``fusion:timeline:<epoch minute>``.
+TIMELINE_PREFIX = "fusion:timeline:"
 
 #: Extra fields of the job hash (defaults apply when absent).
 RETRY_COUNT = "retryCount"

@@ -35,7 +35,7 @@ def _ended_at(connection: Redis, job_id: str) -> datetime | None:
 
 
 def _delete_job(connection: Redis, job_id: str) -> None:
-    connection.delete(contract.job_key(job_id), f"rq:results:{job_id}", f"rq:executions:{job_id}")
+    connection.delete(contract.job_key(job_id), contract.RESULTS_PREFIX + job_id, contract.EXECUTIONS_PREFIX + job_id)
 
 
 def _is_old(connection: Redis, job_id: str, cutoff: float) -> bool:

@@ -17,7 +17,7 @@ STATUSES = frozenset({"queued", "started", "scheduled"})
 #: Job keys read per SCAN step.
 SCAN_COUNT = 500
 #: rq registries a job may legitimately sit in, per origin queue.
-REGISTRIES = ("rq:wip:", "rq:failed:", "rq:finished:", "rq:scheduled:", "rq:deferred:", "rq:canceled:")
+REGISTRIES = contract.REGISTRY_PREFIXES
 
 # KEYS: queue key, job key, claims, schedulerSet, awaiting retry. ARGV: job id.
 # Puts the job back with its priority unless something took it meanwhile.

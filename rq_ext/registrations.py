@@ -12,8 +12,8 @@ from redis import Redis
 from rq_ext import contract
 from rq_ext.job import parse_date
 
-WORKERS_SET = "rq:workers"
-WORKER_PREFIX = "rq:worker:"
+WORKERS_SET = contract.WORKERS_SET
+WORKER_PREFIX = contract.WORKER_PREFIX
 WORKERS_BY_QUEUE = "rq:workers:"
 #: Fields the worker does not write yet; shown as "-" until it does (see docs/dashboard.md).
 EXTRA_FIELDS = ("worker_class", "concurrency", "dry_run")

@@ -47,8 +47,8 @@ def queue_stats(connection: Redis, name: str) -> QueueStats:
         name=name,
         depth=depth,
         oldest_age=_oldest_age(connection, key, kind) if depth else None,
-        started=connection.zcard(f"rq:wip:{name}"),
-        failed=connection.zcard(f"rq:failed:{name}"),
+        started=connection.zcard(contract.WIP_PREFIX + name),
+        failed=connection.zcard(contract.FAILED_PREFIX + name),
     )
 
 

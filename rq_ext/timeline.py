@@ -18,7 +18,7 @@ from typing import Any
 
 from rq_ext import contract
 
-PREFIX = "fusion:timeline:"
+PREFIX = contract.TIMELINE_PREFIX
 #: Seconds a minute bucket is kept: a day of charts plus an hour of slack.
 TTL = 25 * 3600
 #: Outcomes the charts draw (others, e.g. ``retried``, are kept and summed too).

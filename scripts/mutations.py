@@ -41,8 +41,9 @@ MUTANTS = [
     (
         "a raw requests.ConnectTimeout classified permanent",
         "rq_ext/classify.py",
-        "    requests.ConnectTimeout,\n",
-        "",
+        "    if isinstance(exc, TRANSPORT_ERRORS):",
+        "    if isinstance(exc, requests.ConnectTimeout):\n        return Failure(False, reason)\n"
+        "    if isinstance(exc, TRANSPORT_ERRORS):",
         "tests/test_outcome_path.py::test_transport_errors_are_retryable",
     ),
     (
@@ -82,16 +83,20 @@ MUTANTS = [
     ),
 ]
 
-#: Helper the two "callback before finished" mutants call: the entry written early, on its own.
+#: Helper the two "callback before finished" mutants call: the entry written and sent at once,
+#: before the job's final state (what the old code did with its inline POST).
 EARLY = """
 
 
 def _early(connection, decision):  # mutant helper
+    from config import get_settings as _gs
     from rq_ext import outbox as _o
+    from rq_ext.sender import Sender as _S
 
     with connection.pipeline() as p:
         _o.stage(p, decision.entries)
         p.execute()
+    _S(connection, _gs()).drain(5)
 """
 
 

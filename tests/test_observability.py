@@ -78,7 +78,10 @@ def test_elasticsearch_receives_job_events(conn, settings, run_worker, httpserve
         handler.close()
     actions, docs = received[::2], received[1::2]
     assert all(a["index"]["_index"] == time.strftime("fusion-worker-%Y.%m.%d", time.gmtime()) for a in actions)
-    events = [d for d in docs if d.get("event") == "job"]
+    events = [d for d in docs if d.get("event", {}).get("dataset") == "fusion.job"]
+    # Elastic Common Schema: Kibana's defaults find time, level, logger, service and outcome
+    assert all(d["ecs"]["version"] and d["@timestamp"] and d["log"]["level"] for d in events)
+    assert {d["event"]["outcome"] for d in events} == {"success"} and all(d["event"]["duration"] >= 0 for d in events)
     assert len(events) == 3 and {d["outcome"] for d in events} == {"finished"}
     assert all("@timestamp" in d and d["queue"] == "sms" for d in events)
     assert PHONE not in json.dumps(received)

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from wrappers.logger import record_fields
+from wrappers.logger import ecs_document, record_fields
 
 #: Index name pattern (strftime on the event's UTC time).
 DEFAULT_INDEX = "fusion-worker-%Y.%m.%d"
@@ -78,8 +78,7 @@ class ElasticsearchHandler(logging.Handler):
         if os.getpid() != self._owner or not self.wanted(record) or record.name.startswith("elastic"):
             return
         try:
-            doc = record_fields(record)
-            doc["@timestamp"] = doc.pop("time")
+            doc = ecs_document(record_fields(record))
             index = datetime.fromtimestamp(record.created, UTC).strftime(self.index)
             self.buffer.put_nowait((index, doc))
         except queue.Full:

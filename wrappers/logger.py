@@ -62,6 +62,57 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     return doc
 
 
+#: Elastic Common Schema version the documents shipped to Elasticsearch follow.
+ECS_VERSION = "8.11"
+#: Our fields -> their ECS names (the rest stay as they are, as custom fields).
+ECS_NAMES = {
+    "level": "log.level",
+    "logger": "log.logger",
+    "worker": "service.node.name",
+    "exception": "error.stack_trace",
+}
+_ECS_OUTCOME = {"finished": "success", "failed": "failure"}
+
+
+def ecs_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """A record's fields in the Elastic Common Schema, so Kibana's defaults work: ``@timestamp``,
+    ``log.level``, ``log.logger``, ``message``, ``service.*``, ``event.*`` (``event.duration`` in
+    nanoseconds, ``event.outcome`` success/failure/unknown, ``event.dataset`` ``fusion.job`` for
+    a job's outcome), ``error.*``; the worker's own fields
+    (``job_id``, ``queue``, ``channel``, ``gateway``, ``attempt``, ``outcome``...) are kept too."""
+    out: dict[str, Any] = {"@timestamp": doc.get("time"), "ecs": {"version": ECS_VERSION}}
+    out["service"] = {"name": "fusion-worker", "type": "worker"}
+    for name, value in doc.items():
+        if name in ("time", "event"):
+            continue
+        _put(out, ECS_NAMES.get(name, name), value)
+        if name in ECS_NAMES:
+            out[name] = value  # the worker's own name too: its dashboards and tests read it
+    if doc.get("event"):
+        _put(out, "event.dataset", f"fusion.{doc['event']}")
+    if doc.get("event") == "job":
+        _put(out, "event.kind", "event")
+        _put(out, "event.category", "process")
+        _put(out, "event.outcome", _ECS_OUTCOME.get(str(doc.get("outcome")), "unknown"))
+        if isinstance(doc.get("duration"), int | float):
+            _put(out, "event.duration", int(doc["duration"] * 1e9))
+        if doc.get("reason"):
+            _put(out, "error.message", doc["reason"])
+    return out
+
+
+def _put(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` as nested objects (ECS's shape), keeping a flat field of the same first name."""
+    *parents, last = dotted.split(".")
+    target = doc
+    for part in parents:
+        existing = target.get(part)
+        if not isinstance(existing, dict):
+            existing = target[part] = {} if existing is None else {"value": existing}
+        target = existing
+    target[last] = value
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return json.dumps(record_fields(record), default=str)

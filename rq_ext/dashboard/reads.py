@@ -85,7 +85,7 @@ def warnings(connection: Redis, rows: list[dict[str, Any]], orphans: list[str], 
 def totals(connection: Redis) -> dict[str, int]:
     """The overview's counts beside the queues: delayed, in hand, awaiting retry, outbox."""
     with connection.pipeline(transaction=False) as pipe:
-        for key in (contract.SCHEDULER_SET, contract.CLAIMS, contract.AWAITING_RETRY, "fusion:outbox:due"):
+        for key in (contract.SCHEDULER_SET, contract.CLAIMS, contract.AWAITING_RETRY, contract.OUTBOX_DUE):
             pipe.zcard(key)
         replies = pipe.execute(raise_on_error=False)
     names = ("delayed", "in_hand", "awaiting_retry", "outbox_pending")

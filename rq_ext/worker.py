@@ -192,6 +192,25 @@ class FusionWorkerMixin(BaseWorker):
     def run_maintenance_tasks(self) -> None:
         resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).run_maintenance_tasks(), "maintenance", None)
 
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """The worker's state for dashboards: a Redis blip must not end the loop over it."""
+        if pipeline is not None:
+            super().set_state(state, pipeline)
+            return
+        resilience.tolerate_outage(lambda: super(FusionWorkerMixin, self).set_state(state), "worker state", None)
+
+    def prepare_execution(self, job: Job) -> Execution:
+        """rq's execution record before the job runs: waits for Redis instead of ending the loop."""
+        return resilience.until_redis_answers(
+            lambda: super(FusionWorkerMixin, self).prepare_execution(job), f"start of job {job.id}", self.settings
+        )
+
+    def maintain_heartbeats(self, job: Job, execution: Execution) -> None:
+        """The forking worker's beats while its horse works: a blip skips one."""
+        resilience.tolerate_outage(
+            lambda: super(FusionWorkerMixin, self).maintain_heartbeats(job, execution), "job heartbeat", None
+        )
+
     def handle_execution_ended(self, job: Job, queue: Queue, heartbeat_ttl: int) -> None:
         """rq marks the end with a heartbeat; Redis unreachable then is no failure of the job."""
         job.ended_at = now()

@@ -38,7 +38,7 @@ from rq.queue import Queue
 from rq.utils import now, utcformat
 from rq.worker import SimpleWorker, WorkerStatus
 
-from rq_ext import contract, outcome, resilience
+from rq_ext import contract, outcome, recovery, resilience
 from rq_ext.deadlines import Deadlines
 from rq_ext.finisher import Finisher
 from rq_ext.job import FusionJob
@@ -70,6 +70,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._ready: deque[tuple[FusionJob, Queue]] = deque()
         self._in_hand: dict[str, Job] = {}  # claimed until their finish is written
         self._deep_backlog = False
+        self._claim_lost = False
         self._batches = 0
         self._exec_prefix = uuid.uuid4().hex[:8]
         self._state = ""
@@ -159,8 +160,11 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         idle_since = time.monotonic()
         while not self._stop_requested:
             free = self._wait_for_free_slots()
+            if self._claim_lost:
+                self._reconcile()
             jobs = resilience.tolerate_outage(lambda: self._claim(free), "claim", None)  # noqa: B023
             if jobs is None:  # Redis unreachable: back off like rq's loop does
+                self._claim_lost = True  # the script may have run and its reply been lost
                 time.sleep(1.0)
                 continue
             if jobs:
@@ -181,6 +185,18 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
                 None,
             )
         return None
+
+    def _reconcile(self) -> None:
+        """After a claim whose reply was lost: claims naming this worker that it does not hold
+        go back into their queue (the lease keeper would renew them for ever)."""
+        released = resilience.tolerate_outage(
+            lambda: recovery.release_owned(self.connection, self.name, self.jobs_in_hand()), "reconcile", None
+        )
+        if released is None:
+            return
+        self._claim_lost = False
+        for job_id in released:
+            self.log.warning("Worker %s: job %s claimed during an outage put back into its queue", self.name, job_id)
 
     def _claim(self, count: int) -> list[tuple[FusionJob, Queue]]:
         self._batches += 1

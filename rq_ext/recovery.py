@@ -54,9 +54,10 @@ def release(connection: Redis, job_id: str) -> bool:
     return bool(scripts.run(connection, scripts.RELEASE, [contract.CLAIMS], [job_id]))
 
 
-def release_owned(connection: Redis, worker_name: str) -> list[str]:
-    """Put back every claim still held under ``worker_name`` (its process is gone)."""
-    released = scripts.run(connection, scripts.RELEASE_OWNED, [contract.CLAIMS], [worker_name])
+def release_owned(connection: Redis, worker_name: str, keep: list[str] | None = None) -> list[str]:
+    """Put back every claim held under ``worker_name`` but those in ``keep``: its process is gone,
+    or (``keep`` = the jobs in hand) a claim's reply was lost to a Redis outage."""
+    released = scripts.run(connection, scripts.RELEASE_OWNED, [contract.CLAIMS], [worker_name, *(keep or [])])
     return [contract.text(i) for i in released or []]
 
 

@@ -162,18 +162,20 @@ return 1
 """
 )
 
-# KEYS: claims. ARGV: worker name. Every claim whose job names that worker (a dead process of
-# the same name) goes back into its queue. Returns the released ids.
+# KEYS: claims. ARGV: worker name, then ids to keep. Every other claim whose job names that
+# worker goes back into its queue: a dead process of the same name's, or a claim whose reply a
+# live worker lost to a Redis outage. Returns the released ids.
 RELEASE_OWNED = with_contract(
     PUSH_FN
     + _REQUEUE_FN
     + """
-local released = {}
+local released, keep = {}, {}
+for i = 2, #ARGV do keep[ARGV[i]] = true end
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local jk = '@JOB_PREFIX@' .. id
   local status = redis.call('HGET', jk, 'status')
-  if redis.call('HGET', jk, 'worker_name') == ARGV[1] and status ~= 'finished' and status ~= 'failed'
-     and status ~= 'scheduled' and requeue(id) then
+  if not keep[id] and redis.call('HGET', jk, 'worker_name') == ARGV[1] and status ~= 'finished'
+     and status ~= 'failed' and status ~= 'scheduled' and requeue(id) then
     redis.call('ZREM', KEYS[1], id)
     table.insert(released, id)
   end

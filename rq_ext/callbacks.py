@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from rq_ext import contract
-from wrappers.masking import mask_text
+from wrappers.masking import mask_recipient
 
 #: Payload fields that name the recipients, shown masked in a description.
 RECIPIENT_FIELDS = ("to", "numbers", "number", "mobile", "phone", "email", "emails", "recipients", "tokens", "token")
@@ -40,15 +40,15 @@ def describe(func_name: str, task: Any) -> str:
     if isinstance(payload, dict):
         code = payload.get("task")
         if isinstance(code, int | str) and str(code).isdigit():
-            parts.append(f"channel={contract.CHANNEL_NAMES.get(int(code), code)}")
-        recipients = [_recipients(payload[name]) for name in RECIPIENT_FIELDS if name in payload]
+            parts.append(f"channel={contract.channel_name(code)}")
+        recipients = [_recipients(name, payload[name]) for name in RECIPIENT_FIELDS if name in payload]
         if recipients:
             parts.append("to=" + ",".join(r for r in recipients if r))
     return f"{func_name or '?'}({', '.join(parts)})"
 
 
-def _recipients(value: Any) -> str:
+def _recipients(field: str, value: Any) -> str:
     items = value if isinstance(value, list | tuple) else [value]
-    shown = [mask_text(str(item))[:40] for item in items[:5] if isinstance(item, str | int)]
+    shown = [mask_recipient(field, item)[:40] for item in items[:5] if isinstance(item, str | int)]
     more = f"+{len(items) - 5}" if len(items) > 5 else ""
     return ",".join(shown) + more

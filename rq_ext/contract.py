@@ -58,6 +58,15 @@ RECOVERIES = "recoveries"
 #: Channel codes carried in ``task["payload"]["task"]``, and their names (log and metric labels).
 SMS, EMAIL, PUSH, WEBHOOK, WHATSAPP = 1, 2, 3, 4, 5
 CHANNEL_NAMES = {SMS: "sms", EMAIL: "email", PUSH: "push", WEBHOOK: "webhook", WHATSAPP: "whatsapp"}
+
+
+def channel_name(code: object) -> str:
+    """The channel a payload's ``task`` code names (an int or its digits), else ``other``."""
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    return CHANNEL_NAMES.get(code, "other") if isinstance(code, int) and not isinstance(code, bool) else "other"
+
+
 #: Gateway and provider names the channels register when they load (metric and log labels take
 #: only these; any other name a payload gives becomes ``other``).
 KNOWN_GATEWAYS: set[str] = set()

@@ -43,7 +43,7 @@ def _labels(job: Job, queue_name: str) -> dict[str, Any]:
     return {
         "queue": queue_name,
         "job_id": job.id,
-        "channel": contract.CHANNEL_NAMES.get(code, "other") if isinstance(code, int) else "other",
+        "channel": contract.channel_name(code),
         "gateway": gateway_label(gateway),
         "attempt": int(getattr(job, "retry_count", 0)) + 1,
     }

@@ -164,3 +164,13 @@ def test_a_middleware_that_raises_never_changes_the_outcome(conn, settings_facto
     assert "middleware BrokenHook failed before job mw" in caplog.text
     assert "middleware BrokenHook failed after job mw" in caplog.text
     assert "middleware no.such.module:Hook could not be loaded" in caplog.text
+
+
+def test_callback_description_masks_every_kind_of_recipient() -> None:
+    from rq_ext.callbacks import describe
+
+    task = {"payload": {"task": "3", "tokens": ["fcm-token-abcdefghijkl1234"], "to": ["Ravi Kumar", "+919876543210"]}}
+    shown = describe("tasks.push_notification.send_push", task)
+    assert shown.startswith("tasks.push_notification.send_push(channel=push, to=")
+    assert "abcdefghijkl" not in shown and "token …1234" in shown
+    assert "Ravi" not in shown and "9876543210" not in shown and "3210" in shown

@@ -160,3 +160,17 @@ def mask_value(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         return mask_text(value)
     return value
+
+
+def mask_recipient(field: str, item: Any) -> str:
+    """One recipient as a page or a callback may show it: a push token by its last 4 characters,
+    a URL by its host, a number or address masked; anything the masker does not recognise as a
+    number or address is hidden whole."""
+    text = str(item)
+    if field in ("tokens", "token"):
+        return f"token …{text[-4:]}" if len(text) > 8 else "token ***"
+    if field == "url":  # the host only: a path may name a patient or carry a token
+        scheme, _, rest = text.partition("://")
+        return f"{scheme}://{rest.split('/')[0].split('?')[0].rsplit('@', 1)[-1]}" if rest else MASK
+    masked = mask_text(text)
+    return masked if masked != text else MASK

@@ -14,7 +14,7 @@ from rq.exceptions import NoSuchJobError
 
 from rq_ext import contract
 from rq_ext.job import DATE_FIELDS, FusionJob, parse_date
-from wrappers.masking import MASK, mask_text
+from wrappers.masking import MASK, mask_recipient, mask_text
 
 #: Payload fields naming the recipients, per channel (the first present is used).
 RECIPIENT_FIELDS = ("to", "tokens", "url")
@@ -49,20 +49,9 @@ def _recipients(payload: dict[str, Any]) -> list[str]:
         value = payload.get(name)
         if value:
             items = value if isinstance(value, list) else [value]
-            shown = [_mask_recipient(name, item) for item in items[:MAX_RECIPIENTS]]
+            shown = [mask_recipient(name, item) for item in items[:MAX_RECIPIENTS]]
             return shown + ([f"+{len(items) - MAX_RECIPIENTS} more"] if len(items) > MAX_RECIPIENTS else [])
     return []
-
-
-def _mask_recipient(field: str, item: Any) -> str:
-    text = str(item)
-    if field == "tokens":
-        return f"token …{text[-4:]}" if len(text) > 8 else "token ***"
-    if field == "url":  # the host only: a path may name a patient or carry a token
-        scheme, _, rest = text.partition("://")
-        return f"{scheme}://{rest.split('/')[0].split('?')[0].rsplit('@', 1)[-1]}" if rest else "***"
-    masked = mask_text(text)
-    return masked if masked != text else "***"  # not a number or address the masker knows
 
 
 def payload_labels(task: Any) -> tuple[str, str, list[str]]:
@@ -70,10 +59,7 @@ def payload_labels(task: Any) -> tuple[str, str, list[str]]:
     payload = task.get("payload") if isinstance(task, dict) else None
     if not isinstance(payload, dict):
         return "-", "-", []
-    code = payload.get("task")
-    if isinstance(code, str) and code.isdigit():
-        code = int(code)
-    channel = contract.CHANNEL_NAMES.get(code, "other") if isinstance(code, int) else "other"
+    channel = contract.channel_name(payload.get("task"))
     gateway = payload.get("gateway") or payload.get("platform") or payload.get("account") or "-"
     try:
         return channel, mask_text(str(gateway))[:40], _recipients(payload)

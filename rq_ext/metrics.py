@@ -29,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import MetricsHandler
 from redis import Redis
 
-from rq_ext import contract
+from rq_ext import contract, outbox
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class QueueCollector:
         try:
             snap = snapshot(self.connection)
             stats = {contract.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
-            outbox_pending = int(self.connection.zcard(contract.OUTBOX_DUE))
+            outbox_pending = outbox.pending(self.connection)
         except Exception as exc:  # a scrape must never crash the worker
             log.warning("metrics: cannot read queues (%s)", type(exc).__name__)
             return

@@ -15,6 +15,7 @@ import socket
 import time
 
 from redis import Redis
+from rq.utils import str_to_date
 
 from config import Settings, get_settings
 from rq_ext import contract, metrics, scripts
@@ -98,8 +99,6 @@ def _pid_runs(pid: int) -> bool:
 
 
 def _seconds_since(stamp: str) -> float:
-    from rq.utils import str_to_date
-
     try:
         return time.time() - str_to_date(stamp).timestamp()
     except (TypeError, ValueError):

@@ -20,14 +20,6 @@ log = logging.getLogger(__name__)
 PROMOTE_BATCH = 500
 
 
-def schedule_at(connection: Redis, job_id: str, due: float) -> None:
-    """Run ``job_id`` in its origin queue at epoch second ``due``."""
-    with connection.pipeline() as pipe:
-        pipe.hset(contract.job_key(job_id), "status", "scheduled")
-        pipe.zadd(contract.SCHEDULER_SET, {job_id: due})
-        pipe.execute()
-
-
 def promote_due(connection: Redis, when: float | None = None) -> int:
     """Move every due job (up to a batch) into its origin queue with its priority."""
     moment = when or time.time()

@@ -8,22 +8,24 @@ Payload (see docs/sms.md)::
 
 Everything is checked before any request: the gateways exist, their required config is there,
 every number is valid. The success callback gets the gateway that delivered, the provider's
-message id, the segment count and the encoding.
+message id, the segment count, the encoding and one result per number; ``partial`` is true when
+the provider refused some numbers for good and accepted others (docs/contract.md, section 5).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from config import get_settings
-from errors import ConfigurationError, InvalidPayload
+from errors import ConfigurationError, FusionError, InvalidPayload, InvalidRecipient, ProviderRejected
 from tasks.gateways import accounts, engine, numbers, registry
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
 from tasks.payload import SMS, optional, payload_of, require
 from wrappers.echoes import Secrets, guarding
-from wrappers.masking import mask_text
+from wrappers.masking import mask_recipient, mask_text
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,32 @@ def check_accounts(found: list[accounts.Account], sender: str | None) -> None:
         engine.check_config(registry.get(account.gateway), account.config, sender)
 
 
+def results(sms: Sms, ledger: Ledger) -> list[dict[str, str]]:
+    """One entry per number: masked, the gateway, and the provider's message id or its refusal."""
+    entries: list[dict[str, str]] = []
+    for number in sms.numbers:
+        to = mask_recipient("to", number)
+        if number in ledger.sent:
+            gateway, message_id = ledger.sent[number]
+            entries.append({"to": to, "gateway": gateway, "status": "accepted", "message_id": message_id})
+        elif number in ledger.refused:
+            gateway, refusal = ledger.refused[number]
+            status = "invalid_number" if isinstance(refusal.error, InvalidRecipient) else "rejected"
+            entry = {
+                "to": to,
+                "gateway": gateway,
+                "status": status,
+                "code": refusal.code,
+                "reason": reason_of(refusal.error),
+            }
+            entries.append({k: v for k, v in entry.items() if v})
+    return entries
+
+
+def reason_of(error: Exception) -> str:
+    return mask_text(str(error))[:300]
+
+
 def result(sms: Sms, ledger: Ledger) -> dict[str, Any]:
     """The success callback's extra fields."""
     sent = [ledger.sent[n] for n in sms.numbers if n in ledger.sent]
@@ -60,7 +88,41 @@ def result(sms: Sms, ledger: Ledger) -> dict[str, Any]:
         "segments": sms.encoding.segments,
         "encoding": sms.encoding.name,
         "recipients": len(sms.numbers),
+        "partial": any(n in ledger.refused for n in sms.numbers),
+        "results": results(sms, ledger),
     }
+
+
+def failure(sms: Sms, ledger: Ledger) -> FusionError:
+    """The job's error when the provider refused every number for good: InvalidRecipient when every
+    refusal says the number is invalid, else ProviderRejected; the reason lists each masked number
+    with the provider's code (and the failure callback gets the per-number results)."""
+    refused = [ledger.refused[n] for n in sms.numbers if n in ledger.refused]
+    groups: dict[str, list[str]] = {}
+    for number in sms.numbers:
+        if number in ledger.refused:
+            groups.setdefault(reason_of(ledger.refused[number][1].error), []).append(mask_recipient("to", number))
+    parts = [
+        text if all(m in text for m in masked) else f"{text} (to {', '.join(masked)})"
+        for text, masked in groups.items()
+    ]
+    invalid = all(isinstance(refusal.error, InvalidRecipient) for _, refusal in refused)
+    error: FusionError = (InvalidRecipient if invalid else ProviderRejected)("; ".join(parts))
+    error.details = {"results": json.dumps(results(sms, ledger))}
+    return error
+
+
+def outcome_of(sms: Sms, ledger: Ledger) -> dict[str, Any]:
+    """The callback's fields, or the job's failure when nothing was ever accepted (this attempt or
+    an earlier one) and some number was refused; accepted plus refused numbers make a partial outcome."""
+    if any(n in ledger.refused for n in sms.numbers) and not any(n in ledger.sent for n in sms.numbers):
+        raise failure(sms, ledger)
+    if any(n in ledger.refused for n in sms.numbers):
+        log.warning(
+            "sms partly delivered: %s",
+            "; ".join(reason_of(ledger.refused[n][1].error) for n in sms.numbers if n in ledger.refused),
+        )
+    return result(sms, ledger)
 
 
 def dry_run(found: list[accounts.Account], sms: Sms) -> dict[str, Any]:
@@ -100,4 +162,4 @@ def send_sms(task: Any) -> dict[str, Any]:
         return dry_run(found, sms)
     check_accounts(found, sms.sender)
     with guarding(Secrets(values=sms.numbers, texts=[sms.text])):  # every log line of the send
-        return result(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))
+        return outcome_of(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))

@@ -16,6 +16,7 @@ from errors import DestinationRefused, PermanentError
 from rq_ext.classify import classify
 from tasks.sms import send_sms
 from tasks.whatsapp import send_whatsapp
+from tests.sms.harness import textlocal_ok
 from wrappers import ssrf
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
@@ -127,7 +128,7 @@ def test_operator_account_url_stays_trusted(settings_factory, httpserver):
     """A host from SMS_ACCOUNTS is the operator's: not subject to the job-data networks."""
     account = {"gateway": "textlocal", "api_key": "acct-key", "base_url": httpserver.url_for("/tl")}
     settings_factory(WEBHOOK_ALLOWED_NETWORKS=[], SMS_ACCOUNTS={"lab": account})
-    httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 1})
+    httpserver.expect_request("/tl/send/").respond_with_json(textlocal_ok(NUMBER))
     send_sms({"payload": {"task": 1, "account": "lab", "to": NUMBER, "message": TEXT}})
     assert len(httpserver.log) == 1
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from errors import InvalidPayload
-from tasks.gateways.spec import Gateway, Outbound
+from tasks.gateways.spec import Flag, Gateway, Outbound
+
+
+def flag(gw: Gateway, out: Outbound) -> Flag | None:
+    """The gateway's unicode flag value for this text, in the provider's own type (None: omit it)."""
+    if gw.unicode is None:
+        return None
+    _, gsm, ucs2 = gw.unicode
+    return ucs2 if out.unicode else gsm
 
 
 def _template(gw: Gateway, out: Outbound) -> str:
@@ -25,7 +33,7 @@ def msg91_flow(gw: Gateway, out: Outbound) -> dict[str, Any]:
 def msg91_v2(gw: Gateway, out: Outbound) -> dict[str, Any]:
     """MSG91 v2 sendsms: ``sms: [{message, to: [...]}]`` with route and DLT id at the top."""
     body: dict[str, Any] = {"sender": out.sender, "route": str(out.config.get("route", "4")), "country": "0"}
-    body["unicode"] = 1 if out.unicode else 0
+    body["unicode"] = flag(gw, out)
     if out.template_id:
         body["DLT_TE_ID"] = out.template_id
     body["sms"] = [{"message": out.text, "to": list(out.numbers)}]
@@ -35,8 +43,8 @@ def msg91_v2(gw: Gateway, out: Outbound) -> dict[str, Any]:
 def karix(gw: Gateway, out: Outbound) -> dict[str, Any]:
     """Karix JsonReceiver: ``{ver, key, messages: [{dest, text, send}]}``."""
     message: dict[str, Any] = {"dest": list(out.numbers), "text": out.text, "send": out.sender}
-    if out.unicode:
-        message["type"] = "UC"
+    if flag(gw, out) is not None:
+        message["type"] = flag(gw, out)
     if out.config.get("dlt_entity_id"):
         message["dlt_entity_id"] = out.config["dlt_entity_id"]
     if out.template_id:
@@ -57,8 +65,8 @@ def infobip(gw: Gateway, out: Outbound) -> dict[str, Any]:
 
 def d7networks(gw: Gateway, out: Outbound) -> dict[str, Any]:
     """D7 Networks: ``messages: [{recipients, content, data_coding}]`` plus the originator."""
-    message = {"channel": "sms", "recipients": list(out.numbers), "content": out.text}
-    message["data_coding"] = "unicode" if out.unicode else "text"
+    message: dict[str, Any] = {"channel": "sms", "recipients": list(out.numbers), "content": out.text}
+    message["data_coding"] = flag(gw, out)
     return {"messages": [message], "message_globals": {"originator": out.sender or "SignOTP"}}
 
 
@@ -80,13 +88,13 @@ def gatewayapi(gw: Gateway, out: Outbound) -> dict[str, Any]:
     """GatewayAPI: recipients as ``[{msisdn}]``; UCS-2 announced as ``UTF-16-BE``."""
     body: dict[str, Any] = {"sender": out.sender, "message": out.text}
     body["recipients"] = [{"msisdn": int(n)} for n in out.numbers]
-    if out.unicode:
-        body["encoding"] = "UTF-16-BE"
+    if flag(gw, out) is not None:
+        body["encoding"] = flag(gw, out)
     return body
 
 
 def mobishastra(gw: Gateway, out: Outbound) -> list[Any]:
     """Mobishastra: a JSON *array* with one object per number."""
-    language = "Unicode" if out.unicode else "English"
+    language = flag(gw, out)
     cred = {"user": out.config["user"], "pwd": out.config["password"]}
     return [{**cred, "number": n, "msg": out.text, "sender": out.sender, "language": language} for n in out.numbers]

@@ -7,6 +7,11 @@
   another gateway would most likely refuse the same message, and the user must see the reason.
 - Numbers already accepted are recorded in the job's delivery ledger (:mod:`rq_ext.ledger`), so a
   retry, a fallback or a recovered job never sends to them again.
+- Each number has its own outcome: an answer that accepts one number and refuses another records
+  the first and keeps the refusal of the second (:attr:`Ledger.refused`); a retryable refusal
+  raises (after the accepted numbers are recorded), so only the refused numbers are tried again;
+  a permanent refusal of some numbers does not stop the others (the job decides at the end:
+  :func:`tasks.sms.outcome_of`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from errors import RetryableError
+from errors import DestinationRefused, InvalidRecipient, PermanentError, ProviderRejected, RetryableError
 from rq_ext.ledger import Ledger as JobLedger
 from tasks.gateways import engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
-from tasks.gateways.spec import Outbound
-from wrappers.masking import mask_text
+from tasks.gateways.spec import Gateway, Outbound, Refusal, Sent
+from wrappers.masking import mask_recipient, mask_text
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +47,14 @@ class Ledger:
     """Numbers a provider accepted for this job: number -> (gateway, provider message id).
 
     Kept in the job's delivery ledger (:mod:`rq_ext.ledger`, one Redis hash per job) as
-    ``<gateway>|<message id>``; outside a worker it lives in memory only."""
+    ``<gateway>|<message id>``; outside a worker it lives in memory only. ``refused`` holds this
+    attempt's permanent refusals (number -> (gateway, refusal)), in memory: a retry of the job
+    sends to them again."""
 
     def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
         self.store = JobLedger(channel, job_id=job_id, connection=connection)
         self.sent: dict[str, tuple[str, str]] = {}
+        self.refused: dict[str, tuple[str, Refusal]] = {}
 
     @property
     def conn(self) -> Any:
@@ -78,24 +86,50 @@ def outbound(account: Account, sms: Sms, batch: list[str], number_format: str) -
 
 
 def through(account: Account, sms: Sms, ledger: Ledger) -> None:
-    """Send every number not yet in the ledger through one gateway account."""
+    """Send every number not yet accepted or refused through one gateway account."""
     gateway = registry.get(account.gateway)
-    pending = [n for n in sms.numbers if n not in ledger.sent]
+    pending = [n for n in sms.numbers if n not in ledger.sent and n not in ledger.refused]
     batches = [pending] if gateway.batches_numbers else [[n] for n in pending]
     rate = ratelimit.rate_of(account.config, f"{account.gateway} account {account.label}")
     for batch in (b for b in batches if b):
         if rate is not None:
             ratelimit.acquire(ledger.conn, account.key, rate, len(batch), f"{account.gateway}/{account.label}")
-        message_id = engine.send(gateway, outbound(account, sms, batch, gateway.number_format))
-        ledger.record(batch, gateway.name, message_id)
+        out = outbound(account, sms, batch, gateway.number_format)
+        try:
+            sent = engine.send(gateway, out)
+        except (InvalidRecipient, ProviderRejected) as exc:
+            if isinstance(exc, DestinationRefused):
+                raise
+            sent = Sent(refused={n: Refusal("", exc) for n in out.numbers})  # the request as a whole
+        settle(gateway, sms, ledger, dict(zip(out.numbers, batch, strict=True)), sent)
+
+
+def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sent: Sent) -> None:
+    """Record one answer: accepted numbers in the ledger, permanent refusals in ``ledger.refused``;
+    then raise the retryable refusals (the reason lists each masked number and its code)."""
+    for written, message_id in sent.accepted.items():
+        ledger.record([e164[written]], gateway.name, message_id)
+    if sent.accepted:
         log.info(
             "sms accepted by %s for %s (%d segment(s), %s), id %s",
             gateway.name,
-            ", ".join(mask_text(n) for n in batch),
+            ", ".join(mask_text(e164[n]) for n in sent.accepted),
             sms.encoding.segments,
             sms.encoding.name,
-            mask_text(message_id),
+            ", ".join(dict.fromkeys(mask_text(i) for i in sent.accepted.values())),
         )
+    retry: list[RetryableError] = []
+    for written, refusal in sent.refused.items():
+        if isinstance(refusal.error, RetryableError):
+            retry.append(refusal.error)
+        elif isinstance(refusal.error, PermanentError):
+            ledger.refused[e164[written]] = (gateway.name, refusal)
+            log.warning(
+                "sms refused by %s for %s: %s", gateway.name, mask_recipient("to", e164[written]), refusal.error
+            )
+    if retry:
+        after = max((e.retry_after for e in retry if e.retry_after is not None), default=None)
+        raise type(retry[0])("; ".join(dict.fromkeys(str(e) for e in retry)), retry_after=after)
 
 
 def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], channel: str) -> None:

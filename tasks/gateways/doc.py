@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from tasks.gateways.registry import DEFINITIONS
-from tasks.gateways.spec import Gateway, Success
+from tasks.gateways.spec import Flag, Gateway, Success
 from tasks.whatsapp_providers.registry import PROVIDERS
 from tasks.whatsapp_providers.spec import Provider
 
@@ -36,6 +38,28 @@ def auth_of(gateway: Gateway | Provider) -> str:
     return "; ".join(parts) or "key in path"
 
 
+def flag_of(value: Flag) -> str:
+    """A unicode flag value with its type: ``"1"`` a string, ``8`` a number, ``true`` a JSON boolean."""
+    kind = "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) else "number"
+    return f"`{json.dumps(value, ensure_ascii=False)}` ({kind})"
+
+
+def per_number_of(g: Gateway) -> str:
+    """How the answer is read for several numbers: item by item, or one verdict for the request."""
+    each, refused = g.success.each, g.success.refused
+    if each is not None:
+        where = f"`{each.items}[]`" if each.items else "each item of the list"
+        by = f"by `{each.number}`" if each.number else "in order"
+        return f"per number: {where} {by}, accepted when `{each.ok}` = " + (
+            " or ".join(f"`{v}`" for v in each.values) or "non-empty"
+        )
+    if refused:
+        return f"refused numbers listed in `{refused}`; the others share the answer's id"
+    if not g.batches_numbers:
+        return "one request per number"
+    return "one verdict for the whole request (the provider reports no per-number status)"
+
+
 def success_of(success: Success) -> str:
     codes = "/".join(str(s) for s in success.status)
     if success.text:
@@ -54,7 +78,7 @@ def sms_row(g: Gateway) -> str:
     if g.transport is not None:
         endpoint = f"`{g.url}`"
     dlt = ", ".join(f"`{f}`" for f in (g.dlt_entity, g.dlt_template) if f) or NONE
-    unicode = f"`{g.unicode[0]}={g.unicode[2]}`" if g.unicode else NONE
+    unicode = f"`{g.unicode[0]}` = {flag_of(g.unicode[2])}" if g.unicode else NONE
     success = (
         "boto3 `MessageId`"
         if g.name == "aws_sns"
@@ -75,6 +99,7 @@ def sms_row(g: Gateway) -> str:
         dlt,
         unicode,
         success,
+        per_number_of(g),
         g.confidence,
     ]
     return "| " + " | ".join(cell(f) for f in fields) + " |"
@@ -104,9 +129,9 @@ def render() -> str:
     lines = [HEADER, f"## SMS gateways ({len(DEFINITIONS)}: {indian} Indian, {len(DEFINITIONS) - indian} others)", ""]
     lines.append(
         "| name | gateway | region | endpoint | encoding | auth | required config | number format "
-        "| DLT fields | unicode flag | accepted when | confidence |"
+        "| DLT fields | unicode flag (UCS-2 value) | accepted when | several numbers | confidence |"
     )
-    lines.append("|" + "---|" * 12)
+    lines.append("|" + "---|" * 13)
     lines += [sms_row(g) for g in DEFINITIONS]
     lines += ["", f"## WhatsApp providers ({len(PROVIDERS)})", ""]
     lines.append(

@@ -10,8 +10,8 @@ from rq import get_current_job
 
 from config import get_settings
 from errors import ConfigurationError, FusionError
-from tasks.gateways import outcome
-from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound
+from tasks.gateways.recipients import read_all
+from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound, Sent
 from wrappers import guarded, http
 from wrappers.echoes import Secrets, guarding
 
@@ -66,15 +66,19 @@ def flat_params(gateway: Gateway, out: Outbound) -> dict[str, Any]:
         params[gateway.dlt_template] = out.template_id
     if gateway.unicode:
         name, gsm, ucs2 = gateway.unicode
-        if out.unicode:
-            params[name] = ucs2
-        elif gsm is not None:
-            params[name] = gsm
+        value = ucs2 if out.unicode else gsm
+        if value is not None:  # a string, number or JSON boolean: a form or query string writes it as text
+            params[name] = value if gateway.encoding == JSON else wire(value)
     params.update({param: config[key] for param, key in gateway.options.items() if config.get(key) not in (None, "")})
     job = get_current_job()
     if gateway.reference and job is not None:
         params[gateway.reference] = job.id
     return params
+
+
+def wire(value: Any) -> Any:
+    """A flag value as a form or query string carries it (``true``, not Python's ``True``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
 
 
 def url_of(gateway: Gateway, out: Outbound) -> str:
@@ -97,11 +101,13 @@ def build(gateway: Gateway, out: Outbound) -> Request:
     return Request(gateway.method, url_of(gateway, out), params, body, headers, auth)
 
 
-def send(gateway: Gateway, out: Outbound) -> str:
-    """Send one request for ``out`` through ``gateway``; the provider's message id."""
+def send(gateway: Gateway, out: Outbound) -> Sent:
+    """Send one request for ``out`` through ``gateway``; what the provider said for each number
+    (raises the classified error when it refused the request as a whole)."""
     if gateway.transport is not None:
         check_config(gateway, out.config, out.sender)
-        return gateway.transport(gateway, out)
+        answer = gateway.transport(gateway, out)
+        return answer if isinstance(answer, Sent) else Sent.all(out.numbers, answer)
     request = build(gateway, out)
     kwargs: dict[str, Any] = {"params": request.params or None, "headers": request.headers, "auth": request.auth}
     if gateway.encoding == JSON:
@@ -117,7 +123,7 @@ def send(gateway: Gateway, out: Outbound) -> str:
             # Drop the chained requests exception: its text carries the URL, and a query string
             # can carry the credentials, the numbers and the message.
             raise exc from None
-        return outcome.read(gateway.name, gateway.success, response, known)
+        return read_all(gateway.name, gateway.success, response, out.numbers, known)
 
 
 def secrets(out: Outbound) -> Secrets:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.gateways import bodies
-from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Gateway, Success
+from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -13,21 +13,34 @@ GATEWAYS = [
         name="seven", title="seven (ex sms77)", region="EU", url="https://gateway.seven.io", path="/api/sms",
         encoding=JSON, headers={"X-Api-Key": "{api_key}"}, required=("api_key",), sender="from", message="text",
         number_format=PLAIN,
-        success=Success(field="success", values=("100", "101"), id="messages.0.id", code="success"),
+        success=Success(
+            field="success", values=("100", "101"), code="success",
+            each=Each(
+                items="messages", number="recipient", ok="success", values=("true",), id="id", code=("error",),
+                error=("error_text",),
+            ),
+        ),
         confidence="H (request) / M (success code 100)", source="apprise seven.py",
     ),
     Gateway(
         name="smsapi", title="SMSAPI", region="PL", url="https://api.smsapi.pl", path="/sms.do",
         headers={"Authorization": "Bearer {api_token}"}, required=("api_token",), static={"format": "json"},
         sender="from", number_format=PLAIN, unicode=("encoding", None, "utf-8"),
-        success=Success(field="count", absent=("error",), id="list.0.id", code="error"),
+        success=Success(
+            field="count", absent=("error",), code="error",
+            each=Each(items="list", number="number", ok="id", id="id"),
+        ),
         confidence="H (request, success) / L (encoding flag)", source="wp-sms smsapi.php",
     ),
     Gateway(
         name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl", path="/messages/send_sms",
         encoding=JSON, credentials={"username": "username", "password": "password"},
         required=("username", "password", "sender"), to="phone", message="text", number_format=E164,
-        success=Success(field="success", values=("true",), id="items.0.id", error=("error.message",)),
+        success=Success(
+            field="success", values=("true",), error=("error.message",), code="error.code",
+            each=Each(items="items", number="phone", ok="id", id="id", code=("status", "error_code"),
+                      error=("error_message",)),
+        ),
         confidence="H", source="apprise serwersms.py",
     ),
     Gateway(
@@ -76,7 +89,13 @@ GATEWAYS = [
         name="bulksms", title="BulkSMS.com", region="global", url="https://api.bulksms.com", path="/v1/messages",
         encoding=JSON, basic=("username", "password"), required=("username", "password"), sender="from",
         message="body", to_list=True, number_format=E164, unicode=("encoding", "TEXT", "UNICODE"),
-        success=Success(status=(200, 201), field="0.id", id="0.id", error=("detail", "title")),
+        success=Success(
+            status=(200, 201), error=("detail", "title"), code="type",
+            each=Each(
+                items="", ok="status.type", values=("ACCEPTED", "SCHEDULED", "SENT", "DELIVERED"), id="id",
+                code=("status.type", "status.subtype"),
+            ),
+        ),
         confidence="H", source="apprise bulksms.py",
     ),
     Gateway(
@@ -85,6 +104,7 @@ GATEWAYS = [
         number_format=PLAIN,
         success=Success(
             status=(200,), field="error.code", values=("SUCCESS",), id="message_id", error=("error.description",),
+            code="error.code",
         ),
         confidence="H (request) / M (error.code SUCCESS)", source="apprise burstsms.py",
     ),
@@ -92,7 +112,8 @@ GATEWAYS = [
         name="brevo", title="Brevo transactional SMS", region="EU", url="https://api.brevo.com",
         path="/v3/transactionalSMS/sms", encoding=JSON, headers={"api-key": "{api_key}"},
         required=("api_key", "sender"), static={"type": "transactional"}, to="recipient", message="content",
-        number_format=PLAIN, joiner=None, success=Success(status=(200, 201), field="messageId", id="messageId"),
+        number_format=PLAIN, joiner=None, unicode=("unicodeEnabled", None, True),
+        success=Success(status=(200, 201), field="messageId", id="messageId", code="code"),
         confidence="H", source="novu brevo-sms",
     ),
     Gateway(
@@ -126,6 +147,7 @@ GATEWAYS = [
         name="verimor", title="Verimor", region="TR", url="https://sms.verimor.com.tr", path="/v2/send",
         method="GET", encoding=QUERY, credentials={"username": "username", "password": "password"},
         required=("username", "password"), sender="source_addr", to="dest", message="msg", number_format=PLAIN,
+        unicode=("datacoding", None, "2"),
         success=Success(status=(200,), text=r"^(?P<id>\d+)$"), confidence="H", source="wp-sms verimor.php",
     ),
     Gateway(

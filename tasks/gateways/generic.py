@@ -18,7 +18,7 @@ from typing import Any
 
 from errors import ConfigurationError
 from tasks.gateways import engine, numbers
-from tasks.gateways.spec import E164, FORM, JSON, NATIONAL, PLAIN, QUERY, Gateway, Outbound, Success
+from tasks.gateways.spec import E164, FORM, JSON, NATIONAL, PLAIN, QUERY, Gateway, Outbound, Sent, Success
 
 
 def _escaped(value: Any) -> str:
@@ -63,13 +63,18 @@ def definition(config: dict[str, Any]) -> Gateway:
     )
 
 
-def send(gateway: Gateway, out: Outbound) -> str:
-    """Send through the definition built from the config (its ``url`` is the whole endpoint)."""
+def send(gateway: Gateway, out: Outbound) -> Sent:
+    """Send through the definition built from the config (its ``url`` is the whole endpoint); the
+    answer is one verdict for every number of the request (a success pattern cannot say more)."""
     config = {k: v for k, v in out.config.items() if k != "base_url"}
     configured = definition(dict(out.config))
     written = tuple(numbers.write(n, configured.number_format) for n in out.numbers)  # they arrive in E.164
     sent = Outbound(written, out.text, out.sender, out.unicode, out.template_id, config, guard_url=out.guard_url)
-    return engine.send(configured, sent)
+    answer = engine.send(configured, sent)
+    by_written = dict(zip(written, out.numbers, strict=True))  # back to the E.164 numbers the engine sent
+    return Sent(
+        {by_written[n]: i for n, i in answer.accepted.items()}, {by_written[n]: r for n, r in answer.refused.items()}
+    )
 
 
 GATEWAY = Gateway(

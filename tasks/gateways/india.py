@@ -7,7 +7,7 @@ in public code; M = provider docs or several consistent samples; L = verify befo
 from __future__ import annotations
 
 from tasks.gateways import bodies
-from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Gateway, Success
+from tasks.gateways.spec import E164, JSON, NATIONAL, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -29,7 +29,7 @@ GATEWAYS = [
         name="msg91_v2", title="MSG91 v2 sendsms (legacy JSON)", region="IN", url=_MSG91,
         path="/api/v2/sendsms", encoding=JSON, headers={"authkey": "{auth_key}"}, required=("auth_key", "sender"),
         body=bodies.msg91_v2, number_format=PLAIN, to="sms[].to", message="sms[].message",
-        dlt_template="DLT_TE_ID", unicode=("unicode", "0", "1"),
+        dlt_template="DLT_TE_ID", unicode=("unicode", 0, 1),
         success=Success(status=(200,), field="type", values=("success",), id="message"),
         confidence="M", source="Sunbird-Lern sms-configuration.md; MSG91/sendotp-node#34",
     ),
@@ -53,7 +53,10 @@ GATEWAYS = [
         name="textlocal", title="Textlocal India", region="IN", url="https://api.textlocal.in", path="/send/",
         credentials={"apikey": "api_key"}, required=("api_key",), to="numbers", number_format=PLAIN,
         unicode=("unicode", None, "true"),
-        success=Success(field="status", values=("success",), id="batch_id", code="errors.0.code"),
+        success=Success(
+            field="status", values=("success",), id="batch_id", code="errors.0.code",
+            each=Each(items="messages", number="recipient", ok="id", id="id", code=()),
+        ),
         confidence="M", source="hackage textlocal; anubhavpatrick/sms-whatsapp-integration",
     ),
     Gateway(
@@ -110,7 +113,8 @@ GATEWAYS = [
         path="/dev/bulkV2", headers={"authorization": "{api_key}"}, required=("api_key", "sender"),
         static={"route": "dlt_manual", "flash": "0"}, options={"route": "route"}, sender="sender_id", to="numbers",
         number_format=NATIONAL, dlt_entity="entity_id", dlt_template="template_id",
-        success=Success(field="return", values=("true",), id="request_id"),
+        unicode=("language", None, "unicode"),
+        success=Success(field="return", values=("true",), id="request_id", code="status_code"),
         confidence="H", source="wp-sms fast2sms.php; docs.fast2sms.com dlt-manual-single",
     ),
     Gateway(
@@ -118,6 +122,7 @@ GATEWAYS = [
         path="/httpapi/JsonReceiver", encoding=JSON, required=("api_key", "sender"), body=bodies.karix,
         to="messages[].dest", message="messages[].text", sender="messages[].send", number_format=PLAIN,
         dlt_entity="messages[].dlt_entity_id", dlt_template="messages[].dlt_template_id",
+        unicode=("messages[].type", None, "UC"),
         success=Success(field="status.code", values=("200",), id="ackid", error=("status.desc",), code="status.code"),
         confidence="H (request, success) / L (DLT field names, default host)", source="nammayatri SMS/KarixSms",
     ),
@@ -125,7 +130,10 @@ GATEWAYS = [
         name="mobtexting", title="Mobtexting (Karix SME)", region="IN", url="https://portal.mobtexting.com",
         path="/api/v2/sms/send", credentials={"access_token": "access_token"}, required=("access_token", "sender"),
         static={"service": "T"}, options={"service": "service"}, number_format=PLAIN,
-        success=Success(status=(200, 201), field="status", values=("success",), id="data.0.id"),
+        success=Success(
+            status=(200, 201), field="status", values=("success",),
+            each=Each(items="data", number="mobile", ok="id", id="id"),
+        ),
         confidence="H", source="wp-sms mobtexting.php; vasavi168/docs v2/send-sms-bulk.md",
     ),
     Gateway(
@@ -140,6 +148,7 @@ GATEWAYS = [
         path="/bulksms/bulksms", method="GET", encoding=QUERY, required=("username", "password", "sender"),
         credentials={"username": "username", "password": "password"}, static={"dlr": "0"},
         sender="source", to="destination", number_format=PLAIN, dlt_entity="entityid", dlt_template="tempid",
+        joiner=None,
         unicode=("type", "0", "2"), success=Success(status=(200,), text=r"^1701\|[^|]*\|(?P<id>[^,\s]+)"),
         confidence="M (unicode type L)", source="public sample code (SMSPLUS Bulk HTTP API v1.0.1, 1701 map)",
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.gateways.spec import PLAIN, QUERY, Gateway, Success
+from tasks.gateways.spec import PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -22,7 +22,8 @@ GATEWAYS = [
         sender="senderid", to="number", message="text", number_format=PLAIN, unicode=("DCS", "0", "8"),
         dlt_entity="PEID", dlt_template="DLTTemplateId",
         success=Success(
-            field="ErrorCode", values=("000",), id="JobId", error=("ErrorMessage",), code="ErrorCode"
+            field="ErrorCode", values=("000",), id="JobId", error=("ErrorMessage",), code="ErrorCode",
+            each=Each(items="MessageData", number="Number", ok="MessageId", id="MessageId", code=()),
         ),
         confidence="H", source="wp-sms smsgatewayhub.php",
     ),

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from errors import (
+    FusionError,
     InvalidRecipient,
     PermanentError,
     ProviderRejected,
@@ -71,18 +72,26 @@ def detail_of(success: Success, data: Any, text: str, secrets: Known = ()) -> st
     return scrub(text.strip(), secrets)[:300]
 
 
-def refusal(name: str, success: Success, data: Any, text: str, status: int, secrets: Known = ()) -> Exception:
-    """The classified error for an answer that is not an acceptance."""
-    detail = detail_of(success, data, text, secrets)
-    code = dig(data, success.code)
-    reason = f"{name}: HTTP {status}: {detail or 'no reason given'}"
-    if code is not None and str(code) in success.retry:
+def classified(
+    reason: str, detail: str, codes: list[str], retry: tuple[str, ...], invalid: tuple[str, ...]
+) -> FusionError:
+    """The error class a refusal's codes and text say: transient, an invalid number, or a rejection."""
+    if any(code in retry for code in codes) or re.search(RETRYABLE_TEXT, detail):
         return RateLimited(reason) if _RATE.search(detail) else ProviderUnavailable(reason)
-    if re.search(RETRYABLE_TEXT, detail):
-        return RateLimited(reason) if _RATE.search(detail) else ProviderUnavailable(reason)
-    if re.search(RECIPIENT_TEXT, detail):
+    if any(code in invalid for code in codes) or re.search(RECIPIENT_TEXT, detail):
         return InvalidRecipient(reason)
     return ProviderRejected(reason)
+
+
+def refusal(name: str, success: Success, data: Any, text: str, status: int, secrets: Known = ()) -> FusionError:
+    """The classified error for an answer that is not an acceptance; the provider's own code leads
+    its message in the reason."""
+    detail = detail_of(success, data, text, secrets)
+    code = dig(data, success.code)
+    shown = scrub(str(code), secrets)[:40] if code not in (None, "", [], {}) else ""
+    lead = f"{shown}: " if shown and shown not in detail else ""
+    reason = f"{name}: HTTP {status}: {lead}{detail or 'no reason given'}"
+    return classified(reason, detail, [shown] if shown else [], success.retry, success.invalid)
 
 
 def http_failure(name: str, success: Success, response: http.TextAnswer, data: Any, secrets: Known = ()) -> Exception:
@@ -119,7 +128,7 @@ def read(name: str, success: Success, response: http.TextAnswer, secrets: Known 
     data = parse_json(response.text)
     if response.status_code not in success.status:
         raise http_failure(name, success, response, data, secrets)
-    needs_json = success.field is not None or bool(success.absent)
+    needs_json = success.field is not None or bool(success.absent) or success.each is not None
     if needs_json and not isinstance(data, (dict, list)):
         raise ProviderRejected(f"{name}: unrecognised answer: {scrub(response.text.strip(), secrets)[:200]}")
     match = accepted(success, data, response.text)

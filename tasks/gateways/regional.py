@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.gateways import bodies
-from tasks.gateways.spec import JSON, PLAIN, QUERY, Gateway, Success
+from tasks.gateways.spec import JSON, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -56,14 +56,17 @@ GATEWAYS = [
         name="mobishastra", title="Mobishastra", region="AE", url="", encoding=JSON,
         required=("base_url", "user", "password", "sender"), body=bodies.mobishastra, sender="[].sender",
         to="[].number", message="[].msg", number_format=PLAIN, unicode=("[].language", "English", "Unicode"),
-        success=Success(field="0.msg_id", id="0.msg_id", error=("0.str_response",)),
+        success=Success(
+            error=("0.str_response",),
+            each=Each(items="", number="number", ok="msg_id", id="msg_id", code=("str_response",)),
+        ),
         confidence="H", source="novu mobishastra.provider.ts",
     ),
     Gateway(
         name="termii", title="Termii", region="NG", url="https://api.ng.termii.com", path="/api/sms/send",
         encoding=JSON, credentials={"api_key": "api_key"}, required=("api_key", "sender"),
-        static={"type": "plain", "channel": "generic"}, options={"channel": "channel"}, sender="from",
-        message="sms", number_format=PLAIN, joiner=None,
+        static={"channel": "generic"}, options={"channel": "channel"}, sender="from",
+        message="sms", number_format=PLAIN, joiner=None, unicode=("type", "plain", "unicode"),
         success=Success(field="message_id", id="message_id"),
         confidence="H", source="novu termii.provider.ts",
     ),
@@ -113,8 +116,11 @@ GATEWAYS = [
         name="kavenegar", title="Kavenegar", region="IR", url="https://api.kavenegar.com",
         path="/v1/{api_key}/sms/send.json", encoding=QUERY, required=("api_key",), to="receptor", number_format=PLAIN,
         success=Success(
-            status=(200, 201), field="return.status", values=("200",), id="entries.0.messageid",
-            error=("return.message",),
+            status=(200, 201), field="return.status", values=("200",), error=("return.message",), code="return.status",
+            each=Each(
+                items="entries", number="receptor", values=("1", "2", "4", "5", "10"), id="messageid",
+                code=("status", "statustext"),
+            ),
         ),
         confidence="H (request) / L (return.status)", source="apprise kavenegar.py",
     ),

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from errors import FusionError
+
 #: Number formats: ``+919876543210``, ``919876543210``, ``9876543210``.
 E164, PLAIN, NATIONAL = "e164", "plain", "national"
 #: Request encodings: JSON body, form body, or everything in the query string.
@@ -27,6 +29,29 @@ RECIPIENT_TEXT = (
     r"(?i)invalid[\s_-]*(mobile|phone|number|receiver|recipient|destination|msisdn|to\b|dst)"
     r"|(number|mobile|recipient)s?\s*(is|are)?\s*(invalid|not\s*valid)|not\s*a\s*valid\s*(mobile|phone)?\s*number"
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Each:
+    """How the per-recipient list of an answer is read: one item per number, each judged on its own."""
+
+    #: Dotted path of the list (``data.messages``; ``""``: the answer itself is the list).
+    items: str
+    #: Field of the number in each item (any format: digits are compared). None: the items come in
+    #: the order of the numbers sent, which only some providers document (``ordered``).
+    number: str | None = "to"
+    ordered: bool = False
+    #: Field that must hold one of ``values`` (any non-empty value when ``values`` is empty).
+    ok: str = "status"
+    values: tuple[str, ...] = ()
+    #: Field of the provider's message id (None: the answer's own ``Success.id``).
+    id: str | None = None
+    #: Fields of the provider's per-message status and code, and of its description (in a reason).
+    code: tuple[str, ...] = ("status",)
+    error: tuple[str, ...] = ()
+    #: Status or code values that are transient, and those that mean "this number is invalid".
+    retry: tuple[str, ...] = ()
+    invalid: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +75,34 @@ class Success:
     #: Dotted JSON path of the provider's error code, and the codes that are transient.
     code: str | None = None
     retry: tuple[str, ...] = ()
+    #: Codes that mean "this number is invalid" (Twilio 21211).
+    invalid: tuple[str, ...] = ()
+    #: The per-recipient rule, for a provider that reports each number's status.
+    each: Each | None = None
+    #: Dotted path of a list of the numbers the provider refused as invalid (Plivo ``invalid_number``).
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One number the provider refused: its status or code, and the classified error (the reason
+    names the gateway, the masked number and the provider's code)."""
+
+    code: str
+    error: FusionError
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one request achieved, number by number (numbers as written for the gateway)."""
+
+    accepted: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, Refusal] = field(default_factory=dict)
+
+    @classmethod
+    def all(cls, numbers: tuple[str, ...], message_id: str) -> Sent:
+        """Every number accepted under one id (an answer with one verdict for the request)."""
+        return cls(accepted=dict.fromkeys(numbers, message_id))
 
 
 @dataclass(frozen=True)
@@ -66,9 +119,14 @@ class Outbound:
     guard_url: bool = True
 
 
-#: Builds a nested JSON body (``body``) or sends by other means and returns the message id (``transport``).
+#: Builds a nested JSON body (``body``) or sends by other means (``transport``): the message id for
+#: every number, or a :class:`Sent` number by number.
 BodyBuilder = Callable[["Gateway", Outbound], dict[str, Any] | list[Any]]
-Transport = Callable[["Gateway", Outbound], str]
+Transport = Callable[["Gateway", Outbound], "str | Sent"]
+
+
+#: A unicode flag's value.
+Flag = str | int | bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +160,9 @@ class Gateway:
     #: India DLT parameter names: principal entity id (config ``dlt_entity_id``) and content template id.
     dlt_entity: str | None = None
     dlt_template: str | None = None
-    #: (parameter, value for GSM-7 or None to omit, value for UCS-2).
-    unicode: tuple[str, str | None, str] | None = None
+    #: (parameter, value for GSM-7 or None to omit, value for UCS-2), each in the provider's own type:
+    #: a string (``"1"``), a number (``8``) or a JSON boolean (``True``).
+    unicode: tuple[str, Flag | None, Flag] | None = None
     #: Fixed parameters sent every time.
     static: dict[str, Any] = field(default_factory=dict)
     #: Optional parameters taken from the config when present: request parameter -> config key.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tasks.gateways import bodies
-from tasks.gateways.spec import E164, JSON, PLAIN, QUERY, Gateway, Success
+from tasks.gateways.spec import E164, JSON, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -12,7 +12,7 @@ _TWILIO = "https://api.twilio.com"
 _TWILIO_PATH = "/2010-04-01/Accounts/{account_sid}/Messages.json"
 _TWILIO_OK = Success(
     status=(200, 201), field="status", values=("accepted", "queued", "sending", "sent", "delivered", "scheduled"),
-    id="sid", code="code", retry=("20429", "21611", "30001"),
+    id="sid", code="code", retry=("20429", "21611", "30001"), invalid=("21211", "21614"),
 )
 
 GATEWAYS = [
@@ -36,7 +36,9 @@ GATEWAYS = [
         required=("auth_id", "auth_token", "sender"), sender="src", to="dst", message="text", joiner="<",
         number_format=PLAIN, dlt_entity="dlt_entity_id", dlt_template="dlt_template_id",
         options={"dlt_template_category": "dlt_template_category", "url": "status_callback"},
-        success=Success(status=(200, 202), field="message_uuid.0", id="message_uuid.0", error=("error",)),
+        success=Success(
+            status=(200, 202), field="message_uuid.0", id="message_uuid.0", error=("error",), refused="invalid_number",
+        ),
         confidence="H (request) / M (DLT names)", source="apprise plivo.py (fixed); plivo/plivo-java#254",
     ),
     Gateway(
@@ -46,8 +48,10 @@ GATEWAYS = [
         joiner=None, unicode=("type", None, "unicode"), dlt_entity="entity-id", dlt_template="content-id",
         reference="client-ref",
         success=Success(
-            status=(200,), field="messages.0.status", values=("0",), id="messages.0.message-id",
-            error=("messages.0.error-text",), code="messages.0.status", retry=("1",),
+            status=(200,), field="messages",
+            each=Each(
+                items="messages", ok="status", values=("0",), id="message-id", error=("error-text",), retry=("1",),
+            ),
         ),
         confidence="H", source="nammayatri SMS/VonageSms Flow.hs (status 0); Nexmo/nexmo-developer#3412",
     ),
@@ -58,8 +62,13 @@ GATEWAYS = [
         to="messages[].destinations[].to", message="messages[].text",
         dlt_entity="regional.indiaDlt.principalEntityId", dlt_template="regional.indiaDlt.contentTemplateId",
         success=Success(
-            status=(200,), field="messages.0.status.groupName", values=("PENDING", "DELIVERED", "ACCEPTED"),
-            id="messages.0.messageId", error=("requestError.serviceException.text", "messages.0.status.description"),
+            status=(200,), field="messages", error=("requestError.serviceException.text",),
+            code="requestError.serviceException.messageId",
+            each=Each(
+                items="messages", ok="status.groupName", values=("PENDING", "DELIVERED", "ACCEPTED"), id="messageId",
+                code=("status.groupName", "status.name"), error=("status.description",),
+                invalid=("REJECTED_DESTINATION", "REJECTED_PREFIX_MISSING", "REJECTED_INVALID_DESTINATION"),
+            ),
         ),
         confidence="M", source="novu infobip.provider.ts; infobip docs; novu#5311 (set base_url to your subdomain)",
     ),
@@ -68,7 +77,12 @@ GATEWAYS = [
         path="/messages", headers={"Authorization": "AccessKey {access_key}"}, required=("access_key", "sender"),
         sender="originator", to="recipients", message="body", number_format=PLAIN,
         unicode=("datacoding", None, "unicode"), reference="reference",
-        success=Success(status=(200, 201), field="id", id="id", error=("errors.0.description",)),
+        success=Success(
+            status=(200, 201), field="id", id="id", error=("errors.0.description",), code="errors.0.code",
+            each=Each(
+                items="recipients.items", number="recipient", values=("scheduled", "sent", "buffered", "delivered"),
+            ),
+        ),
         confidence="H", source="apprise messagebird.py",
     ),
     Gateway(
@@ -76,7 +90,7 @@ GATEWAYS = [
         path="/xms/v1/{service_plan_id}/batches", encoding=JSON, headers={"Authorization": "Bearer {api_token}"},
         required=("service_plan_id", "api_token", "sender"), sender="from", message="body", to_list=True,
         number_format=E164, reference="client_reference",
-        success=Success(status=(200, 201), field="id", id="id", error=("text",)),
+        success=Success(status=(200, 201), field="id", id="id", error=("text",), code="code"),
         confidence="H", source="apprise sinch.py (EU: base_url https://eu.sms.api.sinch.com)",
     ),
     Gateway(
@@ -84,8 +98,11 @@ GATEWAYS = [
         path="/messages/http/send", method="GET", encoding=QUERY, credentials={"apiKey": "api_key"},
         required=("api_key",), sender="from", message="content", number_format=PLAIN,
         success=Success(
-            status=(200, 202), field="messages.0.accepted", values=("true",), id="messages.0.apiMessageId",
-            error=("messages.0.errorDescription", "errorDescription"),
+            status=(200, 202), field="messages", error=("errorDescription",), code="errorCode",
+            each=Each(
+                items="messages", ok="accepted", values=("true",), id="apiMessageId", code=("errorCode",),
+                error=("errorDescription",),
+            ),
         ),
         confidence="H (request) / M (accepted flag)", source="apprise clickatell.py",
     ),
@@ -94,7 +111,10 @@ GATEWAYS = [
         encoding=JSON, headers={"Authorization": "Bearer {api_key}"}, required=("api_key",), sender="from",
         message="text", number_format=E164, joiner=None,
         options={"messaging_profile_id": "messaging_profile_id"},
-        success=Success(status=(200,), field="data.id", id="data.id", error=("errors.0.detail", "errors.0.title")),
+        success=Success(
+            status=(200,), field="data.id", id="data.id", error=("errors.0.detail", "errors.0.title"),
+            code="errors.0.code",
+        ),
         confidence="H", source="developers.telnyx.com send-message; novu telnyx.provider.ts",
     ),
     Gateway(
@@ -102,8 +122,11 @@ GATEWAYS = [
         path="/version1/messaging", headers={"apiKey": "{api_key}", "Accept": "application/json"},
         credentials={"username": "username"}, required=("api_key", "username"), sender="from", number_format=E164,
         success=Success(
-            status=(200, 201), field="SMSMessageData.Recipients.0.status", values=("Success",),
-            id="SMSMessageData.Recipients.0.messageId", error=("SMSMessageData.Message",),
+            status=(200, 201), field="SMSMessageData.Recipients", error=("SMSMessageData.Message",),
+            each=Each(
+                items="SMSMessageData.Recipients", number="number", ok="statusCode", values=("100", "101", "102"),
+                id="messageId", code=("statusCode", "status"), retry=("500", "501"), invalid=("403", "404"),
+            ),
         ),
         confidence="H (request) / L (per-recipient status)", source="apprise africas_talking.py",
     ),
@@ -112,7 +135,7 @@ GATEWAYS = [
         path="/api/v2/users/{account_id}/messages", encoding=JSON, basic=("username", "password"),
         required=("account_id", "username", "password", "application_id", "sender"),
         credentials={"applicationId": "application_id"}, sender="from", message="text", to_list=True,
-        number_format=E164, success=Success(status=(202,), field="id", id="id", error=("description",)),
+        number_format=E164, success=Success(status=(202,), field="id", id="id", error=("description",), code="type"),
         confidence="M", source="dev.bandwidth.com createMessage; novu bandwidth.provider.ts",
     ),
     Gateway(
@@ -120,8 +143,8 @@ GATEWAYS = [
         encoding=JSON, basic=("username", "api_key"), required=("username", "api_key"), body=bodies.clicksend,
         number_format=E164, sender="messages[].from", to="messages[].to", message="messages[].body",
         success=Success(
-            status=(200,), field="data.messages.0.status", values=("SUCCESS",), id="data.messages.0.message_id",
-            error=("response_msg",),
+            status=(200,), field="response_code", values=("SUCCESS",), error=("response_msg",), code="response_code",
+            each=Each(items="data.messages", values=("SUCCESS",), id="message_id", invalid=("INVALID_RECIPIENT",)),
         ),
         confidence="H (request) / M (per-message status)", source="apprise clicksend.py",
     ),
@@ -130,7 +153,10 @@ GATEWAYS = [
         path="/messages/v1/send", encoding=JSON, headers={"Authorization": "Bearer {api_token}"},
         required=("api_token",), body=bodies.d7networks, number_format=E164, sender="message_globals.originator",
         to="messages[].recipients", message="messages[].content", unicode=("messages[].data_coding", "text", "unicode"),
-        success=Success(status=(200, 201), field="request_id", id="request_id", error=("detail.message", "detail")),
+        success=Success(
+            status=(200, 201), field="request_id", id="request_id", error=("detail.message", "detail"),
+            code="detail.code",
+        ),
         confidence="H", source="apprise d7networks.py",
     ),
 ]

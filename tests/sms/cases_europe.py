@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.sms.cases_india import E164, PLAIN
+from tests.sms.cases_india import E164, OTHER_PLAIN, PLAIN
 from tests.sms.cases_world import US
-from tests.sms.harness import TEXT, Case
+from tests.sms.harness import OTHER, TEXT, Case
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -17,13 +17,19 @@ CASES = [
         json={"from": "LABXYZ", "to": PLAIN, "text": TEXT}, headers={"X-Api-Key": "sv-key"},
         ok={"success": "100", "messages": [{"id": "77229", "recipient": PLAIN, "success": True}]}, message_id="77229",
         refusal={"success": "900", "messages": []},
+        mixed=({"success": "101", "messages": [
+            {"id": "77230", "recipient": PLAIN, "success": True, "error": None, "error_text": None},
+            {"id": None, "recipient": OTHER_PLAIN, "success": False, "error": "202", "error_text": "Invalid recipient"}]},
+               "InvalidRecipient", "202"), mixed_id="77230",
     ),
     Case(
         "smsapi", {"api_token": "sa-token", "sender": "LABXYZ"}, "POST", "/sms.do",
         form={"format": "json", "from": "LABXYZ", "to": PLAIN, "message": TEXT},
         headers={"Authorization": "Bearer sa-token"},
-        ok={"count": 1, "list": [{"id": "sa-1", "points": 0.16, "status": "QUEUE"}]}, message_id="sa-1",
-        refusal={"error": 101, "message": "Authorization failed"},
+        ok={"count": 1, "list": [{"id": "sa-1", "points": 0.16, "number": PLAIN, "status": "QUEUE"}]},
+        message_id="sa-1", refusal={"error": 101, "message": "Authorization failed"},
+        mixed=({"count": 1, "list": [{"id": "sa-2", "points": 0.16, "number": PLAIN, "status": "QUEUE"}]},
+               "ProviderRejected", "not in the answer"), mixed_id="sa-2",
     ),
     Case(
         "serwersms", {"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ"}, "POST",
@@ -31,6 +37,10 @@ CASES = [
         json={"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ", "phone": E164, "text": TEXT},
         ok={"success": True, "queued": 1, "items": [{"id": "sw-1", "phone": E164}]}, message_id="sw-1",
         refusal={"error": {"code": 1000, "message": "Authorization failed"}},
+        mixed=({"success": True, "queued": 1, "unsent": 1, "items": [
+            {"id": "sw-2", "phone": E164, "status": "queued"},
+            {"phone": OTHER, "status": "unsent", "error_code": 1301, "error_message": "Invalid phone number"}]},
+               "InvalidRecipient", "unsent 1301"), mixed_id="sw-2",
     ),
     Case(
         "gatewayapi", {"api_token": "ga-token", "sender": "LABXYZ"}, "POST", "/rest/mtsms",
@@ -71,8 +81,13 @@ CASES = [
     Case(
         "bulksms", {"username": "bk-user", "password": "bk-pass", "sender": "LABXYZ"}, "POST", "/v1/messages",
         json={"from": "LABXYZ", "to": [E164], "body": TEXT, "encoding": "TEXT"}, basic=("bk-user", "bk-pass"),
-        ok=[{"id": "bk-1", "type": "SENT", "to": E164}], ok_status=201, message_id="bk-1",
+        ok=[{"id": "bk-1", "type": "SENT", "to": E164, "status": {"id": "ACCEPTED.null", "type": "ACCEPTED"}}],
+        ok_status=201, message_id="bk-1",
         refusal={"title": "Insufficient Credits", "detail": "You do not have enough credits"},
+        mixed=([{"id": "bk-2", "type": "SENT", "to": E164, "status": {"id": "ACCEPTED.null", "type": "ACCEPTED"}},
+                {"id": "bk-3", "type": "SENT", "to": OTHER,
+                 "status": {"id": "FAILED.UNROUTABLE", "type": "FAILED", "subtype": "UNROUTABLE"}}],
+               "ProviderRejected", "FAILED UNROUTABLE"), mixed_id="bk-2",
     ),
     Case(
         "burstsms", {"api_key": "bs-key", "api_secret": "bs-secret", "sender": "LABXYZ"}, "POST", "/send-sms.json",

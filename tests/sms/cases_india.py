@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from tests.sms.harness import TEXT, Case
+from tests.sms.harness import OTHER, TEXT, Case
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
 
 PLAIN, NATIONAL, E164 = "919876543210", "9876543210", "+919876543210"
+#: The second number (harness.OTHER) without the plus.
+OTHER_PLAIN = OTHER.lstrip("+")
 ENTITY, TEMPLATE = "1201159100000000001", "1207161234567890123"
 DLT = {"template_id": TEMPLATE}
 
@@ -42,7 +44,9 @@ CASES = [
         "textlocal", {"api_key": "tl-apikey"}, "POST", "/send/", payload={"sender": "LABXYZ"},
         form={"apikey": "tl-apikey", "sender": "LABXYZ", "numbers": PLAIN, "message": TEXT},
         ok={"status": "success", "batch_id": 123456789, "messages": [{"id": "1151346216", "recipient": 919876543210}]},
-        message_id="123456789", refusal={"status": "failure", "errors": [{"code": 3, "message": "Invalid login details"}]},
+        message_id="1151346216", refusal={"status": "failure", "errors": [{"code": 3, "message": "Invalid login details"}]},
+        mixed=({"status": "success", "batch_id": 7, "messages": [{"id": "tl-1", "recipient": 919876543210}]},
+               "ProviderRejected", "not in the answer"), mixed_id="tl-1",
     ),
     Case(
         "gupshup", {"userid": "2000123456", "password": "gs-pass", "sender": "LABXYZ", "dlt_entity_id": ENTITY},
@@ -103,6 +107,8 @@ CASES = [
         form={"service": "T", "access_token": "mt-token", "sender": "LABXYZ", "to": PLAIN, "message": TEXT},
         ok={"status": "success", "data": [{"id": "mt-1", "mobile": PLAIN}]}, ok_status=201, message_id="mt-1",
         refusal={"status": "error", "message": "Invalid access token"},
+        mixed=({"status": "success", "data": [{"id": "mt-2", "mobile": PLAIN}]}, "ProviderRejected", "not in the answer"),
+        mixed_id="mt-2",
     ),
     Case(
         "valuefirst", {"token": "vf-token", "sender": "LABXYZ"}, "POST", "/smpp/sendsms",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sms.cases_india import DLT, ENTITY, PLAIN, TEMPLATE
+from tests.sms.cases_india import DLT, ENTITY, OTHER_PLAIN, PLAIN, TEMPLATE
 from tests.sms.harness import TEXT, Case
 
 # Declarative tables: one packed row per gateway, kept as written.
@@ -22,7 +22,11 @@ CASES = [
                "text": TEXT, "PEID": ENTITY, "DLTTemplateId": TEMPLATE, "DCS": "0"},
         ok={"ErrorCode": "000", "ErrorMessage": "Done", "JobId": "381a8090",
             "MessageData": [{"Number": PLAIN, "MessageId": "mvHdpSyS7UOs9hjxixQLvw"}]},
-        message_id="381a8090", refusal={"ErrorCode": "013", "ErrorMessage": "Invalid template", "JobId": None},
+        message_id="mvHdpSyS7UOs9hjxixQLvw",
+        refusal={"ErrorCode": "013", "ErrorMessage": "Invalid template", "JobId": None},
+        mixed=({"ErrorCode": "000", "ErrorMessage": "Done", "JobId": "381a8091",
+                "MessageData": [{"Number": PLAIN, "MessageId": "gh-1"}, {"Number": OTHER_PLAIN, "MessageId": None}]},
+               "ProviderRejected", "no status"), mixed_id="gh-1",
     ),
     Case(
         "smsgatewaycenter", {"username": "sgc-user", "password": "sgc-pass", "sender": "LABXYZ",

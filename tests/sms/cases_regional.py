@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sms.cases_india import PLAIN
+from tests.sms.cases_india import OTHER_PLAIN, PLAIN
 from tests.sms.harness import TEXT, Case
 
 # Declarative tables: one packed row per gateway, kept as written.
@@ -50,6 +50,9 @@ CASES = [
                "language": "English"}],
         ok=[{"msg_id": "mo-1", "number": PLAIN, "str_response": "Send Successful"}], message_id="mo-1",
         refusal=[{"msg_id": "", "str_response": "Invalid Sender"}],
+        mixed=([{"msg_id": "mo-2", "number": PLAIN, "str_response": "Send Successful"},
+                {"msg_id": "", "number": OTHER_PLAIN, "str_response": "Invalid Number"}], "InvalidRecipient", "Invalid"),
+        mixed_id="mo-2",
     ),
     Case(
         "termii", {"api_key": "tm-key", "sender": "LABXYZ"}, "POST", "/api/sms/send",
@@ -98,8 +101,12 @@ CASES = [
     Case(
         "kavenegar", {"api_key": "kv-key"}, "POST", "/v1/kv-key/sms/send.json",
         query={"receptor": PLAIN, "message": TEXT},
-        ok={"return": {"status": 200, "message": "ok"}, "entries": [{"messageid": 8792343, "status": 1}]},
+        ok={"return": {"status": 200, "message": "ok"}, "entries": [{"messageid": 8792343, "receptor": PLAIN, "status": 1}]},
         message_id="8792343", refusal={"return": {"status": 418, "message": "Insufficient credit"}},
+        mixed=({"return": {"status": 200, "message": "ok"}, "entries": [
+            {"messageid": 8792344, "receptor": PLAIN, "status": 1, "statustext": "queued"},
+            {"messageid": 8792345, "receptor": OTHER_PLAIN, "status": 14, "statustext": "blocked by the recipient"}]},
+               "ProviderRejected", "14"), mixed_id="8792344",
     ),
 ]
 # fmt: on

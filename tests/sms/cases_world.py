@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.sms.cases_india import DLT, E164, ENTITY, PLAIN, TEMPLATE
-from tests.sms.harness import TEXT, Case
+from tests.sms.cases_india import DLT, E164, ENTITY, OTHER_PLAIN, PLAIN, TEMPLATE
+from tests.sms.harness import OTHER, TEXT, Case
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -33,6 +33,8 @@ CASES = [
         json={"src": "LABXYZ", "dst": PLAIN, "text": TEXT, "dlt_entity_id": ENTITY, "dlt_template_id": TEMPLATE},
         ok={"api_id": "a1", "message": "message(s) queued", "message_uuid": ["db3ce55a-7f1d-11e1"]}, ok_status=202,
         message_id="db3ce55a-7f1d-11e1", refusal={"api_id": "a2", "error": "src parameter not present"},
+        mixed=({"api_id": "a3", "message": "message(s) queued", "message_uuid": ["pl-1"],
+                "invalid_number": [OTHER_PLAIN]}, "InvalidRecipient", "invalid_number"), mixed_id="pl-1",
     ),
     Case(
         "vonage", {"api_key": "vn-key", "api_secret": "vn-secret", "sender": "LABXYZ", "dlt_entity_id": ENTITY},
@@ -53,12 +55,21 @@ CASES = [
                                           "messageId": "ib-msg-1"}]},
         message_id="ib-msg-1",
         refusal={"messages": [{"to": PLAIN, "status": {"groupName": "REJECTED", "description": "Not enough credits"}}]},
+        mixed=({"bulkId": "b2", "messages": [
+            {"to": PLAIN, "status": {"groupId": 1, "groupName": "PENDING", "name": "PENDING_ENROUTE"}, "messageId": "ib-2"},
+            {"to": OTHER_PLAIN, "status": {"groupId": 5, "groupName": "REJECTED", "name": "REJECTED_DESTINATION",
+                                           "description": "Invalid destination address."}, "messageId": "ib-3"}]},
+               "InvalidRecipient", "REJECTED_DESTINATION"), mixed_id="ib-2",
     ),
     Case(
         "messagebird", {"access_key": "mb-key", "sender": "LABXYZ"}, "POST", "/messages",
         form={"originator": "LABXYZ", "recipients": PLAIN, "body": TEXT}, headers={"Authorization": "AccessKey mb-key"},
-        ok={"id": "mb-1", "recipients": {"totalCount": 1}}, ok_status=201, message_id="mb-1",
+        ok={"id": "mb-1", "recipients": {"totalCount": 1, "items": [{"recipient": 919876543210, "status": "sent"}]}},
+        ok_status=201, message_id="mb-1",
         refusal={"errors": [{"code": 2, "description": "Request not allowed (incorrect access_key)"}]},
+        mixed=({"id": "mb-2", "recipients": {"totalCount": 2, "items": [
+            {"recipient": 919876543210, "status": "sent"}, {"recipient": int(OTHER_PLAIN), "status": "delivery_failed"}]}},
+               "ProviderRejected", "delivery_failed"), mixed_id="mb-2",
     ),
     Case(
         "sinch", {"service_plan_id": "sp1", "api_token": "sn-token", "sender": US}, "POST", "/xms/v1/sp1/batches",
@@ -74,6 +85,10 @@ CASES = [
         refusal={"messages": [{"apiMessageId": "", "accepted": False, "to": PLAIN, "errorCode": 105,
                                "errorDescription": "Invalid destination address"}]},
         refusal_error="InvalidRecipient",
+        mixed=({"messages": [{"apiMessageId": "ck-2", "accepted": True, "to": PLAIN, "errorCode": None},
+                             {"apiMessageId": "", "accepted": False, "to": OTHER_PLAIN, "errorCode": 105,
+                              "errorDescription": "Invalid destination address"}], "error": None},
+               "InvalidRecipient", "105"), mixed_id="ck-2",
     ),
     Case(
         "telnyx", {"api_key": "tx-key", "sender": US}, "POST", "/v2/messages", json={"from": US, "to": E164, "text": TEXT},
@@ -89,7 +104,11 @@ CASES = [
             {"statusCode": 101, "number": E164, "status": "Success", "messageId": "ATXid_1"}]}},
         message_id="ATXid_1",
         refusal={"SMSMessageData": {"Message": "Sent to 0/1", "Recipients": [
-            {"statusCode": 405, "number": E164, "status": "UserInBlacklist", "messageId": "None"}]}},
+            {"statusCode": 406, "number": E164, "status": "UserInBlacklist", "messageId": "None"}]}},
+        mixed=({"SMSMessageData": {"Message": "Sent to 1/2 Total Cost: KES 0.8000", "Recipients": [
+            {"statusCode": 101, "number": E164, "status": "Success", "cost": "KES 0.8000", "messageId": "ATXid_2"},
+            {"statusCode": 403, "number": OTHER, "status": "InvalidPhoneNumber", "cost": "0", "messageId": "None"}]}},
+               "InvalidRecipient", "403 InvalidPhoneNumber"), mixed_id="ATXid_2",
     ),
     Case(
         "bandwidth", {"account_id": "9900000", "username": "bw-user", "password": "bw-pass",
@@ -103,11 +122,15 @@ CASES = [
         "clicksend", {"username": "cs-user", "api_key": "cs-key", "sender": "LABXYZ"}, "POST", "/v3/sms/send",
         json={"messages": [{"source": "fusion", "body": TEXT, "from": "LABXYZ", "to": E164}]},
         basic=("cs-user", "cs-key"),
-        ok={"response_code": "SUCCESS", "data": {"messages": [{"message_id": "cs-1", "status": "SUCCESS"}]}},
+        ok={"response_code": "SUCCESS", "data": {"messages": [{"to": E164, "message_id": "cs-1", "status": "SUCCESS"}]}},
         message_id="cs-1",
         refusal={"response_code": "SUCCESS", "response_msg": "Invalid recipient",
                  "data": {"messages": [{"status": "INVALID_RECIPIENT"}]}},
         refusal_error="InvalidRecipient",
+        mixed=({"http_code": 200, "response_code": "SUCCESS", "response_msg": "Messages queued for delivery.",
+                "data": {"messages": [{"to": E164, "message_id": "cs-2", "status": "SUCCESS"},
+                                      {"to": OTHER, "message_id": "cs-3", "status": "INVALID_RECIPIENT"}]}},
+               "InvalidRecipient", "INVALID_RECIPIENT"), mixed_id="cs-2",
     ),
     Case(
         "d7networks", {"api_token": "d7-token", "sender": "LABXYZ"}, "POST", "/messages/v1/send",

@@ -15,8 +15,12 @@ from werkzeug import Request, Response
 from tasks.sms import send_sms
 
 NUMBER = "+919876543210"
+#: A second number, for answers about several numbers.
+OTHER = "+919123456780"
 TEXT = "Your report LAB-42 is ready"
 HINDI = "आपकी रिपोर्ट तैयार है"
+#: GSM-7 but for one typographic apostrophe (U+2019): UCS-2 as a whole.
+APOSTROPHE = "Your report\u2019s ready"
 
 
 @dataclass
@@ -42,6 +46,11 @@ class Case:
     refusal_error: str = "ProviderRejected"
     #: An answer that must be retried (status, body, error class), for providers that document one.
     retry: tuple[int, Any, str] | None = None
+    #: The provider's answer for NUMBER and OTHER in one request when it accepts NUMBER (its id:
+    #: ``mixed_id``) and refuses OTHER: (answer, error class of OTHER's refusal, its code), for a
+    #: gateway that batches numbers and reports each one.
+    mixed: tuple[Any, str, str] | None = None
+    mixed_id: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
 
     def task(self, base_url: str) -> dict[str, Any]:
@@ -49,6 +58,12 @@ class Case:
         payload.update({"to": NUMBER, "message": TEXT})
         payload.update(self.payload)
         return {"payload": payload, "reference": f"ref-{self.gateway}"}
+
+
+def textlocal_ok(*numbers: str, batch: int = 1) -> dict[str, Any]:
+    """Textlocal's documented success answer for these E.164 numbers (every message id ``batch``)."""
+    messages = [{"id": str(batch), "recipient": int(number.lstrip("+"))} for number in numbers]
+    return {"status": "success", "batch_id": batch, "messages": messages}
 
 
 def respond(httpserver: Any, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:

@@ -9,7 +9,7 @@ from tasks.gateways.accounts import Account
 from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
 from tasks.sms import send_sms
-from tests.sms.harness import NUMBER, TEXT
+from tests.sms.harness import NUMBER, TEXT, textlocal_ok
 
 TWILIO_PATH = "/tw/2010-04-01/Accounts/AC1/Messages.json"
 
@@ -72,7 +72,7 @@ def accounts(httpserver) -> list[Account]:
 def test_per_number_gateway_falls_back_for_the_remaining_numbers_only(httpserver, settings) -> None:
     httpserver.expect_oneshot_request(TWILIO_PATH).respond_with_json({"sid": "SM1", "status": "queued"}, status=201)
     httpserver.expect_oneshot_request(TWILIO_PATH).respond_with_data("down", status=502)
-    httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 9})
+    httpserver.expect_request("/tl/send/").respond_with_json(textlocal_ok("+919123456780", batch=9))
     sms = Sms(("+919876543210", "+919123456780"), TEXT, detect(TEXT))
     ledger = deliver(accounts(httpserver), sms, Ledger("sms"))
     assert ledger.sent == {"+919876543210": ("twilio", "SM1"), "+919123456780": ("textlocal", "9")}

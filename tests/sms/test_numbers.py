@@ -8,7 +8,7 @@ import pytest
 import errors
 from tasks.gateways.numbers import default_region, normalise, normalise_all, write
 from tasks.sms import send_sms
-from tests.sms.harness import TEXT, respond, single
+from tests.sms.harness import TEXT, respond, single, textlocal_ok
 
 
 def test_formats() -> None:
@@ -54,14 +54,14 @@ def test_invalid_number_fails_before_any_request(httpserver, settings, bad) -> N
 
 def test_region_follows_the_deployment_zone(httpserver, settings_factory) -> None:
     settings_factory(CRELIO_DEPLOYMENT_ZONE="US")
-    respond(httpserver, {"status": "success", "batch_id": 1})
+    respond(httpserver, textlocal_ok("+12025550143"))
     config = {"api_key": "k", "base_url": httpserver.url_for("/")}
     send_sms({"payload": {"task": 1, "gateway": "textlocal", "config": config, "to": "202-555-0143", "message": "hi"}})
     assert single(httpserver.log[0][0].form)["numbers"] == "12025550143"
 
 
 def test_several_numbers_share_one_request(httpserver, settings) -> None:
-    respond(httpserver, {"status": "success", "batch_id": 7})
+    respond(httpserver, textlocal_ok("+919876543210", "+919123456780", batch=7))
     config = {"api_key": "k", "base_url": httpserver.url_for("/")}
     result = send_sms(
         {

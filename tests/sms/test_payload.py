@@ -6,9 +6,9 @@ import pytest
 
 import errors
 from tasks.sms import send_sms
-from tests.sms.harness import NUMBER, TEXT, respond, single
+from tests.sms.harness import NUMBER, TEXT, respond, single, textlocal_ok
 
-OK = {"status": "success", "batch_id": 1}
+OK = textlocal_ok(NUMBER)
 
 
 def task(httpserver, **payload: object) -> dict:
@@ -24,7 +24,9 @@ def test_payload_sender_overrides_config(httpserver, settings) -> None:
 
 
 def test_config_defaults_for_sender_and_template(httpserver, settings) -> None:
-    respond(httpserver, {"ErrorCode": "000", "JobId": "j"})
+    respond(
+        httpserver, {"ErrorCode": "000", "JobId": "j", "MessageData": [{"Number": "919876543210", "MessageId": "m"}]}
+    )
     config = {
         "api_key": "k",
         "sender": "CFGSND",
@@ -38,7 +40,9 @@ def test_config_defaults_for_sender_and_template(httpserver, settings) -> None:
 
 
 def test_numeric_template_id_in_payload(httpserver, settings) -> None:
-    respond(httpserver, {"ErrorCode": "000", "JobId": "j"})
+    respond(
+        httpserver, {"ErrorCode": "000", "JobId": "j", "MessageData": [{"Number": "919876543210", "MessageId": "m"}]}
+    )
     config = {"api_key": "k", "sender": "S", "base_url": httpserver.url_for("/")}
     send_sms(
         {

@@ -9,6 +9,7 @@ import pytest
 import errors
 from rq_ext import contract, enqueue
 from tasks.gateways import ratelimit
+from tests.sms.harness import textlocal_ok
 
 
 def test_window() -> None:
@@ -46,7 +47,7 @@ def test_bad_rate_is_a_configuration_error(bad) -> None:
 def test_jobs_over_the_limit_are_delayed_not_failed(conn, settings_factory, run_worker, httpserver) -> None:
     account = {"gateway": "textlocal", "api_key": "k", "rate_limit": 1, "base_url": httpserver.url_for("/")}
     settings_factory(SMS_ACCOUNTS={"lab1": account})
-    httpserver.expect_request("/send/").respond_with_json({"status": "success", "batch_id": 1})
+    httpserver.expect_request("/send/").respond_with_json(textlocal_ok("+919876543210"))
     httpserver.expect_request("/done").respond_with_data("ok")
     for job_id in ("rl-1", "rl-2"):
         task = {"payload": {"task": 1, "account": "lab1", "to": "+919876543210", "message": "hi"}}

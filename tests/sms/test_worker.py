@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 from rq.job import Job
 
 from rq_ext import contract, enqueue
-from tests.sms.harness import NUMBER
+from tests.sms.harness import NUMBER, textlocal_ok
 
 LONG = "Dear patient, your lab report LAB-42 is ready. " * 4  # 188 GSM-7 characters: 2 segments
 
@@ -39,7 +39,7 @@ def put(conn, httpserver, task: dict, job_id: str):
 
 
 def test_job_reaches_the_gateway_and_the_callback_carries_id_and_segments(conn, settings, run_worker, httpserver):
-    httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 4242})
+    httpserver.expect_request("/tl/send/").respond_with_json(textlocal_ok(NUMBER, batch=4242))
     httpserver.expect_request("/done").respond_with_data("ok")
     put(conn, httpserver, textlocal(httpserver), "sms-1")
     run_worker(["sms"])
@@ -63,7 +63,7 @@ def test_fallback_through_the_worker(conn, settings, run_worker, httpserver):
 
 
 def test_invalid_number_and_unknown_gateway_fail_clearly_and_the_worker_goes_on(conn, settings, run_worker, httpserver):
-    httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 1})
+    httpserver.expect_request("/tl/send/").respond_with_json(textlocal_ok(NUMBER))
     httpserver.expect_request("/done").respond_with_data("ok")
     httpserver.expect_request("/failed").respond_with_data("ok")
     put(conn, httpserver, textlocal(httpserver, to="+91 55555"), "bad-number")
@@ -82,7 +82,7 @@ def test_invalid_number_and_unknown_gateway_fail_clearly_and_the_worker_goes_on(
 def test_named_account_keeps_secrets_out_of_redis(conn, settings_factory, run_worker, httpserver):
     account = {"gateway": "textlocal", "api_key": "account-secret-key", "base_url": httpserver.url_for("/tl")}
     settings_factory(SMS_ACCOUNTS={"clinic-7": account})
-    httpserver.expect_request("/tl/send/").respond_with_json({"status": "success", "batch_id": 5})
+    httpserver.expect_request("/tl/send/").respond_with_json(textlocal_ok(NUMBER, batch=5))
     httpserver.expect_request("/done").respond_with_data("ok")
     task = {"payload": {"task": 1, "account": "clinic-7", "to": NUMBER, "message": "hi", "sender": "LABXYZ"}}
     put(conn, httpserver, task, "acct")

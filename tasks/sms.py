@@ -25,7 +25,7 @@ from tasks.gateways.delivery import Ledger, Sms, deliver
 from tasks.gateways.encoding import detect
 from tasks.payload import SMS, optional, payload_of, require
 from wrappers.echoes import Secrets, guarding
-from wrappers.masking import mask_recipient, mask_text
+from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def results(sms: Sms, ledger: Ledger) -> list[dict[str, str]]:
     """One entry per number: masked, the gateway, and the provider's message id or its refusal."""
     entries: list[dict[str, str]] = []
     for number in sms.numbers:
-        to = mask_recipient("to", number)
+        to = numbers.masked(number)
         if number in ledger.sent:
             gateway, message_id = ledger.sent[number]
             entries.append({"to": to, "gateway": gateway, "status": "accepted", "message_id": message_id})
@@ -101,7 +101,7 @@ def failure(sms: Sms, ledger: Ledger) -> FusionError:
     groups: dict[str, list[str]] = {}
     for number in sms.numbers:
         if number in ledger.refused:
-            groups.setdefault(reason_of(ledger.refused[number][1].error), []).append(mask_recipient("to", number))
+            groups.setdefault(reason_of(ledger.refused[number][1].error), []).append(numbers.masked(number))
     parts = [
         text if all(m in text for m in masked) else f"{text} (to {', '.join(masked)})"
         for text, masked in groups.items()

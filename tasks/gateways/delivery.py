@@ -27,7 +27,7 @@ from tasks.gateways import engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
 from tasks.gateways.spec import Gateway, Outbound, Refusal, Sent
-from wrappers.masking import mask_recipient, mask_text
+from wrappers.masking import mask_text
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,7 @@ def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sen
             retry.append(refusal.error)
         elif isinstance(refusal.error, PermanentError):
             ledger.refused[e164[written]] = (gateway.name, refusal)
-            log.warning(
-                "sms refused by %s for %s: %s", gateway.name, mask_recipient("to", e164[written]), refusal.error
-            )
+            log.warning("sms refused by %s for %s: %s", gateway.name, numbers.masked(e164[written]), refusal.error)
     if retry:
         after = max((e.retry_after for e in retry if e.retry_after is not None), default=None)
         raise type(retry[0])("; ".join(dict.fromkeys(str(e) for e in retry)), retry_after=after)

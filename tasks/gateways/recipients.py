@@ -18,10 +18,10 @@ from typing import Any
 
 from errors import InvalidRecipient, ProviderRejected
 from tasks.gateways import outcome
+from tasks.gateways.numbers import masked
 from tasks.gateways.outcome import Known, dig, scrub
 from tasks.gateways.spec import Each, Refusal, Sent, Success
 from wrappers import http
-from wrappers.masking import mask_recipient
 
 #: The shortest number suffix two differently written numbers may be matched on.
 _MIN_DIGITS = 8
@@ -77,7 +77,7 @@ def judge(name: str, status: int, each: Each, number: str, item: Any, secrets: K
     described = next((dig(item, f) for f in each.error if dig(item, f) not in (None, "", [], {})), None)
     detail = scrub(text_of(described), secrets)[:200] if described is not None else ""
     code = " ".join(codes) or "no status"
-    reason = f"{name}: HTTP {status}: {mask_recipient('to', number)}: {code}" + (f": {detail}" if detail else "")
+    reason = f"{name}: HTTP {status}: {masked(number)}: {code}" + (f": {detail}" if detail else "")
     error = outcome.classified(reason, f"{code} {detail}", codes, each.retry, each.invalid)
     return Refusal(code, error)
 
@@ -88,7 +88,7 @@ def _lower(values: tuple[str, ...]) -> set[str]:
 
 def missing(name: str, status: int, number: str) -> Refusal:
     """A number the per-recipient answer does not mention: not known to be accepted."""
-    reason = f"{name}: HTTP {status}: {mask_recipient('to', number)}: no status for this number in the answer"
+    reason = f"{name}: HTTP {status}: {masked(number)}: no status for this number in the answer"
     return Refusal("not in the answer", ProviderRejected(reason))
 
 
@@ -117,7 +117,7 @@ def listed(name: str, success: Success, data: Any, status: int, numbers: tuple[s
     refused: dict[str, Refusal] = {}
     for number in numbers:
         if any(same_number(number, entry) for entry in listed_numbers):
-            reason = f"{name}: HTTP {status}: {mask_recipient('to', number)}: {success.refused}"
+            reason = f"{name}: HTTP {status}: {masked(number)}: {success.refused}"
             refused[number] = Refusal(str(success.refused), InvalidRecipient(reason))
     return refused
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs
 
 from rq.job import Job
@@ -114,3 +115,35 @@ def test_dry_run_checks_the_payload_but_not_the_credentials(settings_factory):
         send_sms({"payload": {**payload, "to": "12345"}})
     with pytest.raises(errors.ConfigurationError):
         send_sms({"payload": {**payload, "gateway": "nosuch"}})
+
+
+def test_partial_outcome_and_all_refused_through_the_worker(conn, settings, run_worker, httpserver):
+    """One number accepted, one refused: the job finishes with partial=true and per-number results;
+    every number refused: the job fails and the failure callback carries the same results."""
+    other = "+919123456780"
+    ok = {"statusCode": 101, "number": NUMBER, "status": "Success", "messageId": "ATX1"}
+    bad = {"statusCode": 403, "number": other, "status": "InvalidPhoneNumber", "messageId": "None"}
+    at = "/at/version1/messaging"
+    httpserver.expect_oneshot_request(at).respond_with_json({"SMSMessageData": {"Recipients": [ok, bad]}}, status=201)
+    httpserver.expect_oneshot_request(at).respond_with_json({"SMSMessageData": {"Recipients": [bad]}}, status=201)
+    httpserver.expect_request("/done").respond_with_data("ok")
+    httpserver.expect_request("/failed").respond_with_data("ok")
+    config = {"api_key": "k", "username": "u", "base_url": httpserver.url_for("/at")}
+    body = {"task": 1, "gateway": "africastalking", "config": config, "message": "hi"}
+    put(conn, httpserver, {"payload": {**body, "to": [NUMBER, other]}}, "sms-partial")
+    run_worker(["sms"])
+    put(conn, httpserver, {"payload": {**body, "to": other}}, "sms-refused")
+    run_worker(["sms"])
+    done = form(calls(httpserver, "/done")[0])
+    assert Job.fetch("sms-partial", connection=conn).get_status() == "finished"
+    assert (done["partial"], done["provider_message_id"], done["recipients"]) == ("true", "ATX1", "2")
+    assert json.loads(done["results"]) == [
+        {"to": "********3210", "gateway": "africastalking", "status": "accepted", "message_id": "ATX1"},
+        {"to": "********6780", "gateway": "africastalking", "status": "invalid_number", "code": "403 InvalidPhoneNumber",
+         "reason": "africastalking: HTTP 201: ********6780: 403 InvalidPhoneNumber"},
+    ]  # fmt: skip
+    failed = form(calls(httpserver, "/failed")[0])
+    assert failed["job_id"] == "sms-refused" and "********6780: 403 InvalidPhoneNumber" in failed["failure_trace"]
+    assert json.loads(failed["results"])[0]["status"] == "invalid_number"
+    sent = b"".join(r.get_data() for r, _ in httpserver.log if r.path in ("/done", "/failed"))
+    assert b"9123456780" not in sent and b"9876543210" not in sent

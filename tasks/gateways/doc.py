@@ -49,8 +49,7 @@ def per_number_of(g: Gateway) -> str:
     each, refused = g.success.each, g.success.refused
     if each is not None:
         where = f"`{each.items}[]`" if each.items else "each item of the list"
-        by = f"by `{each.number}`" if each.number else "in order"
-        return f"per number: {where} {by}, accepted when `{each.ok}` = " + (
+        return f"per number: {where} by `{each.number}`, accepted when `{each.ok}` = " + (
             " or ".join(f"`{v}`" for v in each.values) or "non-empty"
         )
     if refused:

@@ -77,7 +77,7 @@ GATEWAYS = [
         path="/v1/{sid}/messages", encoding=JSON, headers={"api-key": "{api_key}"}, required=("sid", "api_key"),
         number_format=E164, joiner=None, message="body", static={"type": "TXN"}, options={"type": "type"},
         dlt_template="template_id",
-        success=Success(field="id", id="id", error=("error.message", "message", "error")),
+        success=Success(field="id", id="id", error=("error.message", "message", "error"), code="error.code"),
         confidence="H", source="nammayatri SMS/KaleyraSms; nammayatri#14926 (template id needed in IN)",
     ),
     Gateway(

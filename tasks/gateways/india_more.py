@@ -34,7 +34,10 @@ GATEWAYS = [
         required=("username", "password", "sender"), static={"sendMethod": "simpleMsg", "format": "json"},
         sender="senderId", to="mobile", message="msg", number_format=PLAIN, unicode=("msgType", "text", "unicode"),
         dlt_entity="dltEntityId", dlt_template="dltTemplateId",
-        success=Success(field="status", values=("success",), id="transactionId", error=("reason", "errorMessage")),
+        success=Success(
+            field="status", values=("success",), id="transactionId", error=("reason", "errorMessage"),
+            code="statusCode",
+        ),
         confidence="H (request, success) / L (msgType values, DLT names)", source="wp-sms smsgatewaycenter.php",
     ),
     Gateway(

@@ -88,6 +88,9 @@ def refusal(name: str, success: Success, data: Any, text: str, status: int, secr
     its message in the reason."""
     detail = detail_of(success, data, text, secrets)
     code = dig(data, success.code)
+    if code in (None, "", [], {}) and isinstance(dig(data, success.field), (str, int)):
+        status = dig(data, success.field)  # the per-message status the rule reads (Twilio "failed")
+        code = None if isinstance(status, bool) else status
     shown = scrub(str(code), secrets)[:40] if code not in (None, "", [], {}) else ""
     lead = f"{shown}: " if shown and shown not in detail else ""
     reason = f"{name}: HTTP {status}: {lead}{detail or 'no reason given'}"

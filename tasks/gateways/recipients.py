@@ -48,17 +48,15 @@ def items_of(each: Each, data: Any) -> list[Any] | None:
 
 
 def match(each: Each, items: list[Any], numbers: tuple[str, ...]) -> dict[str, Any]:
-    """Number -> its item: by the number each item names; by position only where the provider
-    documents the order, or when one number was sent and one item came back."""
+    """Number -> its item, by the number each item names; when one number was sent and one item
+    came back without a number, that item (no provider here documents the order of its list)."""
     found: dict[str, Any] = {}
-    if each.number is not None:
-        for number in numbers:
-            hit = next((i for i in items if isinstance(i, dict) and same_number(number, dig(i, each.number))), None)
-            if hit is not None:
-                found[number] = hit
-    if len(found) < len(numbers) and len(items) == len(numbers) and (each.ordered or len(numbers) == 1):
-        for number, item in zip(numbers, items, strict=True):
-            found.setdefault(number, item)
+    for number in numbers:
+        hit = next((i for i in items if isinstance(i, dict) and same_number(number, dig(i, each.number))), None)
+        if hit is not None:
+            found[number] = hit
+    if not found and len(numbers) == 1 and len(items) == 1 and dig(items[0], each.number) in (None, ""):
+        found[numbers[0]] = items[0]
     return found
 
 

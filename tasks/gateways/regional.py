@@ -13,7 +13,7 @@ GATEWAYS = [
         name="unifonic", title="Unifonic", region="SA", url="https://basic.unifonic.com", path="/rest/SMS/messages",
         credentials={"AppSid": "app_sid"}, basic=("username", "password"),
         required=("app_sid", "username", "password", "sender"), sender="SenderID", to="Recipient", message="Body",
-        number_format=PLAIN, success=Success(field="success", values=("true",), id="data.MessageID"),
+        number_format=PLAIN, success=Success(field="success", values=("true",), id="data.MessageID", code="errorCode"),
         confidence="H", source="wp-sms unifonic.php",
     ),
     Gateway(
@@ -101,7 +101,7 @@ GATEWAYS = [
     Gateway(
         name="alpha_sms", title="Alpha SMS (sms.net.bd)", region="BD", url="https://api.sms.net.bd", path="/sendsms",
         credentials={"api_key": "api_key"}, required=("api_key",), sender=None, message="msg", number_format=PLAIN,
-        success=Success(field="data.request_id", absent=("error",), id="data.request_id", error=("msg",)),
+        success=Success(field="data.request_id", absent=("error",), id="data.request_id", error=("msg",), code="error"),
         confidence="H (request) / M (body)", source="simple-server messaging/alpha_sms/api.rb",
     ),
     Gateway(

@@ -37,10 +37,9 @@ class Each:
 
     #: Dotted path of the list (``data.messages``; ``""``: the answer itself is the list).
     items: str
-    #: Field of the number in each item (any format: digits are compared). None: the items come in
-    #: the order of the numbers sent, which only some providers document (``ordered``).
-    number: str | None = "to"
-    ordered: bool = False
+    #: Field of the number in each item (any format: digits are compared). An item without it is
+    #: matched by position only when one number was sent and one item came back.
+    number: str = "to"
     #: Field that must hold one of ``values`` (any non-empty value when ``values`` is empty).
     ok: str = "status"
     values: tuple[str, ...] = ()

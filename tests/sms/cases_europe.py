@@ -21,6 +21,7 @@ CASES = [
             {"id": "77230", "recipient": PLAIN, "success": True, "error": None, "error_text": None},
             {"id": None, "recipient": OTHER_PLAIN, "success": False, "error": "202", "error_text": "Invalid recipient"}]},
                "InvalidRecipient", "202"), mixed_id="77230",
+        refusal_code="900",
     ),
     Case(
         "smsapi", {"api_token": "sa-token", "sender": "LABXYZ"}, "POST", "/sms.do",
@@ -30,6 +31,7 @@ CASES = [
         message_id="sa-1", refusal={"error": 101, "message": "Authorization failed"},
         mixed=({"count": 1, "list": [{"id": "sa-2", "points": 0.16, "number": PLAIN, "status": "QUEUE"}]},
                "ProviderRejected", "not in the answer"), mixed_id="sa-2",
+        refusal_code="101",
     ),
     Case(
         "serwersms", {"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ"}, "POST",
@@ -41,6 +43,7 @@ CASES = [
             {"id": "sw-2", "phone": E164, "status": "queued"},
             {"phone": OTHER, "status": "unsent", "error_code": 1301, "error_message": "Invalid phone number"}]},
                "InvalidRecipient", "unsent 1301"), mixed_id="sw-2",
+        refusal_code="1000",
     ),
     Case(
         "gatewayapi", {"api_token": "ga-token", "sender": "LABXYZ"}, "POST", "/rest/mtsms",
@@ -66,6 +69,7 @@ CASES = [
         form={"fmt": "3", "login": "sc-login", "psw": "sc-pass", "phones": PLAIN, "mes": TEXT},
         ok={"id": 12, "cnt": 1}, message_id="12", refusal={"error": "authorise error", "error_code": 2},
         retry=(200, {"error": "too many requests", "error_code": 9}, "RateLimited"),
+        refusal_code="2",
     ),
     Case(
         "smsmanager", {"api_key": "sm-key"}, "GET", "/Send",
@@ -77,6 +81,7 @@ CASES = [
         json={"from": "LABXYZ", "to": PLAIN, "text": TEXT, "type": "GSM"}, headers={"X-Mitto-API-Key": "mi-key"},
         ok={"id": "mi-1", "responseCode": 0, "responseText": "Success"}, message_id="mi-1",
         refusal={"responseCode": 2, "responseText": "Invalid recipient"}, refusal_error="InvalidRecipient",
+        refusal_code="2",
     ),
     Case(
         "bulksms", {"username": "bk-user", "password": "bk-pass", "sender": "LABXYZ"}, "POST", "/v1/messages",
@@ -94,12 +99,14 @@ CASES = [
         form={"from": "LABXYZ", "to": PLAIN, "message": TEXT}, basic=("bs-key", "bs-secret"),
         ok={"message_id": 9223372036, "recipients": 1, "error": {"code": "SUCCESS", "description": "OK"}},
         message_id="9223372036", refusal={"error": {"code": "FIELD_INVALID", "description": "Invalid sender"}},
+        refusal_code="FIELD_INVALID",
     ),
     Case(
         "brevo", {"api_key": "br-key", "sender": "LABXYZ"}, "POST", "/v3/transactionalSMS/sms",
         json={"type": "transactional", "sender": "LABXYZ", "recipient": PLAIN, "content": TEXT},
         headers={"api-key": "br-key"}, ok={"reference": "ab1", "messageId": 1511882900176220, "smsCount": 1},
         ok_status=201, message_id="1511882900176220", refusal={"code": "not_enough_credits", "message": "No credits"},
+        refusal_code="not_enough_credits",
     ),
     Case(
         "httpsms", {"api_key": "hs-key", "sender": US}, "POST", "/v1/messages/send",

@@ -47,6 +47,7 @@ CASES = [
         message_id="1151346216", refusal={"status": "failure", "errors": [{"code": 3, "message": "Invalid login details"}]},
         mixed=({"status": "success", "batch_id": 7, "messages": [{"id": "tl-1", "recipient": 919876543210}]},
                "ProviderRejected", "not in the answer"), mixed_id="tl-1",
+        refusal_code="3",
     ),
     Case(
         "gupshup", {"userid": "2000123456", "password": "gs-pass", "sender": "LABXYZ", "dlt_entity_id": ENTITY},
@@ -57,12 +58,14 @@ CASES = [
         ok={"response": {"id": "3962183950112212345", "phone": PLAIN, "details": "", "status": "success"}},
         message_id="3962183950112212345",
         refusal={"response": {"id": "105", "phone": "", "details": "Authentication failed", "status": "error"}},
+        refusal_code="105",
     ),
     Case(
         "kaleyra", {"sid": "HXIN1234", "api_key": "kal-apikey", "sender": "LABXYZ"}, "POST", "/v1/HXIN1234/messages",
         payload=DLT, json={"type": "TXN", "sender": "LABXYZ", "to": E164, "body": TEXT, "template_id": TEMPLATE},
         headers={"api-key": "kal-apikey"}, ok={"id": "kal-1", "data": [{"message_id": "m-1", "recipient": E164}]},
         ok_status=202, message_id="kal-1", refusal={"error": {"code": "E413", "message": "Invalid template id"}},
+        refusal_code="E413",
     ),
     Case(
         "kaleyra_v4", {"api_key": "si-apikey", "sender": "LABXYZ", "dlt_entity_id": ENTITY}, "GET", "/v4/",
@@ -71,6 +74,7 @@ CASES = [
                "message": TEXT, "entity_id": ENTITY, "template_id": TEMPLATE},
         ok={"status": "OK", "data": {"group_id": "g-123", "0": {"id": "x-1", "mobile": PLAIN}}, "message": "ok"},
         message_id="g-123", refusal={"status": "A401B", "message": "Authentication failed"},
+        refusal_code="A401B",
     ),
     Case(
         "exotel", {"account_sid": "labco1", "api_key": "exo-key", "api_token": "exo-token", "sender": "LABXYZ",
@@ -80,6 +84,7 @@ CASES = [
               "EncodingType": "plain"},
         ok={"SMSMessage": {"Sid": "b6f1c0", "Status": "queued"}}, message_id="b6f1c0",
         refusal={"SMSMessage": {"Sid": "b6f1c1", "Status": "failed-dnd", "DetailedStatus": "FAILED_DND"}},
+        refusal_code="failed-dnd",
     ),
     Case(
         "twofactor", {"api_key": "2f-apikey", "sender": "LABXYZ"}, "GET", "/API/R1/",
@@ -95,12 +100,14 @@ CASES = [
         ok={"return": True, "request_id": "lwdtp7cjyqxvfe9", "message": ["SMS sent successfully."]},
         message_id="lwdtp7cjyqxvfe9",
         refusal={"return": False, "status_code": 412, "message": "Invalid Authentication, Check Authorization Key"},
+        refusal_code="412",
     ),
     Case(
         "karix", {"api_key": "karix-key", "sender": "LABXYZ"}, "POST", "/httpapi/JsonReceiver",
         json={"ver": "1.0", "key": "karix-key", "messages": [{"dest": [PLAIN], "text": TEXT, "send": "LABXYZ"}]},
         ok={"ackid": "ack-1", "time": "2026-11-29 10:00:00", "status": {"code": "200", "desc": "Message accepted"}},
         message_id="ack-1", refusal={"status": {"code": "-130", "desc": "Invalid sender id"}},
+        refusal_code="-130",
     ),
     Case(
         "mobtexting", {"access_token": "mt-token", "sender": "LABXYZ"}, "POST", "/api/v2/sms/send",
@@ -145,6 +152,7 @@ CASES = [
                "entityid": ENTITY, "templateid": TEMPLATE, "smsContentType": "english"},
         ok={"responseCode": "3001", "response": "mc-req-1"}, message_id="mc-req-1",
         refusal={"responseCode": "3002", "response": "Invalid AUTH_KEY"},
+        refusal_code="3002",
     ),
 ]
 # fmt: on

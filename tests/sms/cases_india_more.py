@@ -27,6 +27,7 @@ CASES = [
         mixed=({"ErrorCode": "000", "ErrorMessage": "Done", "JobId": "381a8091",
                 "MessageData": [{"Number": PLAIN, "MessageId": "gh-1"}, {"Number": OTHER_PLAIN, "MessageId": None}]},
                "ProviderRejected", "no status"), mixed_id="gh-1",
+        refusal_code="013",
     ),
     Case(
         "smsgatewaycenter", {"username": "sgc-user", "password": "sgc-pass", "sender": "LABXYZ",
@@ -37,6 +38,7 @@ CASES = [
                "dltTemplateId": TEMPLATE},
         ok={"status": "success", "transactionId": "tx-1", "mobile": PLAIN}, message_id="tx-1",
         refusal={"status": "error", "statusCode": "106", "reason": "Invalid Sender Id"},
+        refusal_code="106",
     ),
     Case(
         "pinbix", {"userid": "pb-user", "password": "pb-pass", "sender": "LABXYZ"}, "GET", "/",
@@ -45,12 +47,14 @@ CASES = [
         ok={"status": "Success", "statusCode": "200", "transactionId": "pb-1"}, message_id="pb-1",
         refusal={"status": "error", "statusCode": "111", "reason": "Invalid mobile number"},
         refusal_error="InvalidRecipient",
+        refusal_code="111",
     ),
     Case(
         "pridesms", {"username": "ps-user", "password": "ps-pass", "sender": "LABXYZ"}, "GET", "/api/v1/sendSMS.php",
         query={"user": "ps-user", "password": "ps-pass", "senderid": "LABXYZ", "number": PLAIN, "text": TEXT},
         ok={"ErrorCode": "000", "ErrorMessage": "Done", "JobId": "ps-1"}, message_id="ps-1",
         refusal={"ErrorCode": "001", "ErrorMessage": "Login details cannot be blank"},
+        refusal_code="001",
     ),
     Case(
         "nic", {"username": "nic-user", "pin": "nic-pin", "sender": "LABXYZ", "dlt_entity_id": ENTITY}, "POST",

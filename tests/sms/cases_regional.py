@@ -14,18 +14,21 @@ CASES = [
         "/rest/SMS/messages", form={"AppSid": "uf-sid", "SenderID": "LABXYZ", "Recipient": PLAIN, "Body": TEXT},
         basic=("uf-user", "uf-pass"), ok={"success": "true", "errorCode": "ER-00", "data": {"MessageID": "uf-1"}},
         message_id="uf-1", refusal={"success": "false", "message": "Invalid AppSid", "errorCode": "ER-02"},
+        refusal_code="ER-02",
     ),
     Case(
         "msegat", {"username": "ms-user", "api_key": "ms-key", "sender": "LABXYZ"}, "POST", "/gw/sendsms.php",
         json={"msgEncoding": "UTF8", "userName": "ms-user", "apiKey": "ms-key", "userSender": "LABXYZ",
               "numbers": PLAIN, "msg": TEXT},
         ok={"code": "1", "message": "Success"}, message_id="", refusal={"code": "M0002", "message": "Invalid login info"},
+        refusal_code="M0002",
     ),
     Case(
         "oursms", {"username": "os-user", "token": "os-token", "sender": "LABXYZ"}, "GET", "/api-a/msgs",
         query={"username": "os-user", "token": "os-token", "src": "LABXYZ", "dests": PLAIN, "body": TEXT},
         ok={"msgId": "os-1", "status": "queued"}, message_id="os-1",
         refusal={"errorCode": "ERR_AUTH", "message": "Invalid token"},
+        refusal_code="ERR_AUTH",
     ),
     Case(
         "jawalbsms", {"username": "jb-user", "password": "jb-pass", "sender": "LABXYZ"}, "GET", "/api.php/sendsms",
@@ -91,6 +94,7 @@ CASES = [
         "alpha_sms", {"api_key": "al-key"}, "POST", "/sendsms", form={"api_key": "al-key", "to": PLAIN, "msg": TEXT},
         ok={"error": 0, "msg": "Request successfully submitted", "data": {"request_id": "al-1"}}, message_id="al-1",
         refusal={"error": 405, "msg": "Authorization required"},
+        refusal_code="405",
     ),
     Case(
         "mobitel", {"username": "mb-user", "password": "mb-pass", "sender": "LABXYZ"}, "GET",
@@ -107,6 +111,7 @@ CASES = [
             {"messageid": 8792344, "receptor": PLAIN, "status": 1, "statustext": "queued"},
             {"messageid": 8792345, "receptor": OTHER_PLAIN, "status": 14, "statustext": "blocked by the recipient"}]},
                "ProviderRejected", "14"), mixed_id="8792344",
+        refusal_code="418",
     ),
 ]
 # fmt: on

@@ -19,6 +19,7 @@ CASES = [
         basic=("AC0123456789abcdef", "tw-token"), ok={"sid": "SM123", "status": "queued"}, ok_status=201,
         message_id="SM123", refusal={"sid": "SM124", "status": "failed", "message": "Message delivery failed"},
         retry=(400, QUEUE_FULL, "ProviderUnavailable"),
+        refusal_code="failed",
     ),
     Case(
         "twilio_messaging_service", {**TWILIO, "messaging_service_sid": "MG0001"}, "POST", TWILIO_PATH,
@@ -26,6 +27,7 @@ CASES = [
         ok={"sid": "SM125", "status": "accepted"}, ok_status=201, message_id="SM125",
         refusal={"sid": "SM126", "status": "undelivered"},
         retry=(429, {"code": 20429, "message": "Too Many Requests"}, "RateLimited"),
+        refusal_code="undelivered",
     ),
     Case(
         "plivo", {"auth_id": "MAXXXX", "auth_token": "pl-token", "sender": "LABXYZ", "dlt_entity_id": ENTITY},
@@ -45,6 +47,7 @@ CASES = [
         message_id="0A0000000123ABCD1", refusal={"messages": [{"status": "4", "error-text": "Bad Credentials"}]},
         retry=(200, {"messages": [{"status": "1", "error-text": "Throughput Rate Exceeded - please wait [ 978 ]"}]},
                "RateLimited"),
+        refusal_code="4",
     ),
     Case(
         "infobip", {"api_key": "ib-key", "sender": "LABXYZ", "dlt_entity_id": ENTITY}, "POST",
@@ -60,6 +63,7 @@ CASES = [
             {"to": OTHER_PLAIN, "status": {"groupId": 5, "groupName": "REJECTED", "name": "REJECTED_DESTINATION",
                                            "description": "Invalid destination address."}, "messageId": "ib-3"}]},
                "InvalidRecipient", "REJECTED_DESTINATION"), mixed_id="ib-2",
+        refusal_code="REJECTED",
     ),
     Case(
         "messagebird", {"access_key": "mb-key", "sender": "LABXYZ"}, "POST", "/messages",
@@ -70,12 +74,14 @@ CASES = [
         mixed=({"id": "mb-2", "recipients": {"totalCount": 2, "items": [
             {"recipient": 919876543210, "status": "sent"}, {"recipient": int(OTHER_PLAIN), "status": "delivery_failed"}]}},
                "ProviderRejected", "delivery_failed"), mixed_id="mb-2",
+        refusal_code="2",
     ),
     Case(
         "sinch", {"service_plan_id": "sp1", "api_token": "sn-token", "sender": US}, "POST", "/xms/v1/sp1/batches",
         json={"from": US, "to": [E164], "body": TEXT}, headers={"Authorization": "Bearer sn-token"},
         ok={"id": "01FC66621XXXXX119Z8PMV1QPQ", "to": [E164]}, ok_status=201, message_id="01FC66621XXXXX119Z8PMV1QPQ",
         refusal={"code": "syntax_invalid_parameter_format", "text": "Invalid from"},
+        refusal_code="syntax_invalid_parameter_format",
     ),
     Case(
         "clickatell", {"api_key": "ck-key"}, "GET", "/messages/http/send",
@@ -89,12 +95,14 @@ CASES = [
                              {"apiMessageId": "", "accepted": False, "to": OTHER_PLAIN, "errorCode": 105,
                               "errorDescription": "Invalid destination address"}], "error": None},
                "InvalidRecipient", "105"), mixed_id="ck-2",
+        refusal_code="105",
     ),
     Case(
         "telnyx", {"api_key": "tx-key", "sender": US}, "POST", "/v2/messages", json={"from": US, "to": E164, "text": TEXT},
         headers={"Authorization": "Bearer tx-key"}, ok={"data": {"id": "tx-1", "to": [{"status": "queued"}]}},
         message_id="tx-1", refusal={"errors": [{"code": "10002", "detail": "The destination number is invalid"}]},
         refusal_error="InvalidRecipient",
+        refusal_code="10002",
     ),
     Case(
         "africastalking", {"api_key": "at-key", "username": "sandbox", "sender": "LABXYZ"}, "POST",
@@ -109,6 +117,7 @@ CASES = [
             {"statusCode": 101, "number": E164, "status": "Success", "cost": "KES 0.8000", "messageId": "ATXid_2"},
             {"statusCode": 403, "number": OTHER, "status": "InvalidPhoneNumber", "cost": "0", "messageId": "None"}]}},
                "InvalidRecipient", "403 InvalidPhoneNumber"), mixed_id="ATXid_2",
+        refusal_code="406 UserInBlacklist",
     ),
     Case(
         "bandwidth", {"account_id": "9900000", "username": "bw-user", "password": "bw-pass",
@@ -131,6 +140,7 @@ CASES = [
                 "data": {"messages": [{"to": E164, "message_id": "cs-2", "status": "SUCCESS"},
                                       {"to": OTHER, "message_id": "cs-3", "status": "INVALID_RECIPIENT"}]}},
                "InvalidRecipient", "INVALID_RECIPIENT"), mixed_id="cs-2",
+        refusal_code="INVALID_RECIPIENT",
     ),
     Case(
         "d7networks", {"api_token": "d7-token", "sender": "LABXYZ"}, "POST", "/messages/v1/send",
@@ -138,6 +148,7 @@ CASES = [
               "message_globals": {"originator": "LABXYZ"}},
         headers={"Authorization": "Bearer d7-token"}, ok={"request_id": "d7-1", "status": "accepted"},
         message_id="d7-1", refusal={"detail": {"code": "ACCESS_DENIED", "message": "Invalid token"}},
+        refusal_code="ACCESS_DENIED",
     ),
 ]
 # fmt: on

@@ -44,6 +44,8 @@ class Case:
     #: A 200 answer that reports an error, and the error class expected (None: the gateway has no such body).
     refusal: Any = None
     refusal_error: str = "ProviderRejected"
+    #: The provider's own status or code in that answer, which the reason must carry.
+    refusal_code: str = ""
     #: An answer that must be retried (status, body, error class), for providers that document one.
     retry: tuple[int, Any, str] | None = None
     #: The provider's answer for NUMBER and OTHER in one request when it accepts NUMBER (its id:

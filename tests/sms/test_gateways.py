@@ -44,6 +44,8 @@ def test_error_reported_in_a_200(case: Case, httpserver, settings) -> None:
     with pytest.raises(getattr(errors, case.refusal_error)) as caught:
         send(case, httpserver)
     assert case.gateway in str(caught.value)
+    assert case.refusal_code in str(caught.value)  # the provider's own status or code
+    assert "9876543210" not in str(caught.value)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.retry is not None], ids=ids)

@@ -113,7 +113,7 @@ def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sen
         log.info(
             "sms accepted by %s for %s (%d segment(s), %s), id %s",
             gateway.name,
-            ", ".join(mask_text(e164[n]) for n in sent.accepted),
+            ", ".join(numbers.masked(e164[n]) for n in sent.accepted),
             sms.encoding.segments,
             sms.encoding.name,
             ", ".join(dict.fromkeys(mask_text(i) for i in sent.accepted.values())),

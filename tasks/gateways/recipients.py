@@ -64,6 +64,10 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _lower(values: tuple[str, ...]) -> set[str]:
+    return {v.lower() for v in values}
+
+
 def judge(name: str, status: int, each: Each, number: str, item: Any, secrets: Known) -> Refusal | None:
     """None when the item says "accepted"; else the classified refusal of this number, its reason
     naming the gateway, the masked number and the provider's status and code."""
@@ -78,10 +82,6 @@ def judge(name: str, status: int, each: Each, number: str, item: Any, secrets: K
     reason = f"{name}: HTTP {status}: {masked(number)}: {code}" + (f": {detail}" if detail else "")
     error = outcome.classified(reason, f"{code} {detail}", codes, each.retry, each.invalid)
     return Refusal(code, error)
-
-
-def _lower(values: tuple[str, ...]) -> set[str]:
-    return {v.lower() for v in values}
 
 
 def missing(name: str, status: int, number: str) -> Refusal:

@@ -56,7 +56,7 @@ def per_number_of(g: Gateway) -> str:
         return f"refused numbers listed in `{refused}`; the others share the answer's id"
     if not g.batches_numbers:
         return "one request per number"
-    return "one verdict for the whole request (the provider reports no per-number status)"
+    return "one verdict for the whole request (no per-number status known in its answer)"
 
 
 def success_of(success: Success) -> str:

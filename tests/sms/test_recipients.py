@@ -130,3 +130,22 @@ def test_one_request_per_number_gateway_goes_on_after_an_invalid_number(httpserv
     refused = result["results"][1]
     assert refused["status"] == "invalid_number" and "21211" in refused["reason"]
     assert OTHER.lstrip("+") not in refused["reason"]
+
+
+def test_a_permanent_refusal_on_the_retry_still_counts_the_first_attempts_acceptance(httpserver, settings, conn):
+    from tasks.sms import outcome_of
+
+    first = [
+        {"statusCode": 101, "number": NUMBER, "status": "Success", "messageId": "ATX1"},
+        {"statusCode": 501, "number": OTHER, "status": "GatewayError", "messageId": "None"},
+    ]
+    retry = [{"statusCode": 403, "number": OTHER, "status": "InvalidPhoneNumber", "messageId": "None"}]
+    path = "/at/version1/messaging"
+    httpserver.expect_oneshot_request(path).respond_with_json({"SMSMessageData": {"Recipients": first}}, status=201)
+    httpserver.expect_oneshot_request(path).respond_with_json({"SMSMessageData": {"Recipients": retry}}, status=201)
+    sms = Sms((NUMBER, OTHER), TEXT, detect(TEXT))
+    with pytest.raises(errors.ProviderUnavailable):
+        deliver(at_accounts(httpserver), sms, Ledger("sms", "job-at2", conn).load(sms.numbers))
+    result = outcome_of(sms, deliver(at_accounts(httpserver), sms, Ledger("sms", "job-at2", conn).load(sms.numbers)))
+    assert result["partial"] is True and [r["status"] for r in result["results"]] == ["accepted", "invalid_number"]
+    assert [r.form["to"] for r, _ in httpserver.log] == [f"{NUMBER},{OTHER}", OTHER]

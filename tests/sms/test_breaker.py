@@ -63,7 +63,8 @@ def textlocal_breaker(conn: Any) -> breakers.BreakerView:
     return found
 
 
-def test_after_the_threshold_jobs_go_straight_to_the_fallback(conn, settings_factory, run_worker, httpserver):
+def test_after_the_threshold_jobs_go_straight_to_the_fallback(conn, settings_factory, run_each_worker, httpserver):
+    run_worker = run_each_worker  # the in-process class and the concurrent class (job threads)
     settings_factory(**FAST)
     provider = Provider(httpserver)
     httpserver.expect_request(MSG91).respond_with_data("5134842646923e183d000075")

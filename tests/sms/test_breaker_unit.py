@@ -136,3 +136,11 @@ def test_whatsapp_shares_the_breaker_rules(conn, settings_factory, run_worker, h
     assert len(httpserver.log) == 2  # the third job made no request
     wait_for(lambda: conn.zscore(contract.SCHEDULER_SET, "w-1"))
     assert conn.hget(contract.job_key("w-1"), contract.RETRY_COUNT) == b"0"
+
+
+def test_a_failure_rate_above_one_is_refused_by_name() -> None:
+    from config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="BREAKER_FAILURE_RATE: must be <= 1"):
+        load_settings("instance", env={"CRELIO_DEPLOYMENT_MODE": "TEST", "BREAKER_FAILURE_RATE": "1.5"})
+    assert load_settings("instance", env={"BREAKER_FAILURE_RATE": "1"}).BREAKER_FAILURE_RATE == 1.0

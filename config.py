@@ -116,6 +116,21 @@ class Settings:
     #: Seconds before an SMS/WhatsApp provider request times out.
     PROVIDER_TIMEOUT: float = 15.0
 
+    # -- circuit breakers (issue 15) -------------------------------------------------------------
+    #: One breaker per gateway account, shared by every worker through Redis (docs/sms.md).
+    BREAKER_ENABLED: bool = True
+    #: Retryable failures in a row that open an account's breaker.
+    BREAKER_FAILURES: int = 5
+    #: Share of failed attempts (0-1) in a window of ``BREAKER_WINDOW`` seconds that opens it,
+    #: once the window holds ``BREAKER_MIN_CALLS`` attempts; 0 turns the rate rule off.
+    BREAKER_FAILURE_RATE: float = 0.5
+    BREAKER_WINDOW: float = 60.0
+    BREAKER_MIN_CALLS: int = 20
+    #: Seconds an open breaker skips its account before one probe request may try it again.
+    BREAKER_COOLDOWN: float = 30.0
+    #: Seconds the probe may take before another worker may probe instead (a probe that died).
+    BREAKER_PROBE_TIMEOUT: float = 60.0
+
     # -- e-mail, push, webhooks (issue 4) --------------------------------------------------------
     WEBHOOK_MAX_BODY_BYTES: int = 1024 * 1024
     WEBHOOK_MAX_RESPONSE_BYTES: int = 64 * 1024
@@ -263,6 +278,12 @@ NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
     "CLI_REDIS_TIMEOUT": (0, False),
     "RETRY_AFTER_MAX": (0, True),  # 0: Retry-After is ignored (the own backoff applies)
     "DOCTOR_ORPHAN_AGE": (0, True),  # 0: any job in no queue is an orphan
+    "BREAKER_FAILURES": (1, True),
+    "BREAKER_FAILURE_RATE": (0, True),  # 0: only BREAKER_FAILURES in a row open a breaker
+    "BREAKER_WINDOW": (0, False),
+    "BREAKER_MIN_CALLS": (1, True),
+    "BREAKER_COOLDOWN": (0, False),
+    "BREAKER_PROBE_TIMEOUT": (0, False),
 }
 
 
@@ -277,6 +298,8 @@ def _validate_ranges(s: Settings) -> None:
             raise ConfigError(f"{name}: must be {bound}, got {value!r}")
     if s.RETRY_BACKOFF_MAX < s.RETRY_BACKOFF_BASE:
         raise ConfigError("RETRY_BACKOFF_MAX: must be >= RETRY_BACKOFF_BASE")
+    if s.BREAKER_FAILURE_RATE > 1:
+        raise ConfigError(f"BREAKER_FAILURE_RATE: must be <= 1 (a share of attempts), got {s.BREAKER_FAILURE_RATE!r}")
 
 
 def _validate_whitelist(s: Settings) -> None:

@@ -48,6 +48,16 @@ REGISTRY_PREFIXES = (WIP_PREFIX, FAILED_PREFIX, FINISHED_PREFIX, "rq:scheduled:"
 #: The dashboard's per-minute time buckets: ``fusion:timeline:<epoch minute>``.
 TIMELINE_PREFIX = "fusion:timeline:"
 
+#: Circuit breakers, one per gateway account and channel (written by the channels, read by
+#: ``info``, the dashboard and the metrics through :mod:`rq_ext.breakers`): a hash
+#: ``fusion:breaker:<channel>:<gateway>:<account label>`` (fields in ``rq_ext.breakers.FIELDS``).
+BREAKER_PREFIX = "fusion:breaker:"
+#: The breakers that tripped recently: breaker key -> when its state last changed (epoch ms).
+BREAKERS = "fusion:breakers"
+#: Fields of ``STATS`` counting trips and skipped attempts: ``<prefix><channel>:<gateway>``.
+BREAKER_TRIPS_STAT = "breaker_trips:"
+BREAKER_SKIPS_STAT = "breaker_skips:"
+
 #: Extra fields of the job hash (defaults apply when absent).
 RETRY_COUNT = "retryCount"
 SUCCESS_HANDLER = "success_task_handler"
@@ -74,6 +84,11 @@ KNOWN_GATEWAYS: set[str] = set()
 
 def queue_key(name: str) -> str:
     return QUEUE_PREFIX + name
+
+
+def breaker_key(channel: str, gateway: str, label: str) -> str:
+    """The breaker hash of one gateway account on one channel."""
+    return f"{BREAKER_PREFIX}{channel}:{gateway}:{label}"
 
 
 def wake_key(queue_name: str) -> str:

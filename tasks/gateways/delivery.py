@@ -18,7 +18,7 @@ from typing import Any
 
 from errors import RetryableError
 from rq_ext.ledger import Ledger as JobLedger
-from tasks.gateways import engine, numbers, ratelimit, registry
+from tasks.gateways import breaker, engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
 from tasks.gateways.spec import Outbound
@@ -99,16 +99,17 @@ def through(account: Account, sms: Sms, ledger: Ledger) -> None:
 
 
 def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], channel: str) -> None:
-    """Run ``attempt`` on the first account, then the next ones while failures are retryable."""
-    failures: list[str] = []
+    """Run ``attempt`` on the first account, then the next ones while failures are retryable;
+    an account whose circuit breaker is open is skipped (:mod:`tasks.gateways.breaker`)."""
+    failures: list[RetryableError] = []
     for index, account in enumerate(accounts):
         try:
-            attempt(account)
+            breaker.guard(account, channel, attempt)
             return
         except RetryableError as exc:
-            failures.append(str(exc))
+            failures.append(exc)
             if index == len(accounts) - 1:
-                raise type(exc)("; ".join(failures), retry_after=exc.retry_after) from exc
+                raise breaker.exhausted(failures) from exc
             following = accounts[index + 1].gateway
             log.warning("%s gateway %s failed (%s); falling back to %s", channel, account.gateway, exc, following)
 

@@ -21,6 +21,22 @@ from werkzeug import Request, Response
 
 ACCESS_TOKEN = "ya29.fake-access-token-0123456789"
 PROJECT = "test-proj"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
+def fcm_error(status: int, code: str, message: str, *details: dict[str, Any]) -> dict[str, Any]:
+    """An FCM v1 error body: ``error.status`` is the canonical code, ``details`` as given."""
+    return {"error": {"code": status, "message": message, "status": code, "details": list(details)}}
+
+
+def fcm_code(code: str) -> dict[str, Any]:
+    return {"@type": FCM_ERROR, "errorCode": code}
+
+
+def bad_request(field: str, description: str) -> dict[str, Any]:
+    return {"@type": BAD_REQUEST, "fieldViolations": [{"field": field, "description": description}]}
 
 
 def service_account(token_uri: str) -> tuple[dict[str, Any], rsa.RSAPublicKey]:
@@ -42,32 +58,52 @@ def service_account(token_uri: str) -> tuple[dict[str, Any], rsa.RSAPublicKey]:
 
 
 class FakeFCM:
-    """Answers per token: ``answers[token] = (status, errorCode, message, headers)``; default 200."""
+    """Answers per token: ``answers[token] = (status, errorCode, message, headers)`` or, for a
+    whole error body, ``bodies[token] = (status, body)``; default 200. The first OAuth grant
+    gives ``ACCESS_TOKEN``, later ones ``ACCESS_TOKEN-<n>``; a request carrying a token in
+    ``expired`` gets 401 ``ACCESS_TOKEN_EXPIRED``. Records sends (with the client's port: one
+    port is one connection) and grants."""
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, str, str, dict[str, str]]] = {}
+        self.bodies: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.expired: set[str] = set()
         self.sends: list[dict[str, Any]] = []
         self.token_requests: list[dict[str, str]] = []
         self.token_status = 200
+        self.lock = threading.Lock()
 
     def token(self, request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()}
-        self.token_requests.append(form)
+        with self.lock:
+            self.token_requests.append(form)
+            count = len(self.token_requests)
         if self.token_status != 200:
             return Response(json.dumps({"error": "invalid_grant"}), self.token_status, content_type="application/json")
-        body = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+        access = ACCESS_TOKEN if count == 1 else f"{ACCESS_TOKEN}-{count}"
+        body = {"access_token": access, "expires_in": 3600, "token_type": "Bearer"}
         return Response(json.dumps(body), content_type="application/json")
 
     def send(self, request: Request) -> Response:
         message = json.loads(request.get_data())
-        self.sends.append({"headers": dict(request.headers), "body": message})
+        port = request.environ.get("REMOTE_PORT")
+        with self.lock:
+            self.sends.append({"headers": dict(request.headers), "body": message, "port": port})
+            count = len(self.sends)
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") in self.expired:
+            return self.error(401, fcm_error(401, "UNAUTHENTICATED", "expired", {"reason": "ACCESS_TOKEN_EXPIRED"}))
         token = message["message"].get("token", "")
+        if token in self.bodies:
+            return self.error(*self.bodies[token])
         status, code, text, headers = self.answers.get(token, (200, "", "", {}))
         if status == 200:
-            return Response(json.dumps({"name": f"projects/{PROJECT}/messages/0:{len(self.sends)}"}), 200)
-        detail = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}] if code else []
-        error = {"error": {"code": status, "message": text, "status": code or "ERROR", "details": detail}}
-        return Response(json.dumps(error), status, headers=headers, content_type="application/json")
+            return Response(json.dumps({"name": f"projects/{PROJECT}/messages/0:{count}"}), 200)
+        detail = [fcm_code(code)] if code else []
+        return self.error(status, fcm_error(status, code or "ERROR", text, *detail), headers)
+
+    @staticmethod
+    def error(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+        return Response(json.dumps(body), status, headers=headers or {}, content_type="application/json")
 
 
 @dataclass

@@ -33,6 +33,8 @@ from tasks.push.token_cache import TokenCache
 TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 _DEVICE_TOKEN = re.compile(r"^[0-9A-Fa-f]{32,200}$")
 
+log = logging.getLogger(__name__)
+
 # hpack/h2/httpx log headers (the JWT) and URLs (device tokens) at DEBUG/INFO.
 for _name in ("httpx", "httpcore", "hpack", "h2"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -132,7 +134,8 @@ def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Re
     url = f"{app.base_url}/3/device/{token}"
     try:
         return client_for(app).post(url, content=body, headers=headers)
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        log.warning("APNs: connection lost under a request (%s); sending it once more", type(exc).__name__)
         return client_for(app).post(url, content=body, headers=headers)
 
 

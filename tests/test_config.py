@@ -87,7 +87,6 @@ def test_wrong_value_names_the_setting(name, value):
 
 
 def test_push_endpoints_take_a_proxy_or_a_local_server():
-    env = {"FCM_ENDPOINT": "http://127.0.0.1:8080", "APNS_SANDBOX_ENDPOINT": "https://push-proxy.internal:8443/apple"}
-    settings = load_settings(None, env=env)
-    assert settings.FCM_ENDPOINT == env["FCM_ENDPOINT"]
-    assert settings.APNS_SANDBOX_ENDPOINT == env["APNS_SANDBOX_ENDPOINT"]
+    fcm, sandbox = "http://127.0.0.1:8080", "https://push-proxy.internal:8443/apple"
+    settings = load_settings(None, env={"FCM_ENDPOINT": fcm, "APNS_SANDBOX_ENDPOINT": sandbox})
+    assert (fcm, sandbox) == (settings.FCM_ENDPOINT, settings.APNS_SANDBOX_ENDPOINT)

@@ -7,6 +7,9 @@ import time
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from errors import (
     ConfigurationError,
@@ -17,6 +20,7 @@ from errors import (
     RateLimited,
 )
 from rq_ext.classify import classify
+from tasks.push import fcm_errors
 from tasks.push_notification import send_push
 from tests.channels.push_fakes import ACCESS_TOKEN, bad_request, fcm_code, fcm_error
 
@@ -291,3 +295,40 @@ def test_expired_access_token_is_granted_anew_once(settings, fcm):
     ]
     send_push(task(config, [OK]))
     assert len(fake.token_requests) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+error_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": st.fixed_dictionaries(
+            {},
+            optional={
+                "status": json_values,
+                "message": json_values,
+                "details": st.lists(
+                    st.fixed_dictionaries(
+                        {"@type": st.sampled_from([fcm_errors.FCM_ERROR, fcm_errors.BAD_REQUEST, "x"])},
+                        optional={"errorCode": json_values, "fieldViolations": json_values},
+                    )
+                    | json_values,
+                    max_size=3,
+                )
+                | json_values,
+            },
+        )
+        | json_values
+    },
+)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(status=st.sampled_from([400, 401, 403, 404, 429, 500, 503]), body=error_bodies | json_values)
+def test_any_error_body_is_read_without_raising(status, body):
+    answer = fcm_errors.parse(status, body)
+    assert isinstance(answer.label(), str)
+    assert answer.token_is_invalid in (True, False) and answer.retryable in (True, False)

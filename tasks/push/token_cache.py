@@ -50,6 +50,8 @@ LOCK_MS = 20_000
 POLL = 0.05
 #: A token issued this far in the future (another host's clock) still counts as fresh.
 CLOCK_SKEW = 60.0
+#: Credentials remembered per process before the memo starts over (payloads may name many).
+MEMO_CAP = 1024
 
 #: Deletes the mint lock only if this process still owns it.
 RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
@@ -118,6 +120,8 @@ class TokenCache:
             if cached is not None and cached.fresh(now):
                 return cached
             token = self._shared(key, mint, now)
+            if len(_memo) >= MEMO_CAP:
+                _memo.clear()
             _memo[key] = token
             return token
 

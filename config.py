@@ -137,6 +137,13 @@ class Settings:
     EMAIL_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
     ATTACHMENT_MAX_BYTES: int = 10 * 1024 * 1024
     PUSH_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+    #: Push provider endpoints (a proxy, Apple's sandbox, a test's server): FCM HTTP v1, the OAuth
+    #: token endpoint every FCM grant goes to (whatever a service account's ``token_uri`` says),
+    #: APNs production, and APNs sandbox (for a config with ``"sandbox": true``).
+    FCM_ENDPOINT: str = "https://fcm.googleapis.com"
+    FCM_OAUTH_TOKEN_URI: str = "https://oauth2.googleapis.com/token"
+    APNS_ENDPOINT: str = "https://api.push.apple.com"
+    APNS_SANDBOX_ENDPOINT: str = "https://api.sandbox.push.apple.com"
 
     # -- observability (issue 5) ---------------------------------------------------------------
     SENTRY_DSN: str = ""
@@ -240,6 +247,7 @@ def _check_type(name: str, kind: Any, value: Any) -> Any:
 
 def _validate(s: Settings) -> None:
     _validate_connections(s)
+    _validate_endpoints(s)
     _validate_ranges(s)
     _validate_numbers(s)
     _validate_choices(s)
@@ -331,6 +339,16 @@ def _validate_connections(s: Settings) -> None:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"REDIS_SENTINELS: {address!r} is not host:port")
+
+
+#: Provider endpoints: each must be an http(s) URL with a host.
+ENDPOINT_SETTINGS = ("FCM_ENDPOINT", "FCM_OAUTH_TOKEN_URI", "APNS_ENDPOINT", "APNS_SANDBOX_ENDPOINT")
+
+
+def _validate_endpoints(s: Settings) -> None:
+    for name in ENDPOINT_SETTINGS:
+        if not re.match(r"^https?://[^/\s?#]+(/\S*)?$", getattr(s, name)):
+            raise ConfigError(f"{name}: must be an http(s) URL (scheme and host)")
 
 
 def _validate_numbers(s: Settings) -> None:

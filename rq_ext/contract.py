@@ -35,6 +35,9 @@ OUTBOX_DEAD_CAP = 1000
 STATS = "fusion:stats"
 #: The delivery ledger of a job: ``fusion:delivered:<job id>`` (what providers accepted).
 LEDGER_PREFIX = "fusion:delivered:"
+#: Push provider tokens shared by the worker processes: ``fusion:push:token:<kind>:<fingerprint>``
+#: (the APNs JWT, the FCM access token; secrets) and ``...:lock`` while one is minted.
+PUSH_TOKEN_PREFIX = "fusion:push:token:"
 #: rq's own keys the worker writes.
 WIP_PREFIX = "rq:wip:"
 FAILED_PREFIX = "rq:failed:"

@@ -24,13 +24,15 @@ ACCOUNTS = {"clinic": "secret"}
 class Smsc:
     """One simulator process; ``start`` again after ``kill`` listens on the same port."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, tls: dict[str, str] | None = None) -> None:
         self.log, self.rules = directory / "pdus.jsonl", directory / "control.json"
-        self.port = 0
+        self.port, self.tls = 0, tls
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         options = {"port": self.port, "log": str(self.log), "control": str(self.rules), "accounts": ACCOUNTS}
+        if self.tls:
+            options["tls"] = self.tls
         self.process = subprocess.Popen(
             ["node", str(SIMULATOR / "server.js"), json.dumps(options)], stdout=subprocess.PIPE, text=True
         )

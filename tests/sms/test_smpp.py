@@ -5,13 +5,15 @@ of every refusal. The bind's life (restarts, keep-alive, threads, fork) is in te
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 import errors
 from tasks.sms import send_sms
+from tests.channels.certs import make_ca
 from tests.sms.harness import HINDI, NUMBER, TEXT
-from tests.sms.smsc import Smsc
+from tests.sms.smsc import Smsc, node_ready
 from wrappers.logger import MaskingFilter
 
 DEST = NUMBER.lstrip("+")
@@ -178,3 +180,28 @@ def test_no_password_number_or_text_in_any_log_line(smsc: Smsc, settings, caplog
     assert "smpp bound" in output
     for secret in ("secret", "9876543210", "9812345678", TEXT, TEXT.encode().hex(), "736563726574"):
         assert secret not in output
+
+
+@pytest.fixture
+def tls_smsc(tmp_path) -> Iterator[tuple[Smsc, str]]:
+    from tasks.gateways.smpp import pool
+
+    node_ready()
+    ca = make_ca(tmp_path)
+    cert, key = ca.issue(tmp_path, "smsc", ["127.0.0.1"])
+    simulator = Smsc(tmp_path, tls={"key": str(key), "cert": str(cert)})
+    simulator.start()
+    yield simulator, str(ca.path)
+    pool.close_all()
+    simulator.kill()
+
+
+def test_smpp_over_tls_checks_the_certificate(tls_smsc, tmp_path, settings) -> None:
+    simulator, ca_file = tls_smsc
+    result = sms(simulator, config=simulator.config(tls=True, tls_ca_file=ca_file))
+    assert result["provider_message_id"] == simulator.pdus("submit_sm")[0]["message_id"]
+    (tmp_path / "other").mkdir()
+    other = make_ca(tmp_path / "other")  # a CA that did not sign the SMSC's certificate
+    with pytest.raises(errors.ProviderRejected, match=r"TLS certificate .* refused"):
+        sms(simulator, config=simulator.config(tls=True, tls_ca_file=str(other.path)))
+    assert len(simulator.pdus("bind_transceiver")) == 1

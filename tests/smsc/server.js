@@ -161,7 +161,11 @@ function onSubmit(session, pdu) {
   if (status === 0 && fields.registered_delivery & 1) receipt(session, id, fields);
 }
 
-const server = smpp.createServer((session) => {
+// With "tls": {"key": "<key.pem>", "cert": "<cert.pem>"} it speaks SMPP over TLS.
+const tlsOptions = options.tls
+  ? { key: fs.readFileSync(options.tls.key), cert: fs.readFileSync(options.tls.cert) }
+  : {};
+const server = smpp.createServer(tlsOptions, (session) => {
   session.id = ++sessions;
   session.bound = false;
   session.on("error", () => {});

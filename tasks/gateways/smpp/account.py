@@ -10,6 +10,7 @@ Config keys (``SMS_ACCOUNTS`` entry or a payload's ``config``):
 ``password``               bind ``password`` (at most 8 characters: SMPP 3.4's limit)
 ``system_type``            bind ``system_type`` (default empty)
 ``tls``                    ``true``: SMPP over TLS, the certificate checked against ``host``
+``tls_ca_file``            CA bundle (PEM path) for a private SMSC certificate (default: the system's)
 ``sender``                 ``source_addr`` when the payload has no ``sender`` (``source_addr`` too)
 ``source_ton``/``_npi``    default: 5/0 for an alphanumeric sender, 1/1 for an international number
 ``dest_ton``/``_npi``      default 1/1: numbers go out international, without the plus
@@ -50,6 +51,7 @@ class BindConfig:
     password: str
     system_type: str
     tls: bool
+    tls_ca_file: str | None
     enquire_link_interval: float
 
     @property
@@ -60,7 +62,8 @@ class BindConfig:
     @property
     def fingerprint(self) -> str:
         """Changes with any bind parameter, the password included (hashed)."""
-        text = "\0".join(map(str, (self.host, self.port, self.system_id, self.password, self.system_type, self.tls)))
+        values = (self.host, self.port, self.system_id, self.password, self.system_type, self.tls, self.tls_ca_file)
+        text = "\0".join(map(str, values))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -112,6 +115,7 @@ def bind_config(config: Mapping[str, Any], host: str | None = None) -> BindConfi
         password=text(config, "password"),
         system_type=text(config, "system_type"),
         tls=str(config.get("tls", "")).lower() in ("1", "true", "yes"),
+        tls_ca_file=str(config["tls_ca_file"]) if config.get("tls_ca_file") else None,
         enquire_link_interval=interval,
     )
 

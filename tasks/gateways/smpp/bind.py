@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import select
-import socket
 import ssl
 import threading
 import time
@@ -25,54 +24,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from smpplib import client as smpp_client
-from smpplib import command, exceptions, smpp
+from smpplib import exceptions, smpp
 
-from errors import DeliveryTimeout, FusionError, ProviderUnavailable
+from errors import DeliveryTimeout, FusionError, ProviderRejected, ProviderUnavailable
 from tasks.gateways.smpp import status
 from tasks.gateways.smpp.account import BindConfig
+from tasks.gateways.smpp.client import PDU, Client, SubmitSM
 
 log = logging.getLogger(__name__)
-#: smpplib's own logger: at DEBUG it writes every PDU in hex (the password, the numbers, the text).
-CLIENT_LOGGER = "tasks.gateways.smpp.client"
-logging.getLogger(CLIENT_LOGGER).setLevel(logging.ERROR)
-logging.getLogger("smpplib").setLevel(logging.ERROR)
-
-PDU = Any  # smpplib has no type hints
 BROKEN = (exceptions.ConnectionError, exceptions.PDUError, exceptions.UnknownCommandError, OSError, ValueError)
-
-
-class SubmitSM(command.SubmitSM):
-    """``submit_sm`` with vendor TLVs (the India DLT ids) appended: smpplib knows only the standard ones."""
-
-    def __init__(self, tlvs: bytes = b"", **kwargs: Any) -> None:
-        super().__init__("submit_sm", allow_unknown_opt_params=True, **kwargs)
-        self.extra_tlvs = tlvs
-
-    def generate_params(self) -> bytes:
-        return bytes(super().generate_params()) + self.extra_tlvs
-
-
-class Client(smpp_client.Client):
-    """smpplib's client on an IPv4 or IPv6 socket, with TLS checked against the account's host."""
-
-    def __init__(self, config: BindConfig, address: str, timeout: float) -> None:
-        self.server_name, self.tls = config.host, config.tls
-        super().__init__(
-            address, config.port, timeout=timeout, logger_name=CLIENT_LOGGER, allow_unknown_opt_params=True
-        )
-
-    def _create_socket(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in str(self.host) else socket.AF_INET
-        raw = socket.socket(family, socket.SOCK_STREAM)
-        raw.settimeout(self.timeout)
-        if not self.tls:
-            return raw
-        return ssl.create_default_context().wrap_socket(raw, server_hostname=self.server_name)
-
-    @property
-    def sock(self) -> socket.socket | None:
-        return self._socket
 
 
 class Bind:
@@ -134,8 +94,12 @@ class Bind:
             client.disconnect()
             code = exc.args[1] if len(exc.args) > 1 else status.ESME_RBINDFAIL
             raise status.error_for(int(code), f"bind_transceiver as {self.config.label}") from None
-        except BROKEN:
+        except BROKEN as exc:
             client.disconnect()
+            cause = exc.__context__ if isinstance(exc, exceptions.ConnectionError) else exc
+            if isinstance(cause, ssl.SSLCertVerificationError):  # retrying cannot fix it
+                reason = cause.verify_message
+                raise ProviderRejected(f"smpp: TLS certificate of {self.config.label} refused ({reason})") from None
             raise ProviderUnavailable(f"smpp: cannot bind to {self.config.label}; nothing sent") from None
         self.client, self.last_io = client, time.monotonic()
         self.binds += 1
@@ -239,13 +203,19 @@ class Bind:
         if client is not None:
             client.disconnect()
 
-    def close(self) -> None:
-        """Unbind politely (bounded by the timeout), stop the keeper and close."""
+    def close(self, wait: float = 2.0) -> None:
+        """Stop the keeper and unbind politely, waiting at most about ``wait`` seconds (at exit)."""
         self.stopped.set()
-        with self.held():
-            if self.client is not None:
+        if not self.lock.acquire(timeout=wait):
+            return  # a job still holds the bind; the process is ending anyway
+        try:
+            if self.client is not None and self.client.sock is not None:
+                self.timeout = min(self.timeout, wait)
+                self.client.sock.settimeout(self.timeout)
                 try:
                     self.exchange(smpp.make_pdu("unbind", client=self.client), "unbind_resp")
                 except FusionError:
                     pass
             self.drop()
+        finally:
+            self.lock.release()

@@ -149,6 +149,9 @@ def test_bad_config_fails_before_any_connection(smsc: Smsc, settings) -> None:
         sms(smsc, config=smsc.config(password="much-too-long"))
     with pytest.raises(errors.ConfigurationError, match="host"):
         sms(smsc, config={"system_id": "clinic", "password": "secret"})
+    for key, value in (("port", "smsc"), ("enquire_link_interval", "often"), ("long_messages", "sar")):
+        with pytest.raises(errors.ConfigurationError, match=key):
+            sms(smsc, config=smsc.config(**{key: value}))
     assert smsc.pdus() == []
 
 

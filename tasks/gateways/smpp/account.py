@@ -105,9 +105,12 @@ def text(config: Mapping[str, Any], key: str) -> str:
 
 def bind_config(config: Mapping[str, Any], host: str | None = None) -> BindConfig:
     """The bind of ``config`` (``host``: the address the SSRF guard pinned, when it checked one)."""
-    interval = float(config.get("enquire_link_interval") or 30)
+    try:
+        interval = float(config.get("enquire_link_interval") or 30)
+    except (TypeError, ValueError):
+        interval = 0.0
     if interval <= 0:
-        raise ConfigurationError("gateway 'smpp': enquire_link_interval must be positive")
+        raise ConfigurationError("gateway 'smpp': enquire_link_interval must be a positive number of seconds")
     return BindConfig(
         host=host or str(config["host"]),
         port=number(config, "port", DEFAULT_PORT) or DEFAULT_PORT,

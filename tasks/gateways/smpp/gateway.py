@@ -16,14 +16,13 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from config import get_settings
 from errors import ConfigurationError, RetryableError
 from tasks.gateways import engine
 from tasks.gateways.smpp import pool, text
-from tasks.gateways.smpp.account import SubmitConfig, bind_config, source_of, submit_config
+from tasks.gateways.smpp.account import BindConfig, SubmitConfig, bind_config, source_of, submit_config
 from tasks.gateways.smpp.bind import Bind
 from tasks.gateways.spec import PLAIN, Gateway, Outbound
 from wrappers.echoes import guarding
@@ -36,12 +35,9 @@ PART_TRIES = 3
 PART_BACKOFF = 0.5
 
 
-def address_of(config: Mapping[str, Any], guard: bool) -> str:
+def address_of(bind: BindConfig, guard: bool) -> str:
     """Where to connect: a host from job data is checked by the SSRF guard and pinned."""
-    host = str(config.get("host") or "")
-    if not guard:
-        return host
-    return check_host(host, int(config.get("port") or 2775))
+    return check_host(bind.host, bind.port) if guard else bind.host
 
 
 def dlt_tlvs(submit: SubmitConfig, template_id: str | None) -> bytes:
@@ -106,9 +102,8 @@ def submit_all(bind: Bind, fields: dict[str, Any], encoded: text.Encoded, tlvs: 
 def send(gateway: Gateway, out: Outbound) -> str:
     """Submit ``out`` (one number) over this process's bind for the account; the message id(s)."""
     config = out.config
-    submit = submit_config(config)
-    address = address_of(config, out.guard_url)
-    bind = pool.bind_for(bind_config(config), address, get_settings().PROVIDER_TIMEOUT)
+    submit, bind_of = submit_config(config), bind_config(config)
+    bind = pool.bind_for(bind_of, address_of(bind_of, out.guard_url), get_settings().PROVIDER_TIMEOUT)
     encoded = text.encode(out.text, out.unicode, submit.long_messages, reference=random.randrange(256))
     tlvs = dlt_tlvs(submit, out.template_id)
     with guarding(engine.secrets(out)):

@@ -24,13 +24,14 @@ ACCOUNTS = {"clinic": "secret"}
 class Smsc:
     """One simulator process; ``start`` again after ``kill`` listens on the same port."""
 
-    def __init__(self, directory: Path, tls: dict[str, str] | None = None) -> None:
+    def __init__(self, directory: Path, tls: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
         self.log, self.rules = directory / "pdus.jsonl", directory / "control.json"
-        self.port, self.tls = 0, tls
+        self.port, self.tls, self.host = 0, tls, host
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        options = {"port": self.port, "log": str(self.log), "control": str(self.rules), "accounts": ACCOUNTS}
+        options = {"host": self.host, "port": self.port, "log": str(self.log), "control": str(self.rules)}
+        options["accounts"] = ACCOUNTS
         if self.tls:
             options["tls"] = self.tls
         self.process = subprocess.Popen(
@@ -62,7 +63,7 @@ class Smsc:
 
     def config(self, **extra: Any) -> dict[str, Any]:
         """A payload config for this simulator's ``clinic`` account."""
-        base = {"host": "127.0.0.1", "port": self.port, "system_id": "clinic", "password": "secret"}
+        base = {"host": self.host, "port": self.port, "system_id": "clinic", "password": "secret"}
         return {**base, "sender": "LABXYZ", **extra}
 
 

@@ -5,6 +5,7 @@ of every refusal. The bind's life (restarts, keep-alive, threads, fork) is in te
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -208,3 +209,27 @@ def test_smpp_over_tls_checks_the_certificate(tls_smsc, tmp_path, settings) -> N
     with pytest.raises(errors.ProviderRejected, match=r"TLS certificate .* refused"):
         sms(simulator, config=simulator.config(tls=True, tls_ca_file=str(other.path)))
     assert len(simulator.pdus("bind_transceiver")) == 1
+
+
+def test_an_ipv6_smsc(tmp_path, settings) -> None:
+    from tasks.gateways.smpp import pool
+
+    node_ready()
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    simulator = Smsc(tmp_path, host="::1")
+    try:
+        simulator.start()
+        assert sms(simulator)["provider_message_id"] == simulator.pdus("submit_sm")[0]["message_id"]
+    finally:
+        pool.close_all()
+        simulator.kill()
+
+
+def test_dry_run_binds_nothing(smsc: Smsc, settings_factory) -> None:
+    settings_factory(DRY_RUN=True)
+    assert sms(smsc)["dry_run"] == "true"
+    assert smsc.pdus() == []

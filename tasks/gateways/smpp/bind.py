@@ -43,7 +43,6 @@ class Bind:
         self.lock = threading.Lock()
         self.client: Client | None = None
         self.last_io = time.monotonic()
-        self.binds = 0
         self.stopped = threading.Event()
         self.keeper: threading.Thread | None = None
 
@@ -102,14 +101,13 @@ class Bind:
                 raise ProviderRejected(f"smpp: TLS certificate of {self.config.label} refused ({reason})") from None
             raise ProviderUnavailable(f"smpp: cannot bind to {self.config.label}; nothing sent") from None
         self.client, self.last_io = client, time.monotonic()
-        self.binds += 1
         log.info("smpp bound as transceiver to %s", self.config.label)
         self.start_keeper()
         return client
 
     def exchange(self, pdu: PDU, expect: str, sent_message: bool = False) -> PDU:
         """Send ``pdu`` and read until its response (``generic_nack`` too), answering what comes between."""
-        self.send(pdu, sent_message)
+        self.send(pdu)
         deadline = time.monotonic() + self.timeout
         while True:
             resp = self.read(sent_message)
@@ -120,7 +118,8 @@ class Bind:
                 self.drop()
                 raise DeliveryTimeout(f"smpp: no {expect} from {self.config.label}{self.risk(sent_message)}")
 
-    def send(self, pdu: PDU, sent_message: bool = False) -> None:
+    def send(self, pdu: PDU) -> None:
+        """Write ``pdu``; a failed write closes the bind (an incomplete PDU is no message)."""
         client = self.client
         try:
             assert client is not None
@@ -181,7 +180,8 @@ class Bind:
             self.drain()
             if self.client is not None and time.monotonic() - self.last_io >= self.config.enquire_link_interval:
                 self.exchange(smpp.make_pdu("enquire_link", client=self.client), "enquire_link_resp")
-        except FusionError as exc:
+        except Exception as exc:  # the keeper thread must outlive any failure of one round
+            self.drop()
             log.warning("smpp keep-alive of %s failed (%s); the next job binds again", self.config.label, exc)
         finally:
             self.lock.release()

@@ -66,6 +66,26 @@ def test_the_concurrent_worker_shares_one_bind(smsc: Smsc, conn, settings, https
     assert ids == {s["message_id"] for s in smsc.pdus("submit_sm")}
 
 
+def test_the_forking_worker_binds_in_each_work_horse(smsc: Smsc, conn, settings) -> None:
+    from rq.job import Job
+
+    from rq_ext.worker import FusionWorker
+    from tests.conftest import worker_runner
+
+    for index in range(2):
+        payload = {
+            "task": 1,
+            "gateway": "smpp",
+            "config": smsc.config(),
+            "to": f"+91980001{index:04d}",
+            "message": TEXT,
+        }
+        enqueue("sms", "tasks.sms.send_sms", {"payload": payload}, connection=conn, job_id=f"smpp-fork-{index}")
+    worker_runner(conn, FusionWorker)(["sms"])
+    assert [Job.fetch(f"smpp-fork-{i}", connection=conn).get_status() for i in range(2)] == ["finished"] * 2
+    assert len(smsc.pdus("bind_transceiver")) == 2 and len(smsc.pdus("submit_sm")) == 2
+
+
 def test_enquire_link_keeps_an_idle_bind_alive(smsc: Smsc, settings) -> None:
     sms(smsc, enquire_link_interval=0.3)
     smsc.wait_for("enquire_link", count=2)

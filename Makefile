@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test lint format redis-server test-tools stop-redis docs bench clean
+.PHONY: run worker test lint format redis-server test-tools smsc-simulator stop-redis docs bench clean
 
 $(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	@echo "==> [1/3] checking python3-venv"
@@ -46,6 +46,17 @@ test-tools:
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $$need; fi
 
+# The SMSC simulator of the smpp gateway's tests (tests/smsc: the npm `smpp` package, pinned by its
+# package-lock.json), run with the machine's Node.js; installed by `npm ci` when node_modules is
+# missing or older than the lock. Without node the smpp tests skip.
+SMSC := tests/smsc
+smsc-simulator:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "==> node/npm not installed: the smpp gateway's tests will skip"; \
+	elif [ ! -d $(SMSC)/node_modules/smpp ] || [ $(SMSC)/package-lock.json -nt $(SMSC)/node_modules/.package-lock.json ]; then \
+	  echo "==> installing the SMSC simulator (npm ci --prefix $(SMSC))"; \
+	  npm ci --prefix $(SMSC) --no-audit --no-fund; fi
+
 stop-redis:
 	@if [ -f .run/redis.pid ] && kill "$$(cat .run/redis.pid)" 2>/dev/null; then \
 	  rm -f .run/redis.pid; echo "stopped the private redis-server"; \
@@ -60,11 +71,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) redis-server test-tools lint
+test: $(STAMP) redis-server test-tools smsc-simulator lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .run .mypy_cache .ruff_cache
+	rm -rf $(VENV) .run .mypy_cache .ruff_cache $(SMSC)/node_modules
 
 # Benchmark against stock rq (issue 6): prints a table, writes bench/results/latest.json (~10 min;
 # `make bench BENCH_ARGS=--quick` for a one-minute smoke run). See docs/performance.md.

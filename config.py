@@ -116,12 +116,34 @@ class Settings:
     #: Seconds before an SMS/WhatsApp provider request times out.
     PROVIDER_TIMEOUT: float = 15.0
 
+    # -- circuit breakers (issue 15) -------------------------------------------------------------
+    #: One breaker per gateway account, shared by every worker through Redis (docs/sms.md).
+    BREAKER_ENABLED: bool = True
+    #: Retryable failures in a row that open an account's breaker.
+    BREAKER_FAILURES: int = 5
+    #: Share of failed attempts (0-1) in a window of ``BREAKER_WINDOW`` seconds that opens it,
+    #: once the window holds ``BREAKER_MIN_CALLS`` attempts; 0 turns the rate rule off.
+    BREAKER_FAILURE_RATE: float = 0.5
+    BREAKER_WINDOW: float = 60.0
+    BREAKER_MIN_CALLS: int = 20
+    #: Seconds an open breaker skips its account before one probe request may try it again.
+    BREAKER_COOLDOWN: float = 30.0
+    #: Seconds the probe may take before another worker may probe instead (a probe that died).
+    BREAKER_PROBE_TIMEOUT: float = 60.0
+
     # -- e-mail, push, webhooks (issue 4) --------------------------------------------------------
     WEBHOOK_MAX_BODY_BYTES: int = 1024 * 1024
     WEBHOOK_MAX_RESPONSE_BYTES: int = 64 * 1024
     EMAIL_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
     ATTACHMENT_MAX_BYTES: int = 10 * 1024 * 1024
     PUSH_ACCOUNTS: dict[str, Any] = field(default_factory=dict)
+    #: Push provider endpoints (a proxy, Apple's sandbox, a test's server): FCM HTTP v1, the OAuth
+    #: token endpoint every FCM grant goes to (whatever a service account's ``token_uri`` says),
+    #: APNs production, and APNs sandbox (for a config with ``"sandbox": true``).
+    FCM_ENDPOINT: str = "https://fcm.googleapis.com"
+    FCM_OAUTH_TOKEN_URI: str = "https://oauth2.googleapis.com/token"
+    APNS_ENDPOINT: str = "https://api.push.apple.com"
+    APNS_SANDBOX_ENDPOINT: str = "https://api.sandbox.push.apple.com"
 
     # -- observability (issue 5) ---------------------------------------------------------------
     SENTRY_DSN: str = ""
@@ -225,6 +247,7 @@ def _check_type(name: str, kind: Any, value: Any) -> Any:
 
 def _validate(s: Settings) -> None:
     _validate_connections(s)
+    _validate_endpoints(s)
     _validate_ranges(s)
     _validate_numbers(s)
     _validate_choices(s)
@@ -263,6 +286,12 @@ NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
     "CLI_REDIS_TIMEOUT": (0, False),
     "RETRY_AFTER_MAX": (0, True),  # 0: Retry-After is ignored (the own backoff applies)
     "DOCTOR_ORPHAN_AGE": (0, True),  # 0: any job in no queue is an orphan
+    "BREAKER_FAILURES": (1, True),
+    "BREAKER_FAILURE_RATE": (0, True),  # 0: only BREAKER_FAILURES in a row open a breaker
+    "BREAKER_WINDOW": (0, False),
+    "BREAKER_MIN_CALLS": (1, True),
+    "BREAKER_COOLDOWN": (0, False),
+    "BREAKER_PROBE_TIMEOUT": (0, False),
 }
 
 
@@ -277,6 +306,8 @@ def _validate_ranges(s: Settings) -> None:
             raise ConfigError(f"{name}: must be {bound}, got {value!r}")
     if s.RETRY_BACKOFF_MAX < s.RETRY_BACKOFF_BASE:
         raise ConfigError("RETRY_BACKOFF_MAX: must be >= RETRY_BACKOFF_BASE")
+    if s.BREAKER_FAILURE_RATE > 1:
+        raise ConfigError(f"BREAKER_FAILURE_RATE: must be <= 1 (a share of attempts), got {s.BREAKER_FAILURE_RATE!r}")
 
 
 def _validate_whitelist(s: Settings) -> None:
@@ -308,6 +339,16 @@ def _validate_connections(s: Settings) -> None:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"REDIS_SENTINELS: {address!r} is not host:port")
+
+
+#: Provider endpoints: each must be an http(s) URL with a host.
+ENDPOINT_SETTINGS = ("FCM_ENDPOINT", "FCM_OAUTH_TOKEN_URI", "APNS_ENDPOINT", "APNS_SANDBOX_ENDPOINT")
+
+
+def _validate_endpoints(s: Settings) -> None:
+    for name in ENDPOINT_SETTINGS:
+        if not re.match(r"^https?://[^/\s?#]+(/\S*)?$", getattr(s, name)):
+            raise ConfigError(f"{name}: must be an http(s) URL (scheme and host)")
 
 
 def _validate_numbers(s: Settings) -> None:

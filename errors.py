@@ -8,7 +8,8 @@ Every failure of a job is one of two kinds: *retryable* (the same job may succee
     ├── RetryableError ............ retried through /retryTask/ or the local schedule
     │   ├── ProviderUnavailable ... connection refused or reset, 5xx, "queue full"
     │   ├── RateLimited ........... 429 or provider throttling; may carry retry_after
-    │   └── DeliveryTimeout ....... connect or read timeout, job timeout
+    │   ├── DeliveryTimeout ....... connect or read timeout, job timeout
+    │   └── CircuitOpen ........... gateway account skipped: its circuit breaker is open
     └── PermanentError ............ failure callback, then the failed registry
         ├── InvalidJob ............ malformed job hash, undecodable data, bad args
         │   ├── InvalidPayload .... payload missing, wrong type, missing field
@@ -83,6 +84,11 @@ class RateLimited(RetryableError):
 
 class DeliveryTimeout(RetryableError):
     """The provider did not answer in time."""
+
+
+class CircuitOpen(RetryableError):
+    """The account's circuit breaker is open: it was skipped without a request. ``retry_after``
+    is the rest of its cool-down; with no fallback left the job is deferred that long."""
 
 
 class PermanentError(FusionError):

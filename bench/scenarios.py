@@ -94,6 +94,7 @@ class Bench:
                 "WEBHOOK_WHITELIST": r"^http://127\.0\.0\.1",
                 "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
                 "LOG_LEVEL": "WARNING",
+                "OUTBOX_POLL": "1",  # the production default (the TEST instance polls every 0.2 s)
                 "SENTRY_DSN": "",
                 "ELASTICSEARCH_URL": "",
                 "FUSION_SERVER": "",

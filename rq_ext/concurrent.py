@@ -50,6 +50,8 @@ from wrappers import sentry
 GATHER = 0.003
 #: How often the loop checks ``rq:suspended`` (rq checks once per job).
 SUSPENSION_CHECK_EVERY = 1.0
+#: Seconds between checks that the lease keeper still runs (a new one is started if not).
+KEEPER_CHECK = 5.0
 
 
 class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
@@ -93,6 +95,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         try:
             super().bootstrap(*args, **kwargs)
             self.keeper.start()  # after register_birth: the name is this worker's now
+            self.housekeeper.add_chore(KEEPER_CHECK, self.keeper.ensure_running)
         except BaseException:  # rq's work() calls teardown only after a bootstrap that worked
             self._stop_threads()
             raise

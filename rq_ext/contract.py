@@ -35,6 +35,9 @@ OUTBOX_DEAD_CAP = 1000
 STATS = "fusion:stats"
 #: The delivery ledger of a job: ``fusion:delivered:<job id>`` (what providers accepted).
 LEDGER_PREFIX = "fusion:delivered:"
+#: Push provider tokens shared by the worker processes: ``fusion:push:token:<kind>:<fingerprint>``
+#: (the APNs JWT, the FCM access token; secrets) and ``...:lock`` while one is minted.
+PUSH_TOKEN_PREFIX = "fusion:push:token:"
 #: rq's own keys the worker writes.
 WIP_PREFIX = "rq:wip:"
 FAILED_PREFIX = "rq:failed:"
@@ -47,6 +50,16 @@ WORKER_PREFIX = "rq:worker:"
 REGISTRY_PREFIXES = (WIP_PREFIX, FAILED_PREFIX, FINISHED_PREFIX, "rq:scheduled:", "rq:deferred:", "rq:canceled:")
 #: The dashboard's per-minute time buckets: ``fusion:timeline:<epoch minute>``.
 TIMELINE_PREFIX = "fusion:timeline:"
+
+#: Circuit breakers, one per gateway account and channel (written by the channels, read by
+#: ``info``, the dashboard and the metrics through :mod:`rq_ext.breakers`): a hash
+#: ``fusion:breaker:<channel>:<gateway>:<account label>`` (fields in ``rq_ext.breakers.FIELDS``).
+BREAKER_PREFIX = "fusion:breaker:"
+#: The breakers that tripped recently: breaker key -> when its state last changed (epoch ms).
+BREAKERS = "fusion:breakers"
+#: Fields of ``STATS`` counting trips and skipped attempts: ``<prefix><channel>:<gateway>``.
+BREAKER_TRIPS_STAT = "breaker_trips:"
+BREAKER_SKIPS_STAT = "breaker_skips:"
 
 #: Extra fields of the job hash (defaults apply when absent).
 RETRY_COUNT = "retryCount"
@@ -74,6 +87,11 @@ KNOWN_GATEWAYS: set[str] = set()
 
 def queue_key(name: str) -> str:
     return QUEUE_PREFIX + name
+
+
+def breaker_key(channel: str, gateway: str, label: str) -> str:
+    """The breaker hash of one gateway account on one channel."""
+    return f"{BREAKER_PREFIX}{channel}:{gateway}:{label}"
 
 
 def wake_key(queue_name: str) -> str:

@@ -62,6 +62,12 @@ class Housekeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def add_chore(self, interval: float, chore: Callable[[], object]) -> None:
+        """One more periodic chore (e.g. the concurrent worker watching its lease keeper)."""
+        self.next_run.append(0.0)  # before the chore: the loop indexes next_run by chore
+        self.chores.append((interval, chore))
+        self.tick = min(self.tick, interval)
+
     def renew(self) -> None:
         recovery.renew(self.connection, self.jobs_in_hand(), self.settings)
 

@@ -1,4 +1,4 @@
-"""The lease keeper: a small child process that renews the leases of a worker's claims.
+"""The lease keeper: a small process that renews the leases of a worker's claims.
 
 A concurrent worker running 64 CPU-bound jobs starves its own threads of the interpreter lock:
 its housekeeper could not renew a lease for longer than the lease itself, so a live worker's
@@ -6,18 +6,31 @@ jobs were recovered and run twice. The keeper runs beside it in a process of its
 interpreter lock): every ``CLAIM_LEASE / 4`` it renews every claim whose job hash names its
 worker (``worker_name``, written by the claim) and is not finished — one Lua call.
 
+It is a fresh interpreter (``python -m rq_ext.keeper``, the settings as JSON on its stdin), not a
+bare ``fork()`` of the worker: a fork of a process with threads (job threads, the sender, the
+housekeeper, Sentry's transport) inherits every lock another thread held at that instant, and a
+keeper that blocked on one renewed nothing while looking alive. Its Redis calls time out after a
+quarter of the lease, so a hung call never outlasts a lease either.
+
 It dies with its worker: the kernel kills it when the worker dies (``PR_SET_PDEATHSIG``), it
-checks its parent before each renewal, and the worker stops it at teardown. A worker that hangs
-keeps its leases, as with the housekeeper; each job's own timeout bounds that.
+checks its parent before each renewal, and the worker stops it at teardown; the worker's
+housekeeper starts a new one if it ever exits. A worker that hangs keeps its leases, as with the
+housekeeper; each job's own timeout bounds that.
 """
 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import json
+import logging
 import os
 import signal
+import subprocess
+import sys
 import time
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from config import Settings
 from rq_ext import contract, scripts
@@ -42,47 +55,89 @@ RENEW_OWNED = scripts.with_contract(RENEW_OWNED)
 PR_SET_PDEATHSIG = 1
 
 
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
 class LeaseKeeper:
-    """Starts and stops the keeper process of one worker."""
+    """Starts, watches and stops the keeper process of one worker."""
 
     def __init__(self, settings: Settings, worker_name: str) -> None:
         self.settings = settings
         self.worker_name = worker_name
-        self.pid: int | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
 
     def start(self) -> None:
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the keeper: never returns
-            _keep(self.settings, self.worker_name, parent)
-        self.pid = pid
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        command = [sys.executable, "-m", "rq_ext.keeper", self.worker_name, str(os.getpid())]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+        _hand_over(process.stdin, self.settings)
+        self.process = process
+
+    def ensure_running(self) -> None:
+        """Start a new keeper if this one exited (a housekeeping chore)."""
+        if self.process is not None and self.process.poll() is not None:
+            log.warning("lease keeper of %s exited (%s): starting another", self.worker_name, self.process.returncode)
+            self.start()
 
     def stop(self) -> None:
-        if self.pid is None:
+        if self.process is None:
             return
         try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+            self.process.kill()
+            self.process.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        self.pid = None
+        self.process = None
+
+
+def _hand_over(stdin: IO[bytes] | None, settings: Settings) -> None:
+    """The settings as JSON on the keeper's stdin (never on its command line: the Redis URL may
+    hold a password)."""
+    if stdin is None:
+        return
+    try:
+        stdin.write(json.dumps(dataclasses.asdict(settings)).encode())
+        stdin.close()
+    except OSError:  # the keeper died at once: the housekeeper starts another
+        pass
+
+
+def main(argv: list[str]) -> None:
+    """``python -m rq_ext.keeper <worker name> <worker pid>``, the settings on stdin."""
+    worker_name, parent = argv[0], int(argv[1])
+    settings = Settings(**json.loads(sys.stdin.buffer.read() or b"{}"))
+    _keep(settings, worker_name, parent)
 
 
 def _keep(settings: Settings, worker_name: str, parent: int) -> Any:
-    """The keeper's loop (in the child; it only ever leaves through ``os._exit``)."""
+    """The keeper's loop; it only ever leaves through ``os._exit``."""
     code = 0
     try:
         _die_with_parent()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        connection = redis_from_settings(settings)
         every = max(0.5, settings.CLAIM_LEASE / 4)
+        connection = redis_from_settings(settings, timeout=every)
+        failing_since: float | None = None
         while os.getppid() == parent:
             try:
                 expiry = time.time() + settings.CLAIM_LEASE
                 scripts.run(connection, RENEW_OWNED, [contract.CLAIMS], [worker_name, expiry])
+                if failing_since is not None:
+                    _say(f"lease keeper of {worker_name}: renewing again")
+                failing_since = None
             except Exception as exc:  # Redis unreachable: try again at the next beat
-                _say(f"lease keeper of {worker_name}: renewal failed ({type(exc).__name__}), retrying")
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    _say(f"lease keeper of {worker_name}: renewal failed ({type(exc).__name__}), retrying")
+                elif time.monotonic() - failing_since > settings.WORKER_TTL:
+                    raise  # the worker's own registration has expired too; its housekeeper restarts us
             time.sleep(every)
     except BaseException as exc:
         _say(f"lease keeper of {worker_name} stopped: {type(exc).__name__}: {exc}")
@@ -104,3 +159,7 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: the parent check in the loop remains
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

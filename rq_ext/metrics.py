@@ -29,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import MetricsHandler
 from redis import Redis
 
-from rq_ext import contract, outbox
+from rq_ext import breakers, contract, outbox
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class QueueCollector:
             snap = snapshot(self.connection)
             stats = {contract.text(k): int(v) for k, v in self.connection.hgetall(STATS_KEY).items()}
             outbox_pending = outbox.pending(self.connection)
+            tripped = breakers.read_all(self.connection)
         except Exception as exc:  # a scrape must never crash the worker
             log.warning("metrics: cannot read queues (%s)", type(exc).__name__)
             return
@@ -88,6 +89,35 @@ class QueueCollector:
         for kind in ("callback", "retry"):
             given_up.add_metric([kind], stats.get(f"outbox_given_up:{kind}", 0))
         yield given_up
+        yield from _breaker_families(tripped, stats)
+
+
+def _breaker_families(tripped: list[breakers.BreakerView], stats: dict[str, int]) -> Iterator[Any]:
+    """Breakers by state, each tripped one's state, and trips and skips per channel and gateway."""
+    by_state = GaugeMetricFamily(
+        "fusion_breakers", "Circuit breakers tripped in the last day, by state", labels=["state"]
+    )
+    for state in breakers.STATES:
+        by_state.add_metric([state], float(sum(1 for v in tripped if v.state == state)))
+    yield by_state
+    each = GaugeMetricFamily(
+        "fusion_breaker_state",
+        "A tripped breaker's state: 0 closed, 1 open, 2 half-open",
+        labels=["channel", "gateway", "account"],
+    )
+    for v in tripped:
+        each.add_metric([v.channel, v.gateway, v.account], float(breakers.STATES.index(v.state)))
+    yield each
+    for name, prefix, doc in (
+        ("fusion_breaker_trips", contract.BREAKER_TRIPS_STAT, "Times a circuit breaker opened (all workers)"),
+        ("fusion_breaker_skips", contract.BREAKER_SKIPS_STAT, "Attempts skipped by an open breaker (all workers)"),
+    ):
+        family = CounterMetricFamily(name, doc, labels=["channel", "gateway"])
+        for field, value in stats.items():
+            if field.startswith(prefix):
+                channel, _, gateway = field[len(prefix) :].partition(":")
+                family.add_metric([channel, gateway], value)
+        yield family
 
 
 def _queue_families(snap: dict[str, Any]) -> Iterator[GaugeMetricFamily]:

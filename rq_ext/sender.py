@@ -111,6 +111,10 @@ class Sender:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: When an idle thread last took its turn to poll: the idle threads of one process
+        #: poll once per ``OUTBOX_POLL`` between them, not once each.
+        self._turn_lock = threading.Lock()
+        self._polled_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -184,8 +188,24 @@ class Sender:
             )
             self._deliver_leased(leased or [], leased_at)
             if not leased:
-                self._wake.wait(self.settings.OUTBOX_POLL if leased is not None else 1.0)
+                self._idle(self.settings.OUTBOX_POLL if leased is not None else 1.0)
+
+    def _idle(self, pause: float) -> None:
+        """Wait for a wake-up or for this thread's turn to poll: of the idle threads, one polls
+        per ``pause`` (an idle worker costs one lease call per interval, however many senders)."""
+        with self._turn_lock:
+            self._polled_at = time.monotonic()
+        wait = pause
+        while not self._stop.is_set():
+            if self._wake.wait(wait):
                 self._wake.clear()
+                return
+            with self._turn_lock:
+                since = time.monotonic() - self._polled_at
+                if since >= pause:  # no other thread polled meanwhile: this one's turn
+                    self._polled_at = time.monotonic()
+                    return
+            wait = max(0.01, pause - since)
 
     def deliver(self, entry: Entry) -> None:
         """Try one entry once and settle it: done, again later, given up or scheduled locally."""

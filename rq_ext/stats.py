@@ -10,7 +10,7 @@ from redis import Redis
 from rq.utils import str_to_date
 from rq.worker import Worker
 
-from rq_ext import contract
+from rq_ext import breakers, contract
 from rq_ext.queue import known_queue_names
 
 #: Members read to find the oldest job of a deep sorted-set queue.
@@ -53,7 +53,8 @@ def queue_stats(connection: Redis, name: str) -> QueueStats:
 
 
 def snapshot(connection: Redis) -> dict[str, Any]:
-    """Every known queue's figures, the delayed and in-hand counts, and the live workers."""
+    """Every known queue's figures, the delayed and in-hand counts, the live workers and the
+    circuit breakers not closed."""
     workers = Worker.all(connection=connection)
     return {
         "queues": [asdict(queue_stats(connection, name)) for name in known_queue_names(connection)],
@@ -61,6 +62,7 @@ def snapshot(connection: Redis) -> dict[str, Any]:
         "claims": connection.zcard(contract.CLAIMS),
         "awaiting_retry": connection.zcard(contract.AWAITING_RETRY),
         "workers": [{"name": w.name, "state": w.get_state(), "queues": w.queue_names()} for w in workers],
+        "breakers": [v.as_dict() for v in breakers.not_closed(breakers.read_all(connection))],
     }
 
 
@@ -81,6 +83,7 @@ def render(snap: dict[str, Any], colour: bool = False) -> str:
     lines.append(f"scheduled: {snap['scheduled']}  in hand: {snap['claims']}  awaiting retry: {snap['awaiting_retry']}")
     lines.append(f"{len(snap['workers'])} worker(s)")
     lines.extend(f"  {w['name']} {w['state']} {','.join(w['queues'])}" for w in snap["workers"])
+    lines.extend(_paint(line, "red", colour) for line in breakers.render(snap.get("breakers", [])))
     return "\n".join(lines)
 
 

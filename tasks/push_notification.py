@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from config import get_settings
+from config import Settings, get_settings
 from rq_ext import contract
 from rq_ext.ledger import Ledger
 from tasks.payload import PUSH, payload_of
@@ -37,15 +37,17 @@ def summary(push: Push) -> str:
     return ", ".join(parts)
 
 
-def send_pending(push: Push, provider: str, ledger: Ledger) -> list[TokenResult]:
+def send_pending(push: Push, provider: str, ledger: Ledger, settings: Settings) -> list[TokenResult]:
     """Send to the tokens not yet accepted for this job (a retry or a recovered job skips the
-    others); record every token the provider accepts."""
+    others); record every token the provider accepts. The provider tokens (APNs JWT, FCM access
+    token) are shared through the job's Redis connection."""
     pending = ledger.pending(push.tokens)
     done = [sent(token, ledger.accepted(token)) for token in push.tokens if token not in pending]
     if not pending:
         return done
     todo = dataclasses.replace(push, tokens=pending)
-    results = apns.send(todo) if provider == "apns" else fcm.send(todo)
+    send = apns.send if provider == "apns" else fcm.send
+    results = send(todo, settings, ledger.connection)
     for result in results:
         if result.status == SENT:
             ledger.record(result.token, result.id or "accepted")
@@ -56,10 +58,11 @@ def send_push(task: Any) -> dict[str, Any]:
     """Send one push to every token; return the per-token results for the success callback."""
     push = parse_push(payload_of(task, PUSH))
     provider = provider_of(push)
-    if get_settings().DRY_RUN:
+    settings = get_settings()
+    if settings.DRY_RUN:
         log.info("DRY_RUN push_notification: would send %s", summary(push))
         return {"dry_run": "true", "channel": "push"}
-    results = send_pending(push, provider, Ledger("push"))
+    results = send_pending(push, provider, Ledger("push"), settings)
     fields = outcome(provider, push.platform, results)
     log.info("push sent: %s; %s accepted, %s invalid", summary(push), fields["sent"], fields["invalid"])
     return fields

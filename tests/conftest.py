@@ -103,10 +103,18 @@ def conn(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def settings_factory(redis_server: RedisServer) -> Iterator[Any]:
+def settings_base() -> dict[str, Any]:
+    """Overrides every ``settings_factory`` call of a test starts from: a fixture that starts a
+    provider's local server puts its endpoint settings here (see tests/channels/conftest.py)."""
+    return {}
+
+
+@pytest.fixture
+def settings_factory(redis_server: RedisServer, settings_base: dict[str, Any]) -> Iterator[Any]:
     def make(**overrides: Any) -> Settings:
         env = {"CRELIO_DEPLOYMENT_MODE": "TEST"}
         base: dict[str, Any] = {"REDIS_URL": redis_server.url, "JOB_FUNCTION_ALLOWLIST": ALLOWLIST.split(",")}
+        base.update(settings_base)
         base.update(overrides)
         return configure(load_settings("instance", env=env, **base))
 

@@ -75,8 +75,18 @@ def test_allowed_networks_accepts_cidrs():
         ("WEBHOOK_ALLOWED_NETWORKS", "not-a-network"),
         ("REDIS_URL", "http://wrong"),
         ("FUSION_SERVER", "ftp://x"),
+        ("FCM_ENDPOINT", "fcm.googleapis.com"),
+        ("FCM_OAUTH_TOKEN_URI", ""),
+        ("APNS_ENDPOINT", "https://"),
+        ("APNS_SANDBOX_ENDPOINT", "ftp://api.sandbox.push.apple.com"),
     ],
 )
 def test_wrong_value_names_the_setting(name, value):
     with pytest.raises(ConfigError, match=name):
         load_settings(None, env={name: value})
+
+
+def test_push_endpoints_take_a_proxy_or_a_local_server():
+    fcm, sandbox = "http://127.0.0.1:8080", "https://push-proxy.internal:8443/apple"
+    settings = load_settings(None, env={"FCM_ENDPOINT": fcm, "APNS_SANDBOX_ENDPOINT": sandbox})
+    assert (fcm, sandbox) == (settings.FCM_ENDPOINT, settings.APNS_SANDBOX_ENDPOINT)

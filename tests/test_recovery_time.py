@@ -168,6 +168,48 @@ def test_busy_concurrent_worker_keeps_its_leases(conn, settings, redis_server, p
     assert_each_ran_once(conn, jobs)
 
 
+def keepers(pid: int) -> list[int]:
+    """The worker's lease keeper processes (live ones: a reaped or zombie keeper has no cmdline)."""
+    found = []
+    for child in children(pid):
+        try:
+            if b"rq_ext.keeper" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_lease_keeper_is_a_fresh_process_that_comes_back(conn, settings, redis_server, procs):
+    """The keeper is a fresh interpreter (no lock inherited from the worker's threads); killed,
+    another takes over; it dies with its worker."""
+    job = enqueue("sms", "tests.jobs_load.sleepy", {"seconds": 20}, connection=conn)
+    recoverer = spawn(procs, redis_server.url, "--customq", "email", "--worker-class", "simple")
+    worker = spawn(procs, redis_server.url, "--customq", "sms", *CLASS_ARGS["concurrent"])
+    wait_for(lambda: conn.get(f"runs:{job.id}") == b"1", timeout=30)
+    wait_for(lambda: keepers(worker.pid), timeout=10)
+    first = keepers(worker.pid)[0]
+    assert Path(f"/proc/{first}/cmdline").read_bytes().split(b"\0")[1:3] == [b"-m", b"rq_ext.keeper"]
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: [k for k in keepers(worker.pid) if k != first], timeout=15, interval=0.2)
+    assert "lease keeper of" in log_of(worker)
+    wait_for(lambda: conn.hget(job.key, "status") == b"finished", timeout=40, interval=0.2)
+    time.sleep(RECOVERY_PASS)
+    assert worker.poll() is None and recoverer.poll() is None
+    assert_each_ran_once(conn, [job])
+    second = keepers(worker.pid)[0]
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
+    wait_for(lambda: not Path(f"/proc/{second}").exists() or b"Z" in _state(second), timeout=5, interval=0.1)
+
+
+def _state(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return b"Z"
+
+
 def test_forking_worker_keeps_the_lease_of_its_horse(conn, settings, redis_server, procs):
     """The horse runs 15 s (longer than the lease): the worker process renews for it."""
     job = enqueue("sms", "tests.jobs_load.sleepy", {"seconds": 15}, connection=conn)

@@ -176,6 +176,12 @@ def check_url(url: str, rule: Rule = JOB_DATA) -> Target:
 
     Raises DestinationRefused (permanent) before any connection is opened."""
     scheme, host, port = parse(url)
+    return Target(url=url, scheme=scheme, host=host, port=port, address=check_host(host, port, rule))
+
+
+def check_host(host: str, port: int, rule: Rule = JOB_DATA) -> str:
+    """Check a bare host from job data (an SMSC, which is no URL) as :func:`check_url` does: every
+    resolved address must pass. The address to connect to (pinned), or DestinationRefused."""
     found = literal(host)
     addresses = [found] if found is not None else resolve(host, port)
     if not addresses:
@@ -183,7 +189,7 @@ def check_url(url: str, rule: Rule = JOB_DATA) -> Target:
     allowed = rule.allowed()
     for address in addresses:
         check_address(address, allowed, rule)
-    return Target(url=url, scheme=scheme, host=host, port=port, address=str(addresses[0]))
+    return str(addresses[0])
 
 
 def check_callback_url(url: str) -> Target:

@@ -15,7 +15,7 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, ses
 from redis import Redis
 
 from config import Settings
-from rq_ext import orphans, timeline
+from rq_ext import breakers, orphans, timeline
 from rq_ext.connection import serializer_from_settings
 from rq_ext.dashboard import auth, failed, outbox, reads
 
@@ -156,7 +156,15 @@ def _api(app: Flask, state: State) -> None:
         rows = reads.queue_rows(conn, state.worker_max_age)
         warnings = reads.warnings(conn, rows, state.orphans(), state.worker_max_age)
         totals = reads.totals(conn)
-        return jsonify(queues=rows, warnings=warnings, totals=totals, chart=timeline.series(conn, "queue", 60, 5))
+        found = breakers.read_all(conn)
+        warnings += [f"circuit breaker {breakers.describe(v).strip()}" for v in breakers.not_closed(found)]
+        chart = timeline.series(conn, "queue", 60, 5)
+        return jsonify(queues=rows, warnings=warnings, totals=totals, chart=chart, breakers=_rows(found))
+
+    @app.get("/api/breakers")
+    def api_breakers() -> Any:
+        """Every breaker that tripped in the last day, most recently changed first."""
+        return jsonify(breakers=_rows(breakers.read_all(conn)))
 
     @app.get("/api/queue/<name>")
     def api_queue(name: str) -> Any:
@@ -199,6 +207,10 @@ def _api(app: Flask, state: State) -> None:
         if len(dims) == 1:
             return jsonify(timeline.series_of(buckets, dims[0], step))
         return jsonify({d: timeline.series_of(buckets, d, step) for d in dims})
+
+
+def _rows(found: list[breakers.BreakerView]) -> list[dict[str, Any]]:
+    return [v.as_dict() for v in found]
 
 
 def _actions(app: Flask, state: State) -> None:

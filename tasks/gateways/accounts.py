@@ -14,8 +14,8 @@ from typing import Any
 
 from errors import ConfigurationError, InvalidPayload
 
-#: Config keys that name the host a request goes to.
-URL_KEYS = ("base_url", "url", "endpoint_url")
+#: Config keys that name the host a request goes to (``host``: the SMPP gateway's SMSC).
+URL_KEYS = ("base_url", "url", "endpoint_url", "host")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from errors import DestinationRefused, InvalidRecipient, PermanentError, ProviderRejected, RetryableError
 from rq_ext.ledger import Ledger as JobLedger
-from tasks.gateways import engine, numbers, ratelimit, registry
+from tasks.gateways import breaker, engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
 from tasks.gateways.spec import Gateway, Outbound, Refusal, Sent
@@ -131,16 +131,17 @@ def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sen
 
 
 def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], channel: str) -> None:
-    """Run ``attempt`` on the first account, then the next ones while failures are retryable."""
-    failures: list[str] = []
+    """Run ``attempt`` on the first account, then the next ones while failures are retryable;
+    an account whose circuit breaker is open is skipped (:mod:`tasks.gateways.breaker`)."""
+    failures: list[RetryableError] = []
     for index, account in enumerate(accounts):
         try:
-            attempt(account)
+            breaker.guard(account, channel, attempt)
             return
         except RetryableError as exc:
-            failures.append(str(exc))
+            failures.append(exc)
             if index == len(accounts) - 1:
-                raise type(exc)("; ".join(failures), retry_after=exc.retry_after) from exc
+                raise breaker.exhausted(failures) from exc
             following = accounts[index + 1].gateway
             log.warning("%s gateway %s failed (%s); falling back to %s", channel, account.gateway, exc, following)
 

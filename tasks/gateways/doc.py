@@ -22,6 +22,16 @@ verify against the provider's current docs before relying on it. See docs/sms.md
 """
 
 
+#: How the gateways that are not declarative HTTP authenticate, and what "accepted" means for them.
+TRANSPORT_AUTH = {"aws_sns": "SDK (AWS SigV4)", "smpp": "bind_transceiver `system_id`/`password`"}
+TRANSPORT_ENCODING = {"smpp": "SMPP 3.4 PDUs"}
+TRANSPORT_SUCCESS = {
+    "aws_sns": "boto3 `MessageId`",
+    "http": "pattern from config",
+    "smpp": "`submit_sm_resp` with command_status 0; its `message_id` (parts: `id1;id2`)",
+}
+
+
 def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -34,7 +44,7 @@ def auth_of(gateway: Gateway | Provider) -> str:
     if isinstance(gateway, Gateway):
         parts += [f"param `{param}`=`{key}`" for param, key in gateway.credentials.items()]
         if gateway.transport is not None and not parts:
-            parts.append("SDK (AWS SigV4)" if gateway.name == "aws_sns" else "from config")
+            parts.append(TRANSPORT_AUTH.get(gateway.name, "from config"))
     return "; ".join(parts) or "key in path"
 
 
@@ -78,20 +88,14 @@ def sms_row(g: Gateway) -> str:
         endpoint = f"`{g.url}`"
     dlt = ", ".join(f"`{f}`" for f in (g.dlt_entity, g.dlt_template) if f) or NONE
     unicode = f"`{g.unicode[0]}` = {flag_of(g.unicode[2])}" if g.unicode else NONE
-    success = (
-        "boto3 `MessageId`"
-        if g.name == "aws_sns"
-        else "pattern from config"
-        if g.name == "http"
-        else (success_of(g.success))
-    )
+    success = TRANSPORT_SUCCESS.get(g.name) or success_of(g.success)
     required = ", ".join(f"`{k}`" for k in g.required) or NONE
     fields = [
         g.name,
         g.title,
         g.region,
         endpoint,
-        g.encoding,
+        TRANSPORT_ENCODING.get(g.name, g.encoding),
         auth_of(g),
         required,
         FORMATS[g.number_format],

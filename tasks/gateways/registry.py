@@ -5,6 +5,7 @@ from __future__ import annotations
 from errors import ConfigurationError
 from rq_ext import contract
 from tasks.gateways import europe_americas, generic, india, india_more, regional, sns, worldwide
+from tasks.gateways.smpp.gateway import GATEWAY as SMPP
 from tasks.gateways.spec import Gateway
 
 #: Every definition list, in the order docs/gateways.md shows them.
@@ -13,6 +14,7 @@ DEFINITIONS: list[Gateway] = [
     *india_more.GATEWAYS,
     *worldwide.GATEWAYS,
     sns.GATEWAY,
+    SMPP,
     *regional.GATEWAYS,
     *europe_americas.GATEWAYS,
     generic.GATEWAY,

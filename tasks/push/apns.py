@@ -1,10 +1,13 @@
 """APNs over HTTP/2 on httpx: token (ES256 JWT) or certificate authentication.
 
-One ``httpx.Client(http2=True)`` per process and app, limited to one connection: the tokens are
-sent concurrently from a thread pool as multiplexed HTTP/2 streams. Per token: 200 is sent
-(``apns-id``); 410 ``Unregistered`` and 400 ``BadDeviceToken`` mark it invalid; 429, 5xx and
-transport errors are retryable; 403 ``ExpiredProviderToken`` drops the cached JWT (retryable);
-other answers are permanent.
+The hosts are settings (``APNS_ENDPOINT``, ``APNS_SANDBOX_ENDPOINT``). One
+``httpx.Client(http2=True)`` per process and app, limited to one connection and kept open
+across jobs (the in-process and concurrent classes reuse it; a forked work horse opens its own
+and it ends with the job: a client inherited over a fork is dropped, never used or closed). The
+tokens of a job are sent concurrently from a thread pool as multiplexed HTTP/2 streams. Per
+token: 200 is sent (``apns-id``); 410 ``Unregistered`` and 400 ``BadDeviceToken`` mark it
+invalid; 429, 5xx and transport errors are retryable; 403 ``ExpiredProviderToken`` drops the
+shared JWT if it is old enough (retryable); other answers are permanent.
 """
 
 from __future__ import annotations
@@ -19,15 +22,18 @@ from typing import Any
 
 import httpx
 
+from config import Settings
 from errors import ConfigurationError
 from tasks.push import apns_auth, outcome
 from tasks.push.apns_message import apns_headers, apns_payload
 from tasks.push.credentials import resolve_path
 from tasks.push.message import Push
+from tasks.push.token_cache import TokenCache
 
-HOSTS = {"production": "https://api.push.apple.com", "sandbox": "https://api.sandbox.push.apple.com"}
 TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 _DEVICE_TOKEN = re.compile(r"^[0-9A-Fa-f]{32,200}$")
+
+log = logging.getLogger(__name__)
 
 # hpack/h2/httpx log headers (the JWT) and URLs (device tokens) at DEBUG/INFO.
 for _name in ("httpx", "httpcore", "hpack", "h2"):
@@ -44,13 +50,24 @@ class App:
     cert_path: Path | None = None
 
 
-_clients: dict[tuple[int, App], httpx.Client] = {}
+_clients: dict[App, httpx.Client] = {}
 _lock = threading.Lock()
 
 
-def app_of(config: dict[str, Any]) -> App:
+def _after_fork_in_child() -> None:
+    """The parent's clients share their sockets with it: forget them (closing would send a
+    GOAWAY on the parent's connection)."""
+    global _lock
+    _lock = threading.Lock()
+    _clients.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def app_of(config: dict[str, Any], settings: Settings) -> App:
     """The app a push config names: ``key`` + ``team_id`` + ``key_id`` (token) or ``cert``."""
-    base_url = HOSTS["sandbox" if config.get("sandbox") else "production"]
+    base_url = (settings.APNS_SANDBOX_ENDPOINT if config.get("sandbox") else settings.APNS_ENDPOINT).rstrip("/")
     topic = config.get("topic") or None
     if config.get("key"):
         if not (config.get("team_id") and config.get("key_id") and topic):
@@ -63,13 +80,12 @@ def app_of(config: dict[str, Any]) -> App:
 
 
 def client_for(app: App) -> httpx.Client:
-    key = (os.getpid(), app)
     with _lock:
-        if key not in _clients:
+        if app not in _clients:
             limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
             verify = apns_auth.tls_context(app.cert_path)
-            _clients[key] = httpx.Client(http2=True, verify=verify, timeout=TIMEOUT, limits=limits)
-        return _clients[key]
+            _clients[app] = httpx.Client(http2=True, verify=verify, timeout=TIMEOUT, limits=limits)
+        return _clients[app]
 
 
 def reset_clients() -> None:
@@ -79,10 +95,15 @@ def reset_clients() -> None:
         _clients.clear()
 
 
-def auth_headers(app: App) -> dict[str, str]:
+def auth_headers(app: App, cache: TokenCache) -> dict[str, str]:
     if app.key_path is None or app.team_id is None or app.key_id is None:
         return {}
-    return {"authorization": f"bearer {apns_auth.provider_token(app.team_id, app.key_id, app.key_path)}"}
+    return {"authorization": f"bearer {apns_auth.provider_token(app.team_id, app.key_id, app.key_path, cache)}"}
+
+
+def sent_jwt(response: httpx.Response) -> str:
+    """The provider token the request carried."""
+    return response.request.headers.get("authorization", "").removeprefix("bearer ")
 
 
 def reason_of(response: httpx.Response) -> str:
@@ -92,16 +113,16 @@ def reason_of(response: httpx.Response) -> str:
         return ""
 
 
-def classify(app: App, token: str, response: httpx.Response) -> outcome.TokenResult:
+def classify(app: App, token: str, response: httpx.Response, cache: TokenCache) -> outcome.TokenResult:
     status, reason = response.status_code, reason_of(response)
     label = f"APNs {status} {reason}".strip()
     if status == 200:
         return outcome.sent(token, response.headers.get("apns-id"))
     if status == 410 or (status == 400 and reason == "BadDeviceToken"):
         return outcome.invalid(token, label)
-    if status == 403 and reason in ("ExpiredProviderToken", "InvalidProviderToken") and app.key_path:
-        apns_auth.forget_token(str(app.team_id), str(app.key_id), app.key_path)
-        return outcome.failed(token, label, reason == "ExpiredProviderToken")
+    if status == 403 and reason == "ExpiredProviderToken" and app.key_path:
+        apns_auth.forget_token(str(app.team_id), str(app.key_id), app.key_path, sent_jwt(response), cache)
+        return outcome.failed(token, label, True)
     if status == 429 or status >= 500:
         retry_after = response.headers.get("retry-after")
         return outcome.failed(token, label, True, float(retry_after) if (retry_after or "").isdigit() else None)
@@ -112,12 +133,13 @@ def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Re
     """One POST; a connection lost under the request (GOAWAY, reset) is retried once."""
     url = f"{app.base_url}/3/device/{token}"
     try:
-        return client_for(app).post(url, content=body, headers={**headers, **auth_headers(app)})
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-        return client_for(app).post(url, content=body, headers={**headers, **auth_headers(app)})
+        return client_for(app).post(url, content=body, headers=headers)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        log.warning("APNs: connection lost under a request (%s); sending it once more", type(exc).__name__)
+        return client_for(app).post(url, content=body, headers=headers)
 
 
-def send_one(app: App, push: Push, token: str, body: bytes, headers: dict[str, str]) -> outcome.TokenResult:
+def send_one(app: App, token: str, body: bytes, headers: dict[str, str], cache: TokenCache) -> outcome.TokenResult:
     if not _DEVICE_TOKEN.match(token):
         return outcome.invalid(token, "APNs: not a hexadecimal device token")
     try:
@@ -127,14 +149,17 @@ def send_one(app: App, push: Push, token: str, body: bytes, headers: dict[str, s
     except httpx.TransportError as exc:
         permanent = "CERTIFICATE_VERIFY_FAILED" in str(exc)
         return outcome.failed(token, f"APNs: connection failed ({type(exc).__name__})", not permanent)
-    return classify(app, token, response)
+    return classify(app, token, response, cache)
 
 
-def send(push: Push) -> list[outcome.TokenResult]:
-    """Send ``push`` to every token through APNs over one HTTP/2 connection."""
+def send(push: Push, settings: Settings, connection: Any | None = None) -> list[outcome.TokenResult]:
+    """Send ``push`` to every token through APNs over one HTTP/2 connection; the provider token
+    is shared through ``connection`` (the job's Redis), fetched once, up front."""
     config = push.config.get("apns")
     if not isinstance(config, dict):
         raise ConfigurationError("push config has no 'apns' section")
-    app = app_of(config)
-    body, headers = apns_payload(push), apns_headers(push, app.topic)
-    return outcome.send_all(push.tokens, lambda token: send_one(app, push, token, body, headers))
+    app = app_of(config, settings)
+    cache = TokenCache("apns", connection)
+    headers = {**apns_headers(push, app.topic), **auth_headers(app, cache)}
+    body = apns_payload(push)
+    return outcome.send_all(push.tokens, lambda token: send_one(app, token, body, headers, cache))

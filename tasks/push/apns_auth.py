@@ -1,35 +1,29 @@
 """APNs authentication: provider tokens (ES256 JWT from a ``.p8`` key) and client-certificate TLS.
 
-A provider token is cached per (team, key) and reused for its lifetime: Apple accepts a token
-for one hour and refuses refreshes more often than every 20 minutes, so it is renewed after
-:data:`REFRESH_AFTER` (50 min), or at once after APNs answered ``ExpiredProviderToken``.
+Apple accepts a provider token for an hour, answers ``429 TooManyProviderTokenUpdates`` when a
+key's token changes more often than every 20 minutes, and wants connections kept open. So one
+token per key is shared by every worker process (:mod:`.token_cache`): signed at most once per
+:data:`REFRESH_AFTER` (50 min), and dropped after ``403 ExpiredProviderToken`` only when it is
+older than :data:`MIN_REFRESH_INTERVAL` (20 min); a younger one is kept (the send is retried).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import ssl
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
 from errors import ConfigurationError
+from tasks.push.credentials import fingerprint
+from tasks.push.token_cache import Token, TokenCache
 
 REFRESH_AFTER = 50 * 60
-
-
-@dataclass(frozen=True)
-class ProviderToken:
-    token: str
-    issued_at: float
-
-
-_tokens: dict[tuple[str, str, str], ProviderToken] = {}
-_lock = threading.Lock()
+MIN_REFRESH_INTERVAL = 20 * 60
 
 
 def signing_key(path: Path) -> ec.EllipticCurvePrivateKey:
@@ -43,29 +37,39 @@ def signing_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def provider_token(team_id: str, key_id: str, key_path: Path, now: float | None = None) -> str:
-    """The cached JWT for (team, key), signed anew once it is :data:`REFRESH_AFTER` old."""
-    now = time.time() if now is None else now
-    cache_key = (team_id, key_id, str(key_path))
-    with _lock:
-        cached = _tokens.get(cache_key)
-        if cached is not None and 0 <= now - cached.issued_at < REFRESH_AFTER:
-            return cached.token
-        claims = {"iss": team_id, "iat": int(now)}
-        token = jwt.encode(claims, signing_key(key_path), algorithm="ES256", headers={"kid": key_id})
-        _tokens[cache_key] = ProviderToken(token, now)
-        return token
+@functools.lru_cache(maxsize=64)
+def _public_key_hash(path: str, mtime_ns: int, size: int) -> str:
+    public = signing_key(Path(path)).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(public).hexdigest()
 
 
-def forget_token(team_id: str, key_id: str, key_path: Path) -> None:
-    """Drop a token APNs refused, so the next send signs a fresh one."""
-    with _lock:
-        _tokens.pop((team_id, key_id, str(key_path)), None)
+def key_fingerprint(team_id: str, key_id: str, key_path: Path) -> str:
+    """Team, key id and a hash of the public key (a replaced ``.p8`` gets its own token)."""
+    try:
+        stat = key_path.stat()
+    except OSError as exc:
+        raise ConfigurationError(f"apns.key {key_path.name!r} cannot be read ({type(exc).__name__})") from None
+    return fingerprint("apns", team_id, key_id, _public_key_hash(str(key_path), stat.st_mtime_ns, stat.st_size))
 
 
-def reset_tokens() -> None:
-    with _lock:
-        _tokens.clear()
+def sign(team_id: str, key_id: str, key_path: Path, now: float) -> Token:
+    """A new provider token, ``{"alg": "ES256", "kid": key_id}`` / ``{"iss": team_id, "iat": now}``."""
+    claims = {"iss": team_id, "iat": int(now)}
+    value = jwt.encode(claims, signing_key(key_path), algorithm="ES256", headers={"kid": key_id})
+    return Token(value, float(int(now)), int(now) + REFRESH_AFTER)
+
+
+def provider_token(team_id: str, key_id: str, key_path: Path, cache: TokenCache, now: float | None = None) -> str:
+    """The shared JWT for (team, key), signed anew once it is :data:`REFRESH_AFTER` old."""
+    token = cache.get(
+        key_fingerprint(team_id, key_id, key_path), lambda at: sign(team_id, key_id, key_path, at), now=now
+    )
+    return token.value
+
+
+def forget_token(team_id: str, key_id: str, key_path: Path, value: str, cache: TokenCache) -> bool:
+    """Drop a token APNs called expired, unless it is younger than 20 minutes (True if dropped)."""
+    return cache.forget(key_fingerprint(team_id, key_id, key_path), value, min_age=MIN_REFRESH_INTERVAL)
 
 
 def tls_context(cert_path: Path | None) -> ssl.SSLContext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import ssl
 from collections.abc import Callable, Iterator
@@ -11,8 +12,16 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
+from config import configure, get_settings
 from tests.channels.aws_fake import FakeAWS
 from tests.channels.certs import CA, make_ca
+
+
+def use_endpoints(settings_base: dict[str, Any], **endpoints: str) -> None:
+    """Point the provider endpoint settings at local servers, now and for later
+    ``settings_factory`` calls of the test."""
+    settings_base.update(endpoints)
+    configure(dataclasses.replace(get_settings(), **endpoints))
 
 
 @pytest.fixture(scope="session")
@@ -119,21 +128,31 @@ def fcm_service_account(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture
-def fcm(httpserver: HTTPServer, fcm_service_account: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """FCM on ``httpserver``: /token (OAuth) and /v1/projects/<p>/messages:send; yields (fake, config)."""
+def fcm(
+    httpserver: HTTPServer, fcm_service_account: Any, settings_base: dict[str, Any], settings: Any
+) -> Iterator[Any]:
+    """FCM on ``httpserver``: /token (OAuth) and /v1/projects/<p>/messages:send, reached through
+    the FCM_ENDPOINT and FCM_OAUTH_TOKEN_URI settings; yields (fake, config)."""
     from tasks.push import fcm as push_fcm
-    from tests.channels.push_fakes import PROJECT, FakeFCM
+    from tasks.push import token_cache
+    from tests.channels.push_fakes import GOOGLE_TOKEN_URI, PROJECT, FakeFCM
 
     fake = FakeFCM()
     httpserver.expect_request("/token", method="POST").respond_with_handler(fake.token)
     httpserver.expect_request(f"/v1/projects/{PROJECT}/messages:send", method="POST").respond_with_handler(fake.send)
-    monkeypatch.setattr(push_fcm.FusionFCM, "FCM_END_POINT_BASE", httpserver.url_for("/v1/projects"))
+    use_endpoints(
+        settings_base,
+        FCM_ENDPOINT=httpserver.url_for("/").rstrip("/"),
+        FCM_OAUTH_TOKEN_URI=httpserver.url_for("/token"),
+    )
     info, public_key = fcm_service_account
-    info = dict(info, token_uri=httpserver.url_for("/token"))
+    info = dict(info, token_uri=GOOGLE_TOKEN_URI)  # as Google issues it: the setting decides
     fake.public_key = public_key  # type: ignore[attr-defined]
     push_fcm.reset_apps()
+    token_cache.reset()
     yield fake, {"service_account": info, "project_id": PROJECT}
     push_fcm.reset_apps()
+    token_cache.reset()
 
 
 @pytest.fixture(scope="session")
@@ -153,26 +172,28 @@ def apns_servers(ca: CA, tls_dir: Path) -> Iterator[dict[str, Any]]:
 @pytest.fixture
 def apns_env(ca: CA, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Trust the test CA (SSL_CERT_FILE) and start from empty client and JWT caches."""
-    from tasks.push import apns, apns_auth
+    from tasks.push import apns, token_cache
 
     monkeypatch.setenv("SSL_CERT_FILE", str(ca.path))
     apns.reset_clients()
-    apns_auth.reset_tokens()
+    token_cache.reset()
     yield
     apns.reset_clients()
-    apns_auth.reset_tokens()
+    token_cache.reset()
 
 
 @pytest.fixture
-def apns_token(apns_servers: dict[str, Any], apns_env: None, tls_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The token-auth fake APNs; yields (fake, config, public key of the .p8)."""
-    from tasks.push import apns
+def apns_token(
+    apns_servers: dict[str, Any], apns_env: None, tls_dir: Path, settings_base: dict[str, Any], settings: Any
+) -> Any:
+    """The token-auth fake APNs (APNS_ENDPOINT and APNS_SANDBOX_ENDPOINT); yields (fake,
+    config, public key of the .p8)."""
     from tests.channels.certs import apns_key
 
     fake, server = apns_servers["token"]
     fake.answers.clear()
     fake.requests.clear()
-    monkeypatch.setattr(apns, "HOSTS", {"production": server.url, "sandbox": server.url})
+    use_endpoints(settings_base, APNS_ENDPOINT=server.url, APNS_SANDBOX_ENDPOINT=server.url)
     key_path, public_key = apns_key(tls_dir)
     config = {"team_id": "TEAM123456", "key_id": "KEY1234567", "key": str(key_path), "topic": "com.lab.app"}
     return fake, config, public_key
@@ -180,15 +201,14 @@ def apns_token(apns_servers: dict[str, Any], apns_env: None, tls_dir: Path, monk
 
 @pytest.fixture
 def apns_cert(
-    apns_servers: dict[str, Any], apns_env: None, ca: CA, tls_dir: Path, monkeypatch: pytest.MonkeyPatch
+    apns_servers: dict[str, Any], apns_env: None, ca: CA, tls_dir: Path, settings_base: dict[str, Any], settings: Any
 ) -> Any:
-    """The client-certificate fake APNs; yields (fake, config) with a .pem of cert + key."""
-    from tasks.push import apns
-
+    """The client-certificate fake APNs (sandbox: APNS_SANDBOX_ENDPOINT); yields (fake, config)
+    with a .pem of cert + key."""
     fake, server = apns_servers["cert"]
     fake.answers.clear()
     fake.requests.clear()
-    monkeypatch.setattr(apns, "HOSTS", {"production": server.url, "sandbox": server.url})
+    use_endpoints(settings_base, APNS_SANDBOX_ENDPOINT=server.url)
     cert, key = ca.issue(tls_dir, "apns-client", ["com.lab.app"], client=True)
     combined = tls_dir / "apns-client-combined.pem"
     combined.write_bytes(cert.read_bytes() + key.read_bytes())

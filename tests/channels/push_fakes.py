@@ -21,6 +21,22 @@ from werkzeug import Request, Response
 
 ACCESS_TOKEN = "ya29.fake-access-token-0123456789"
 PROJECT = "test-proj"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
+def fcm_error(status: int, code: str, message: str, *details: dict[str, Any]) -> dict[str, Any]:
+    """An FCM v1 error body: ``error.status`` is the canonical code, ``details`` as given."""
+    return {"error": {"code": status, "message": message, "status": code, "details": list(details)}}
+
+
+def fcm_code(code: str) -> dict[str, Any]:
+    return {"@type": FCM_ERROR, "errorCode": code}
+
+
+def bad_request(field: str, description: str) -> dict[str, Any]:
+    return {"@type": BAD_REQUEST, "fieldViolations": [{"field": field, "description": description}]}
 
 
 def service_account(token_uri: str) -> tuple[dict[str, Any], rsa.RSAPublicKey]:
@@ -41,33 +57,101 @@ def service_account(token_uri: str) -> tuple[dict[str, Any], rsa.RSAPublicKey]:
     return info, key.public_key()
 
 
+Answer = tuple[int, dict[str, Any], dict[str, str]]
+
+
 class FakeFCM:
-    """Answers per token: ``answers[token] = (status, errorCode, message, headers)``; default 200."""
+    """Answers per token: ``answers[token] = (status, errorCode, message, headers)`` or, for a
+    whole error body, ``bodies[token] = (status, body)``; default 200. The first OAuth grant
+    gives ``ACCESS_TOKEN``, later ones ``ACCESS_TOKEN-<n>``; a request carrying a token in
+    ``expired`` gets 401 ``ACCESS_TOKEN_EXPIRED``. Records sends (with the client's port: one
+    port is one connection) and grants. Served by pytest-httpserver (``token``/``send``
+    handlers; werkzeug closes every connection) or, with keep-alive, as an ASGI app."""
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, str, str, dict[str, str]]] = {}
+        self.bodies: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.expired: set[str] = set()
         self.sends: list[dict[str, Any]] = []
         self.token_requests: list[dict[str, str]] = []
         self.token_status = 200
+        self.lock = threading.Lock()
+
+    def grant(self, form_text: str) -> Answer:
+        form = {k: v[0] for k, v in parse_qs(form_text).items()}
+        with self.lock:
+            self.token_requests.append(form)
+            count = len(self.token_requests)
+        if self.token_status != 200:
+            return self.token_status, {"error": "invalid_grant"}, {}
+        access = ACCESS_TOKEN if count == 1 else f"{ACCESS_TOKEN}-{count}"
+        return 200, {"access_token": access, "expires_in": 3600, "token_type": "Bearer"}, {}
+
+    def deliver(self, headers: dict[str, str], data: bytes, port: Any) -> Answer:
+        message = json.loads(data)
+        with self.lock:
+            self.sends.append({"headers": headers, "body": message, "port": port})
+            count = len(self.sends)
+        authorization = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if authorization.removeprefix("Bearer ") in self.expired:
+            return 401, fcm_error(401, "UNAUTHENTICATED", "expired", {"reason": "ACCESS_TOKEN_EXPIRED"}), {}
+        token = message["message"].get("token", "")
+        if token in self.bodies:
+            return (*self.bodies[token], {})
+        status, code, text, extra = self.answers.get(token, (200, "", "", {}))
+        if status == 200:
+            return 200, {"name": f"projects/{PROJECT}/messages/0:{count}"}, {}
+        detail = [fcm_code(code)] if code else []
+        return status, fcm_error(status, code or "ERROR", text, *detail), extra
+
+    # -- pytest-httpserver handlers ----------------------------------------------------------
 
     def token(self, request: Request) -> Response:
-        form = {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()}
-        self.token_requests.append(form)
-        if self.token_status != 200:
-            return Response(json.dumps({"error": "invalid_grant"}), self.token_status, content_type="application/json")
-        body = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
-        return Response(json.dumps(body), content_type="application/json")
+        return self.response(self.grant(request.get_data(as_text=True)))
 
     def send(self, request: Request) -> Response:
-        message = json.loads(request.get_data())
-        self.sends.append({"headers": dict(request.headers), "body": message})
-        token = message["message"].get("token", "")
-        status, code, text, headers = self.answers.get(token, (200, "", "", {}))
-        if status == 200:
-            return Response(json.dumps({"name": f"projects/{PROJECT}/messages/0:{len(self.sends)}"}), 200)
-        detail = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}] if code else []
-        error = {"error": {"code": status, "message": text, "status": code or "ERROR", "details": detail}}
-        return Response(json.dumps(error), status, headers=headers, content_type="application/json")
+        return self.response(
+            self.deliver(dict(request.headers), request.get_data(), request.environ.get("REMOTE_PORT"))
+        )
+
+    @staticmethod
+    def response(answer: Answer) -> Response:
+        status, body, headers = answer
+        return Response(json.dumps(body), status, headers=headers, content_type="application/json")
+
+    # -- ASGI (hypercorn: keep-alive connections) ---------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        data = await read_body(receive)
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        if scope["path"] == "/token":
+            answer = self.grant(data.decode())
+        elif scope["path"] == f"/v1/projects/{PROJECT}/messages:send":
+            answer = self.deliver(headers, data, scope["client"][1])
+        else:
+            answer = (404, {"error": "not found"}, {})
+        status, body, extra = answer
+        out = [(b"content-type", b"application/json"), *((k.encode(), v.encode()) for k, v in extra.items())]
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+async def lifespan(receive: Any, send: Any) -> None:
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
+async def read_body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
 
 
 @dataclass
@@ -80,16 +164,9 @@ class FakeAPNs:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await lifespan(receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         await asyncio.sleep(self.delay)
         token = scope["path"].rsplit("/", 1)[-1]
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}

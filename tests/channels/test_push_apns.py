@@ -10,10 +10,11 @@ from urllib.parse import parse_qs
 import jwt
 import pytest
 
-from errors import ConfigurationError, InvalidRecipient, ProviderUnavailable, RateLimited
+from errors import ConfigurationError, InvalidRecipient, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext import enqueue
 from rq_ext.classify import classify
 from tasks.push import apns_auth
+from tasks.push.token_cache import TokenCache
 from tasks.push_notification import send_push
 
 GOOD = ["a1" * 32, "b2" * 32, "c3" * 32]
@@ -91,22 +92,49 @@ def test_jwt_is_reused_and_renewed_after_50_minutes(settings, apns_token, tls_di
     send_push(task(config, [GOOD[1]]))
     first, second = (r["headers"]["authorization"] for r in fake.requests)
     assert first == second
-    key_path = Path(config["key"])
+    key_path, cache = Path(config["key"]), TokenCache("apns", None)
     now = time.time()
-    token = apns_auth.provider_token("TEAM123456", "KEY1234567", key_path, now=now + 49 * 60)
+    token = apns_auth.provider_token("TEAM123456", "KEY1234567", key_path, cache, now=now + 49 * 60)
     assert f"bearer {token}" == first
-    renewed = apns_auth.provider_token("TEAM123456", "KEY1234567", key_path, now=now + 51 * 60)
+    renewed = apns_auth.provider_token("TEAM123456", "KEY1234567", key_path, cache, now=now + 51 * 60)
     assert renewed != token
     assert jwt.decode(renewed, options={"verify_signature": False})["iat"] >= int(now + 51 * 60) - 1
 
 
-def test_expired_provider_token_is_dropped_and_retryable(settings, apns_token):
+def test_expired_provider_token_younger_than_20_minutes_is_kept(settings, apns_token):
+    """Apple answers 429 TooManyProviderTokenUpdates to a key's token renewed within 20 minutes:
+    an ExpiredProviderToken for a young token (a clock off) is retried with the same token."""
     fake, config, _ = apns_token
     fake.answers[GOOD[0]] = (403, "ExpiredProviderToken")
     with pytest.raises(ProviderUnavailable) as info:
         send_push(task(config, [GOOD[0]]))
     assert classify(info.value).retryable
-    assert apns_auth._tokens == {}
+    fake.answers.clear()
+    send_push(task(config, [GOOD[1]]))
+    assert len({r["headers"]["authorization"] for r in fake.requests}) == 1
+
+
+def test_expired_provider_token_older_than_20_minutes_is_renewed(settings, apns_token):
+    fake, config, _ = apns_token
+    cache, key_path = TokenCache("apns", None), Path(config["key"])
+    old = apns_auth.provider_token("TEAM123456", "KEY1234567", key_path, cache, now=time.time() - 25 * 60)
+    fake.answers[GOOD[0]] = (403, "ExpiredProviderToken")
+    with pytest.raises(ProviderUnavailable):
+        send_push(task(config, [GOOD[0]]))
+    fake.answers.clear()
+    send_push(task(config, [GOOD[1]]))
+    first, second = (r["headers"]["authorization"] for r in fake.requests)
+    assert first == f"bearer {old}" and second != first
+
+
+def test_invalid_provider_token_is_permanent_and_not_re_signed(settings, apns_token):
+    fake, config, _ = apns_token
+    fake.answers[GOOD[0]] = (403, "InvalidProviderToken")
+    with pytest.raises(ProviderRejected, match="InvalidProviderToken"):
+        send_push(task(config, [GOOD[0]]))
+    fake.answers.clear()
+    send_push(task(config, [GOOD[1]]))
+    assert len({r["headers"]["authorization"] for r in fake.requests}) == 1
 
 
 def test_certificate_auth(settings, apns_cert):
@@ -168,9 +196,9 @@ def test_missing_key_is_a_configuration_error(settings, apns_token):
         send_push(task({"key": config["key"]}, [GOOD[0]]))
 
 
-def test_connection_refused_is_retryable(settings, apns_token, monkeypatch):
+def test_connection_refused_is_retryable(settings_factory, apns_token):
     _, config, _ = apns_token
-    monkeypatch.setattr("tasks.push.apns.HOSTS", {"production": "https://127.0.0.1:9", "sandbox": ""})
+    settings_factory(APNS_ENDPOINT="https://127.0.0.1:9")  # a closed loopback port
     with pytest.raises(ProviderUnavailable):
         send_push(task(config, [GOOD[0]]))
 

@@ -7,11 +7,22 @@ import time
 
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from errors import ConfigurationError, InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import (
+    ConfigurationError,
+    InvalidPayload,
+    InvalidRecipient,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+)
 from rq_ext.classify import classify
+from tasks.push import fcm_errors
 from tasks.push_notification import send_push
-from tests.channels.push_fakes import ACCESS_TOKEN
+from tests.channels.push_fakes import ACCESS_TOKEN, bad_request, fcm_code, fcm_error
 
 OK, GONE, BAD = "fcm-token-ok:APA91bAAAA", "fcm-token-gone:APA91bBBBB", "fcm-token-bad:APA91bCCCC"
 NOT_VALID = "The registration token is not a valid FCM registration token"
@@ -67,7 +78,7 @@ def test_android_tokens_and_invalid_ones(settings, fcm):
     }
 
 
-def test_oauth_token_fetched_once_from_the_service_account_token_uri(settings, fcm):
+def test_oauth_token_fetched_once_from_the_token_endpoint_setting(settings, fcm):
     fake, config = fcm
     send_push(task(config, [f"tok-{i}" for i in range(6)]))
     send_push(task(config, ["tok-again"]))
@@ -169,9 +180,155 @@ def test_not_found_without_unregistered_is_not_an_invalid_token(settings, fcm):
     assert json.loads(info.value.details["invalid_tokens"]) == []
 
 
-def test_token_uri_outside_google_goes_through_the_ssrf_guard(settings, fcm):
+def test_a_service_account_token_uri_is_ignored_for_the_setting(settings, fcm):
+    """A payload-supplied account cannot aim the signed grant at the metadata service: the grant
+    goes to FCM_OAUTH_TOKEN_URI whatever ``token_uri`` says."""
     fake, config = fcm
     account = dict(config["service_account"], token_uri="http://169.254.169.254/computeMetadata/v1/token")
-    with pytest.raises(ProviderRejected, match="metadata"):
-        send_push(task({"service_account": account}, [OK]))
-    assert fake.sends == [] and fake.token_requests == []
+    assert send_push(task({"service_account": account}, [OK]))["sent"] == 1
+    assert len(fake.token_requests) == 1 and len(fake.sends) == 1
+
+
+# -- errors read from the structured details (google.rpc.BadRequest, FcmError.errorCode) -------
+
+INVALID_ARGUMENT = "Request contains an invalid argument."
+
+
+def test_invalid_argument_with_a_message_token_violation_is_an_invalid_token(settings, fcm):
+    """FCM's answer to a malformed registration token: the message says nothing about the token,
+    the ``google.rpc.BadRequest`` field violation does."""
+    fake, config = fcm
+    fake.bodies[BAD] = (
+        400,
+        fcm_error(
+            400,
+            "INVALID_ARGUMENT",
+            INVALID_ARGUMENT,
+            fcm_code("INVALID_ARGUMENT"),
+            bad_request("message.token", "Invalid registration token"),
+        ),
+    )
+    result = send_push(task(config, [OK, BAD]))
+    assert json.loads(result["invalid_tokens"]) == [BAD]
+    rows = {row["token"]: row for row in json.loads(result["results"])}
+    assert rows[BAD] == {
+        "token": BAD,
+        "status": "invalid",
+        "reason": "FCM 400 INVALID_ARGUMENT (message.token: Invalid registration token)",
+    }
+    with pytest.raises(InvalidRecipient) as info:
+        send_push(task(config, [BAD]))
+    assert json.loads(info.value.details["invalid_tokens"]) == [BAD]
+    assert not classify(info.value).retryable
+    assert BAD not in str(info.value)
+
+
+def test_violation_without_the_fcm_detail_is_read_too(settings, fcm):
+    fake, config = fcm
+    body = fcm_error(400, "INVALID_ARGUMENT", INVALID_ARGUMENT, bad_request("message.token", "Invalid"))
+    fake.bodies[BAD] = (400, body)
+    with pytest.raises(InvalidRecipient):
+        send_push(task(config, [BAD]))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a payload FCM refused (too large): no details at all
+        fcm_error(400, "INVALID_ARGUMENT", INVALID_ARGUMENT),
+        # a missing recipient: the violation names ``message``, not ``message.token``
+        fcm_error(400, "INVALID_ARGUMENT", "Recipient of the message is not set.", bad_request("message", "unset")),
+        # another field, even with a message that mentions a token
+        fcm_error(
+            400,
+            "INVALID_ARGUMENT",
+            "Invalid value (token bucket)",
+            fcm_code("INVALID_ARGUMENT"),
+            bad_request("message.android.ttl", "Invalid duration"),
+        ),
+    ],
+    ids=["no-details", "message-unset", "other-field"],
+)
+def test_invalid_argument_about_something_else_is_rejected_not_invalid(settings, fcm, body):
+    fake, config = fcm
+    fake.bodies[OK] = (400, body)
+    with pytest.raises(ProviderRejected) as info:
+        send_push(task(config, [OK]))
+    assert not isinstance(info.value, InvalidRecipient)
+    assert json.loads(info.value.details["invalid_tokens"]) == []
+
+
+@pytest.mark.parametrize(
+    "status, code, retryable",
+    [
+        (404, "UNREGISTERED", None),
+        (429, "QUOTA_EXCEEDED", True),
+        (503, "UNAVAILABLE", True),
+        (500, "INTERNAL", True),
+        (401, "THIRD_PARTY_AUTH_ERROR", False),
+        (403, "SENDER_ID_MISMATCH", False),
+    ],
+)
+def test_fcm_error_codes(settings, fcm, status, code, retryable):
+    fake, config = fcm
+    canonical = {404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 500: "INTERNAL"}
+    fake.bodies[OK] = (status, fcm_error(status, canonical.get(status, "PERMISSION_DENIED"), "x", fcm_code(code)))
+    with pytest.raises((InvalidRecipient, ProviderRejected, ProviderUnavailable, RateLimited)) as info:
+        send_push(task(config, [OK]))
+    if retryable is None:
+        assert isinstance(info.value, InvalidRecipient)
+        assert json.loads(info.value.details["invalid_tokens"]) == [OK]
+    else:
+        assert classify(info.value).retryable is retryable
+        assert not isinstance(info.value, InvalidRecipient)
+    assert code in str(info.value)
+
+
+def test_expired_access_token_is_granted_anew_once(settings, fcm):
+    fake, config = fcm
+    fake.expired.add(ACCESS_TOKEN)
+    assert send_push(task(config, [OK]))["sent"] == 1
+    assert len(fake.token_requests) == 2
+    assert [s["headers"]["Authorization"] for s in fake.sends] == [
+        f"Bearer {ACCESS_TOKEN}",
+        f"Bearer {ACCESS_TOKEN}-2",
+    ]
+    send_push(task(config, [OK]))
+    assert len(fake.token_requests) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+error_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "error": st.fixed_dictionaries(
+            {},
+            optional={
+                "status": json_values,
+                "message": json_values,
+                "details": st.lists(
+                    st.fixed_dictionaries(
+                        {"@type": st.sampled_from([fcm_errors.FCM_ERROR, fcm_errors.BAD_REQUEST, "x"])},
+                        optional={"errorCode": json_values, "fieldViolations": json_values},
+                    )
+                    | json_values,
+                    max_size=3,
+                )
+                | json_values,
+            },
+        )
+        | json_values
+    },
+)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(status=st.sampled_from([400, 401, 403, 404, 429, 500, 503]), body=error_bodies | json_values)
+def test_any_error_body_is_read_without_raising(status, body):
+    answer = fcm_errors.parse(status, body)
+    assert isinstance(answer.label(), str)
+    assert answer.token_is_invalid in (True, False) and answer.retryable in (True, False)

@@ -21,7 +21,7 @@ CASES: list[Case] = [
     *cases_europe.CASES,
 ]
 #: Gateways tested elsewhere: SNS against moto, ``http`` by its own table.
-OWN_TESTS = {"aws_sns", "http"}
+OWN_TESTS = {"aws_sns", "http", "smpp"}  # tests/sms/test_sns.py, test_http_gateway.py, test_smpp*.py
 
 
 def ids(case: Case) -> str:

@@ -105,8 +105,15 @@
     ]);
     content.replaceChildren(summary, warn, table(
       ["queue", "type", "depth", "priority high / median / low", "oldest", "in flight", "failed", "workers", "finished / failed 1h", "last hour (5 min)"],
-      rows, "queues"));
+      rows, "queues"), ...breakerTable(data.breakers || []));
   };
+  function breakerTable(breakers) {
+    const rows = breakers.map((b) => [b.channel, b.gateway + "/" + b.account,
+      el("td", { class: b.state === "closed" ? null : "warn", text: b.state.replace("_", "-") + (b.probing ? " (probing)" : "") }),
+      b.state === "open" ? age(b.remaining_s) : "-", b.failures, b.trips, when(b.opened_at), b.last_error || "-"]);
+    return [el("h2", { text: "Circuit breakers (tripped in the last day)" }),
+      table(["channel", "gateway/account", "state", "cool-down left", "failures in a row", "trips", "last opened", "last failure"], rows, "breakers")];
+  }
   renderers.queue = async function () {
     const n = Number(new URLSearchParams(location.search).get("page") || 0);
     const data = await get("/api/queue/" + encodeURIComponent(arg) + "?page=" + n);

@@ -158,14 +158,7 @@ LOAD = {
     [
         "fork",
         "simple",
-        pytest.param(
-            "concurrent",
-            marks=pytest.mark.xfail(
-                reason="passed alone and in 2 of 3 full-suite runs; in one, the concurrent worker logged nothing "
-                "after the second restart and its jobs were not all finished 240 s later: cause not found",
-                strict=False,
-            ),
-        ),
+        "concurrent",
     ],
 )
 def test_redis_killed_and_restarted_twice_under_load(tmp_path, settings_factory, kind):

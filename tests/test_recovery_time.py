@@ -129,11 +129,6 @@ def assert_each_ran_once(conn: Any, jobs: list[Any]) -> None:
     assert conn.zcard(contract.CLAIMS) == 0
 
 
-@pytest.mark.xfail(
-    reason="passes alone and beside two CPU hogs (the lease keeper renews), but failed in 2 of 4 full-suite "
-    "runs: all 64 leases expired about 28 s after the claim, the keeper logging no error; cause not found",
-    strict=False,
-)
 def test_busy_concurrent_worker_keeps_its_leases(conn, settings, redis_server, procs):
     """64 CPU-bound jobs of 15 s (longer than the 10 s lease) on 64 threads: the housekeeper
     thread must still get the GIL to renew; another worker runs recovery meanwhile."""

@@ -76,6 +76,14 @@ def clicksend(gw: Gateway, out: Outbound) -> dict[str, Any]:
     return {"messages": [{**base, "to": number} for number in out.numbers]}
 
 
+def messente(gw: Gateway, out: Outbound) -> dict[str, Any]:
+    """Messente Omnimessage: one number per request, ``messages: [{channel: sms, sender, text}]``."""
+    sms: dict[str, Any] = {"channel": "sms", "text": out.text}
+    if out.sender:
+        sms["sender"] = out.sender
+    return {"to": out.numbers[0], "messages": [sms]}
+
+
 def octopush(gw: Gateway, out: Outbound) -> dict[str, Any]:
     """Octopush: recipients as ``[{phone_number}]``."""
     body: dict[str, Any] = {"recipients": [{"phone_number": n} for n in out.numbers], "text": out.text}

@@ -117,6 +117,17 @@ GATEWAYS = [
         confidence="H", source="novu brevo-sms",
     ),
     Gateway(
+        name="messente", title="Messente Omnimessage (SMS)", region="EU", url="https://api.messente.com",
+        path="/v1/omnimessage", encoding=JSON, basic=("username", "password"), required=("username", "password"),
+        body=bodies.messente, sender="messages[].sender", to="to", message="messages[].text", number_format=E164,
+        joiner=None,
+        success=Success(
+            status=(201,), field="messages.0.message_id", id="messages.0.message_id",
+            error=("errors.0.detail", "errors.0.title"),
+        ),
+        confidence="H", source="sdk: messente-api==2.7.0 (tests/sdk); messente.com omnichannel API",
+    ),
+    Gateway(
         name="httpsms", title="httpSMS (Android phone)", region="global", url="https://api.httpsms.com",
         path="/v1/messages/send", encoding=JSON, headers={"x-api-key": "{api_key}"}, required=("api_key", "sender"),
         sender="from", message="content", number_format=E164, joiner=None,

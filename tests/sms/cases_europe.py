@@ -109,6 +109,16 @@ CASES = [
         refusal_code="not_enough_credits",
     ),
     Case(
+        "messente", {"username": "ms-user", "password": "ms-pass", "sender": "LABXYZ"}, "POST", "/v1/omnimessage",
+        json={"to": E164, "messages": [{"channel": "sms", "text": TEXT, "sender": "LABXYZ"}]},
+        basic=("ms-user", "ms-pass"), ok_status=201,
+        ok={"messages": [{"channel": "sms", "message_id": "ms-msg-1", "sender": "LABXYZ"}], "omnimessage_id": "ms-omni-1",
+            "to": E164},
+        message_id="ms-msg-1",
+        refusal={"errors": [{"code": "105", "detail": "Invalid or disallowed sender LABXYZ",
+                             "source": "payload[sms][sender]", "title": "Invalid data"}]},
+    ),
+    Case(
         "httpsms", {"api_key": "hs-key", "sender": US}, "POST", "/v1/messages/send",
         json={"from": US, "to": E164, "content": TEXT}, headers={"x-api-key": "hs-key"},
         ok={"data": {"id": "hs-1"}, "status": "success"}, message_id="hs-1",

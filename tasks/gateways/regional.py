@@ -114,7 +114,7 @@ GATEWAYS = [
     ),
     Gateway(
         name="kavenegar", title="Kavenegar", region="IR", url="https://api.kavenegar.com",
-        path="/v1/{api_key}/sms/send.json", encoding=QUERY, required=("api_key",), to="receptor", number_format=PLAIN,
+        path="/v1/{api_key}/sms/send.json", required=("api_key",), to="receptor", number_format=PLAIN,
         success=Success(
             status=(200, 201), field="return.status", values=("200",), error=("return.message",), code="return.status",
             each=Each(

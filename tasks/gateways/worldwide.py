@@ -43,7 +43,7 @@ GATEWAYS = [
     ),
     Gateway(
         name="vonage", title="Vonage SMS API (Nexmo)", region="global", url="https://rest.nexmo.com",
-        path="/sms/json", credentials={"api_key": "api_key", "api_secret": "api_secret"},
+        path="/sms/json", basic=("api_key", "api_secret"),
         required=("api_key", "api_secret", "sender"), sender="from", message="text", number_format=PLAIN,
         joiner=None, unicode=("type", None, "unicode"), dlt_entity="entity-id", dlt_template="content-id",
         reference="client-ref",
@@ -74,7 +74,8 @@ GATEWAYS = [
     ),
     Gateway(
         name="messagebird", title="MessageBird (legacy REST)", region="global", url="https://rest.messagebird.com",
-        path="/messages", headers={"Authorization": "AccessKey {access_key}"}, required=("access_key", "sender"),
+        path="/messages", encoding=JSON, headers={"Authorization": "AccessKey {access_key}"},
+        required=("access_key", "sender"),
         sender="originator", to="recipients", message="body", number_format=PLAIN,
         unicode=("datacoding", None, "unicode"), reference="reference",
         success=Success(

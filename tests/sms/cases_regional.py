@@ -104,7 +104,7 @@ CASES = [
     ),
     Case(
         "kavenegar", {"api_key": "kv-key"}, "POST", "/v1/kv-key/sms/send.json",
-        query={"receptor": PLAIN, "message": TEXT},
+        form={"receptor": PLAIN, "message": TEXT},
         ok={"return": {"status": 200, "message": "ok"}, "entries": [{"messageid": 8792343, "receptor": PLAIN, "status": 1}]},
         message_id="8792343", refusal={"return": {"status": 418, "message": "Insufficient credit"}},
         mixed=({"return": {"status": 200, "message": "ok"}, "entries": [

@@ -40,9 +40,8 @@ CASES = [
     ),
     Case(
         "vonage", {"api_key": "vn-key", "api_secret": "vn-secret", "sender": "LABXYZ", "dlt_entity_id": ENTITY},
-        "POST", "/sms/json", payload=DLT,
-        form={"api_key": "vn-key", "api_secret": "vn-secret", "from": "LABXYZ", "to": PLAIN, "text": TEXT,
-              "entity-id": ENTITY, "content-id": TEMPLATE},
+        "POST", "/sms/json", payload=DLT, basic=("vn-key", "vn-secret"),
+        form={"from": "LABXYZ", "to": PLAIN, "text": TEXT, "entity-id": ENTITY, "content-id": TEMPLATE},
         ok={"message-count": "1", "messages": [{"to": PLAIN, "message-id": "0A0000000123ABCD1", "status": "0"}]},
         message_id="0A0000000123ABCD1", refusal={"messages": [{"status": "4", "error-text": "Bad Credentials"}]},
         retry=(200, {"messages": [{"status": "1", "error-text": "Throughput Rate Exceeded - please wait [ 978 ]"}]},
@@ -67,7 +66,7 @@ CASES = [
     ),
     Case(
         "messagebird", {"access_key": "mb-key", "sender": "LABXYZ"}, "POST", "/messages",
-        form={"originator": "LABXYZ", "recipients": PLAIN, "body": TEXT}, headers={"Authorization": "AccessKey mb-key"},
+        json={"originator": "LABXYZ", "recipients": PLAIN, "body": TEXT}, headers={"Authorization": "AccessKey mb-key"},
         ok={"id": "mb-1", "recipients": {"totalCount": 1, "items": [{"recipient": 919876543210, "status": "sent"}]}},
         ok_status=201, message_id="mb-1",
         refusal={"errors": [{"code": 2, "description": "Request not allowed (incorrect access_key)"}]},

@@ -1,13 +1,14 @@
 # Two commands do everything on a fresh Debian machine with Python 3.11:
 #   make run    venv + install, a private Redis (or $REDIS_URL), a demo batch per channel in DRY_RUN,
 #               the worker, then a table of the demo jobs' outcomes
-#   make test   venv + install, redis-server if missing, lint (ruff + mypy), the whole test suite
+#   make test   venv + install, the SDK venv (tests/sdk), redis-server if missing, lint (ruff + mypy),
+#               the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test lint format redis-server test-tools smsc-simulator stop-redis docs bench clean
+.PHONY: run worker test lint format redis-server test-tools smsc-simulator stop-redis docs bench clean sdk-env
 
 $(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	@echo "==> [1/3] checking python3-venv"
@@ -22,6 +23,18 @@ $(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	@touch $(STAMP)
 	@echo "==> installed; the next make run/test skips this step until a requirements file changes"
+
+# The providers' official SDKs (test-only, tests/sdk) in a venv of their own: never the worker's.
+SDK_VENV := .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed
+
+$(SDK_STAMP): requirements-sdk.txt
+	@echo "==> installing the providers' SDKs (tests/sdk) into $(SDK_VENV), with pip"
+	@[ -x $(SDK_VENV)/bin/python ] || $(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-sdk.txt
+	@touch $(SDK_STAMP)
+
+sdk-env: $(SDK_STAMP)
 
 # make run: the demo in DRY_RUN on this checkout's private redis-server (never a Redis merely
 # found on localhost; set REDIS_URL to choose one), then a table of the demo jobs' outcomes.
@@ -71,11 +84,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) redis-server test-tools smsc-simulator lint
+test: $(STAMP) $(SDK_STAMP) redis-server test-tools smsc-simulator lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .run .mypy_cache .ruff_cache $(SMSC)/node_modules
+	rm -rf $(VENV) $(SDK_VENV) .run .mypy_cache .ruff_cache $(SMSC)/node_modules
 
 # Benchmark against stock rq (issue 6): prints a table, writes bench/results/latest.json (~10 min;
 # `make bench BENCH_ARGS=--quick` for a one-minute smoke run). See docs/performance.md.

@@ -17,8 +17,21 @@ Generated from the registries by `python -m tasks.gateways.doc > docs/gateways.m
 hand. Every gateway also accepts `base_url` (regional host, tests), `sender` (default sender id),
 `template_id` (default DLT template id), `dlt_entity_id` (DLT principal entity id, where the gateway
 has such a field) and `rate_limit` (messages per second for the account). Confidence: **H** request
-and success check seen in public code; **M** provider docs or several consistent samples; **L**
-verify against the provider's current docs before relying on it. See docs/sms.md for the payload.
+and success check seen in public code, or compared with the provider's official SDK (see the last
+section); **M** provider docs or several consistent samples; **L** verify against the provider's
+current docs before relying on it. See docs/sms.md for the payload.
+"""
+SDK_HEADER = """## Verified against the providers' official SDKs
+
+`tests/sdk` sends one message with each provider's official Python SDK (pinned in
+`requirements-sdk.txt`, installed by `make sdk-env` into `.venv-sdk`, a prerequisite of `make test`)
+and the same message through the definition, both to a recording server on 127.0.0.1, and compares
+the two requests: method, path, query, content type, the auth scheme and where each credential goes,
+the recipient, sender and text fields and the number format, the Unicode flag and the DLT fields
+(GSM-7 text, Hindi text, and DLT ids where the SDK has them). It then replays the provider's
+documented success and error answers to both: the same message id, and the classified error. What
+each comparison ignores, what differed and what was changed is in `tests/sdk/rows.py`. Definitions
+verified this way (their source starts with `sdk:`):
 """
 
 
@@ -127,6 +140,14 @@ def whatsapp_row(p: Provider) -> str:
     return "| " + " | ".join(cell(f) for f in fields) + " |"
 
 
+def verified_rows() -> list[str]:
+    """The SDK-verified definitions: name, channel, confidence and source."""
+    rows = [("SMS", g.name, g.confidence, g.source) for g in DEFINITIONS if g.source.startswith("sdk:")]
+    rows += [("WhatsApp", p.name, p.confidence, p.source) for p in PROVIDERS if p.source.startswith("sdk:")]
+    lines = ["| name | channel | confidence | source |", "|---|---|---|---|"]
+    return lines + [f"| {name} | {channel} | {cell(conf)} | {cell(source)} |" for channel, name, conf, source in rows]
+
+
 def render() -> str:
     indian = sum(1 for g in DEFINITIONS if g.region == "IN")
     lines = [HEADER, f"## SMS gateways ({len(DEFINITIONS)}: {indian} Indian, {len(DEFINITIONS) - indian} others)", ""]
@@ -143,6 +164,7 @@ def render() -> str:
     )
     lines.append("|" + "---|" * 10)
     lines += [whatsapp_row(p) for p in PROVIDERS]
+    lines += ["", SDK_HEADER, *verified_rows()]
     return "\n".join(lines) + "\n"
 
 

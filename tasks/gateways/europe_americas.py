@@ -30,7 +30,8 @@ GATEWAYS = [
             field="count", absent=("error",), code="error",
             each=Each(items="list", number="number", ok="id", id="id"),
         ),
-        confidence="H (request, success) / L (encoding flag)", source="wp-sms smsapi.php",
+        confidence="H (request, success) / L (encoding flag)",
+        source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); wp-sms smsapi.php",
     ),
     Gateway(
         name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl", path="/messages/send_sms",
@@ -114,7 +115,8 @@ GATEWAYS = [
         required=("api_key", "sender"), static={"type": "transactional"}, to="recipient", message="content",
         number_format=PLAIN, joiner=None, unicode=("unicodeEnabled", None, True),
         success=Success(status=(200, 201), field="messageId", id="messageId", code="code"),
-        confidence="H", source="novu brevo-sms",
+        confidence="H (GSM-7) / L (UCS-2: no unicodeEnabled sent)",
+        source="sdk: brevo-python==5.1.0 (tests/sdk; the SDK has a boolean unicodeEnabled); novu brevo-sms",
     ),
     Gateway(
         name="messente", title="Messente Omnimessage (SMS)", region="EU", url="https://api.messente.com",

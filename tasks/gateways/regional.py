@@ -122,7 +122,7 @@ GATEWAYS = [
                 code=("status", "statustext"),
             ),
         ),
-        confidence="H (request) / L (return.status)", source="apprise kavenegar.py",
+        confidence="H", source="sdk: kavenegar==1.1.2 (tests/sdk); apprise kavenegar.py",
     ),
 ]
 # fmt: on

@@ -20,7 +20,8 @@ GATEWAYS = [
         name="twilio", title="Twilio Programmable Messaging", region="global", url=_TWILIO, path=_TWILIO_PATH,
         basic=("account_sid", "auth_token"), required=("account_sid", "auth_token", "sender"), sender="From",
         to="To", message="Body", number_format=E164, joiner=None, options={"StatusCallback": "status_callback"},
-        success=_TWILIO_OK, confidence="H", source="apprise twilio.py; nammayatri SMS/TwillioSms",
+        success=_TWILIO_OK, confidence="H",
+        source="sdk: twilio==9.13.0 (tests/sdk); apprise twilio.py; nammayatri SMS/TwillioSms",
     ),
     Gateway(
         name="twilio_messaging_service", title="Twilio Messaging Service", region="global", url=_TWILIO,
@@ -28,7 +29,7 @@ GATEWAYS = [
         required=("account_sid", "auth_token", "messaging_service_sid"),
         credentials={"MessagingServiceSid": "messaging_service_sid"}, sender="From", to="To", message="Body",
         number_format=E164, joiner=None, options={"StatusCallback": "status_callback"}, success=_TWILIO_OK,
-        confidence="H", source="nammayatri SMS/TwillioSms Types.hs",
+        confidence="H", source="sdk: twilio==9.13.0 (tests/sdk); nammayatri SMS/TwillioSms Types.hs",
     ),
     Gateway(
         name="plivo", title="Plivo", region="global", url="https://api.plivo.com",
@@ -39,7 +40,7 @@ GATEWAYS = [
         success=Success(
             status=(200, 202), field="message_uuid.0", id="message_uuid.0", error=("error",), refused="invalid_number",
         ),
-        confidence="H (request) / M (DLT names)", source="apprise plivo.py (fixed); plivo/plivo-java#254",
+        confidence="H", source="sdk: plivo==4.63.0 (tests/sdk); apprise plivo.py (fixed); plivo/plivo-java#254",
     ),
     Gateway(
         name="vonage", title="Vonage SMS API (Nexmo)", region="global", url="https://rest.nexmo.com",
@@ -53,7 +54,8 @@ GATEWAYS = [
                 items="messages", ok="status", values=("0",), id="message-id", error=("error-text",), retry=("1",),
             ),
         ),
-        confidence="H", source="nammayatri SMS/VonageSms Flow.hs (status 0); Nexmo/nexmo-developer#3412",
+        confidence="H",
+        source="sdk: vonage==4.9.1, vonage-sms==1.2.0 (tests/sdk); nammayatri SMS/VonageSms Flow.hs (status 0)",
     ),
     Gateway(
         name="infobip", title="Infobip SMS (v2 advanced)", region="global", url="https://api.infobip.com",
@@ -84,7 +86,7 @@ GATEWAYS = [
                 items="recipients.items", number="recipient", values=("scheduled", "sent", "buffered", "delivered"),
             ),
         ),
-        confidence="H", source="apprise messagebird.py",
+        confidence="H", source="sdk: messagebird==2.2.0 (tests/sdk); apprise messagebird.py",
     ),
     Gateway(
         name="sinch", title="Sinch SMS (XMS)", region="global", url="https://us.sms.api.sinch.com",
@@ -92,7 +94,7 @@ GATEWAYS = [
         required=("service_plan_id", "api_token", "sender"), sender="from", message="body", to_list=True,
         number_format=E164, reference="client_reference",
         success=Success(status=(200, 201), field="id", id="id", error=("text",), code="code"),
-        confidence="H", source="apprise sinch.py (EU: base_url https://eu.sms.api.sinch.com)",
+        confidence="H", source="sdk: sinch==2.3.0 (tests/sdk); apprise sinch.py (EU: base_url https://eu.sms.api.sinch.com)",
     ),
     Gateway(
         name="clickatell", title="Clickatell (HTTP)", region="global", url="https://platform.clickatell.com",
@@ -116,7 +118,7 @@ GATEWAYS = [
             status=(200,), field="data.id", id="data.id", error=("errors.0.detail", "errors.0.title"),
             code="errors.0.code",
         ),
-        confidence="H", source="developers.telnyx.com send-message; novu telnyx.provider.ts",
+        confidence="H", source="sdk: telnyx==4.189.0 (tests/sdk); developers.telnyx.com send-message",
     ),
     Gateway(
         name="africastalking", title="Africa's Talking", region="Africa", url="https://api.africastalking.com",
@@ -129,7 +131,8 @@ GATEWAYS = [
                 id="messageId", code=("statusCode", "status"), retry=("500", "501"), invalid=("403", "404"),
             ),
         ),
-        confidence="H (request) / L (per-recipient status)", source="apprise africas_talking.py",
+        confidence="H (request) / M (per-recipient status)",
+        source="sdk: africastalking==2.0.3 (tests/sdk; the SDK returns the answer unread); apprise africas_talking.py",
     ),
     Gateway(
         name="bandwidth", title="Bandwidth Messaging", region="US", url="https://messaging.bandwidth.com",
@@ -137,7 +140,7 @@ GATEWAYS = [
         required=("account_id", "username", "password", "application_id", "sender"),
         credentials={"applicationId": "application_id"}, sender="from", message="text", to_list=True,
         number_format=E164, success=Success(status=(202,), field="id", id="id", error=("description",), code="type"),
-        confidence="M", source="dev.bandwidth.com createMessage; novu bandwidth.provider.ts",
+        confidence="H", source="sdk: bandwidth-sdk==23.3.1 (tests/sdk); dev.bandwidth.com createMessage",
     ),
     Gateway(
         name="clicksend", title="ClickSend", region="global", url="https://rest.clicksend.com", path="/v3/sms/send",
@@ -147,7 +150,8 @@ GATEWAYS = [
             status=(200,), field="response_code", values=("SUCCESS",), error=("response_msg",), code="response_code",
             each=Each(items="data.messages", values=("SUCCESS",), id="message_id", invalid=("INVALID_RECIPIENT",)),
         ),
-        confidence="H (request) / M (per-message status)", source="apprise clicksend.py",
+        confidence="H (request) / M (per-message status)",
+        source="sdk: clicksend-client==6.0.2 (tests/sdk; the SDK does not judge the status); apprise clicksend.py",
     ),
     Gateway(
         name="d7networks", title="D7 Networks", region="global", url="https://api.d7networks.com",

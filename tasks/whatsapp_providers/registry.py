@@ -84,7 +84,7 @@ PROVIDERS: list[Provider] = [
         build=bodies.twilio,
         success=_TWILIO_OK,
         confidence="H",
-        source="apprise twilio.py; twilio.com/docs/content-api send-templates",
+        source="sdk: twilio==9.13.0 (tests/sdk: template, document); apprise twilio.py; twilio.com/docs/content-api",
     ),
     Provider(
         name="interakt",

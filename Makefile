@@ -24,17 +24,25 @@ $(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	@touch $(STAMP)
 	@echo "==> installed; the next make run/test skips this step until a requirements file changes"
 
-# The providers' official SDKs (test-only, tests/sdk) in a venv of their own: never the worker's.
-SDK_VENV := .venv-sdk
-SDK_STAMP := $(SDK_VENV)/.installed
+# The providers' official SDKs (test-only, tests/sdk) in venvs of their own, never the worker's:
+# .venv-sdk (requirements-sdk.txt) and .venv-sdk-infobip (pydantic 1; every package listed, --no-deps).
+SDK_STAMP := .venv-sdk/.installed
+SDK_INFOBIP_STAMP := .venv-sdk-infobip/.installed
 
 $(SDK_STAMP): requirements-sdk.txt
-	@echo "==> installing the providers' SDKs (tests/sdk) into $(SDK_VENV), with pip"
-	@[ -x $(SDK_VENV)/bin/python ] || $(PYTHON) -m venv $(SDK_VENV)
-	$(SDK_VENV)/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-sdk.txt
-	@touch $(SDK_STAMP)
+	@echo "==> installing the providers' SDKs (tests/sdk) into .venv-sdk, with pip"
+	@[ -x .venv-sdk/bin/python ] || $(PYTHON) -m venv .venv-sdk
+	.venv-sdk/bin/pip install --disable-pip-version-check --progress-bar off -r requirements-sdk.txt
+	@touch $@
 
-sdk-env: $(SDK_STAMP)
+$(SDK_INFOBIP_STAMP): requirements-sdk-infobip.txt
+	@echo "==> installing Infobip's SDK (tests/sdk) into .venv-sdk-infobip, with pip"
+	@[ -x .venv-sdk-infobip/bin/python ] || $(PYTHON) -m venv .venv-sdk-infobip
+	.venv-sdk-infobip/bin/pip install --disable-pip-version-check --progress-bar off --no-deps \
+	  -r requirements-sdk-infobip.txt
+	@touch $@
+
+sdk-env: $(SDK_STAMP) $(SDK_INFOBIP_STAMP)
 
 # make run: the demo in DRY_RUN on this checkout's private redis-server (never a Redis merely
 # found on localhost; set REDIS_URL to choose one), then a table of the demo jobs' outcomes.
@@ -84,11 +92,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(STAMP) $(SDK_STAMP) redis-server test-tools smsc-simulator lint
+test: $(STAMP) sdk-env redis-server test-tools smsc-simulator lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) $(SDK_VENV) .run .mypy_cache .ruff_cache $(SMSC)/node_modules
+	rm -rf $(VENV) .venv-sdk .venv-sdk-infobip .run .mypy_cache .ruff_cache $(SMSC)/node_modules
 
 # Benchmark against stock rq (issue 6): prints a table, writes bench/results/latest.json (~10 min;
 # `make bench BENCH_ARGS=--quick` for a one-minute smoke run). See docs/performance.md.

@@ -24,8 +24,9 @@ current docs before relying on it. See docs/sms.md for the payload.
 SDK_HEADER = """## Verified against the providers' official SDKs
 
 `tests/sdk` sends one message with each provider's official Python SDK (pinned in
-`requirements-sdk.txt`, installed by `make sdk-env` into `.venv-sdk`, a prerequisite of `make test`)
-and the same message through the definition, both to a recording server on 127.0.0.1, and compares
+`requirements-sdk*.txt`, installed by `make sdk-env`, a prerequisite of `make test`, into venvs of
+their own: `.venv-sdk`, and `.venv-sdk-infobip` for Infobip's, which needs pydantic 1) and the same
+message through the definition, both to a recording server on 127.0.0.1, and compares
 the two requests: method, path, query, content type, the auth scheme and where each credential goes,
 the recipient, sender and text fields and the number format, the Unicode flag and the DLT fields
 (GSM-7 text, Hindi text, and DLT ids where the SDK has them). It then replays the provider's

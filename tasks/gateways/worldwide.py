@@ -72,7 +72,8 @@ GATEWAYS = [
                 invalid=("REJECTED_DESTINATION", "REJECTED_PREFIX_MISSING", "REJECTED_INVALID_DESTINATION"),
             ),
         ),
-        confidence="M", source="novu infobip.provider.ts; infobip docs; novu#5311 (set base_url to your subdomain)",
+        confidence="H (request) / M (groupName values)",
+        source="sdk: infobip-api-python-sdk==5.0.1 (tests/sdk); novu infobip.provider.ts; novu#5311 (base_url)",
     ),
     Gateway(
         name="messagebird", title="MessageBird (legacy REST)", region="global", url="https://rest.messagebird.com",

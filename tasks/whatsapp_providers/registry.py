@@ -141,8 +141,8 @@ PROVIDERS: list[Provider] = [
             ),
             "*": Success(field="status.groupName", values=_PENDING, id="messageId", error=_INFOBIP_ERROR),
         },
-        confidence="M",
-        source="Lib3Rt9/playSMS-Infobip-plugin send_template_message_basic.py; infobip docs",
+        confidence="H (request) / M (groupName values)",
+        source="sdk: infobip-api-python-sdk==5.0.1 (tests/sdk: template, text, document); infobip docs",
     ),
     Provider(
         name="msg91",

@@ -80,6 +80,15 @@ def normalise(request: Request, credentials: Mapping[str, str], headers: Iterabl
     }
 
 
+def prune_nulls(value: Any) -> Any:
+    """``value`` without the JSON nulls of objects (for SDKs that send every optional field as null)."""
+    if isinstance(value, dict):
+        return {k: prune_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune_nulls(item) for item in value]
+    return value
+
+
 def dig(data: Any, path: str) -> Any:
     """The value at a dotted path (``body.messages.0.to``), or None."""
     for part in path.split("."):

@@ -64,6 +64,10 @@ class Row:
     whatsapp: dict[str, Any] = field(default_factory=dict)
     #: The sender as the SDK is given it, when it is not the config's (``whatsapp:+1...``).
     sdk_sender: str | None = None
+    #: The SDK environment: ``.venv-<venv>``, from ``requirements-<venv>.txt``.
+    venv: str = "sdk"
+    #: JSON nulls count as absent (the SDK sends every optional field as null).
+    nulls_absent: bool = False
     notes: str = ""
 
     @property
@@ -91,6 +95,16 @@ TWILIO_ANSWERS = (
 TWILIO_FIELDS = {"to": "body.To", "text": "body.Body", "sender": "body.From"}
 VONAGE_SMS = "github.com/Vonage/vonage-python-sdk sms/tests/data"
 MESSENTE_DOCS = "messente.com/documentation/omnichannel-api (messente-api README)"
+
+INFOBIP = "infobip-api-python-sdk==5.0.1"
+INFOBIP_WA = {"api_key": "ib-api-key", "sender": "441134960000"}
+INFOBIP_PENDING = {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDING_ACCEPTED",
+                   "description": "Message sent to next instance"}
+INFOBIP_UNAUTHORIZED = Answer("unauthorized (401)", 401, {"requestError": {"serviceException": {
+    "messageId": "UNAUTHORIZED", "text": "Invalid login details"}}}, "ProviderRejected",
+    source="infobip.com/docs/essentials/api-essentials/response-status-and-error-codes")
+PDF = {"url": "https://files.example/r/abc.pdf", "filename": "Report-12345.pdf"}
+WA_TEMPLATE = {"name": "lab_report_ready", "language": "en", "params": ["Asha", "12 Mar 2026"]}
 
 ROWS = [
     Row(
@@ -332,6 +346,73 @@ ROWS = [
         ignored="charset: utf-8, a header only the SDK sends",
         notes="encoding: the SDK POSTs a form body, the gateway put the fields in the query string of a POST; "
               "changed the definition to a form body",
+    ),
+    Row(
+        "infobip", "infobip", INFOBIP, "infobip", {"api_key": "ib-api-key", "sender": "LABXYZ"}, ("api_key",), PLAIN,
+        {"to": "body.messages.0.destinations.0.to", "text": "body.messages.0.text", "sender": "body.messages.0.from",
+         "dlt_entity": "body.messages.0.regional.indiaDlt.principalEntityId",
+         "dlt_template": "body.messages.0.regional.indiaDlt.contentTemplateId"},
+        (
+            ok("pending", 200, {"bulkId": "2034072219640523072", "messages": [
+                {"to": PLAIN, "status": INFOBIP_PENDING, "messageId": "2250be2d4219-3af1-78856-aabe-1362af1edfd2"}]},
+               "2250be2d4219-3af1-78856-aabe-1362af1edfd2", "infobip.com/docs/api/channels/sms/send-sms-message (200)"),
+            Answer("rejected in a 200", 200, {"bulkId": "b2", "messages": [
+                {"to": PLAIN, "messageId": "m2", "status": {"groupId": 5, "groupName": "REJECTED", "id": 51,
+                                                            "name": "MISSING_TO", "description": "Missing destination"}}]},
+                "ProviderRejected", sdk_ok=True, source="infobip.com/docs/essentials/api-essentials/response-status-and-error-codes"),
+            INFOBIP_UNAUTHORIZED,
+        ),
+        variants=(GSM, UCS2, DLT), venv="sdk-infobip", nulls_absent=True,
+        ignore=("body.messages.*.flash", "body.messages.*.intermediateReport"),
+        ignored="JSON nulls (the SDK sends every optional field as null); flash=false and "
+                "intermediateReport=false: the SDK model's defaults, the API's too",
+        notes="same request (JSON messages[{from, destinations[{to}], text, regional.indiaDlt}], App key header, "
+              "no plus); the SDK returns a REJECTED status unjudged",
+    ),
+    Row(
+        "whatsapp-infobip-template", "infobip", INFOBIP, "infobip", INFOBIP_WA, ("api_key",), PLAIN,
+        {"to": "body.messages.0.to", "sender": "body.messages.0.from", "template": "body.messages.0.content.templateName",
+         "header": "body.messages.0.content.templateData.header.mediaUrl"},
+        (
+            ok("pending", 200, {"messages": [{"to": PLAIN, "messageCount": 1, "messageId": "a28dd97c-1ffb-4fcf-99f1-0b557ed381da",
+                                              "status": INFOBIP_PENDING}], "bulkId": "2034072219640523073"},
+               "a28dd97c-1ffb-4fcf-99f1-0b557ed381da", "infobip.com/docs/api/channels/whatsapp/send-whatsapp-template-message"),
+            INFOBIP_UNAUTHORIZED,
+        ),
+        channel="whatsapp", variants=(GSM,), venv="sdk-infobip", nulls_absent=True, sdk_sender="441134960000",
+        whatsapp={"template": {**WA_TEMPLATE, "header_document": PDF}},
+        ignored="JSON nulls: the SDK sends every optional field as null",
+        notes="same request (messages[{from, to, content{templateName, templateData{body.placeholders, header "
+              "DOCUMENT}, language}}])",
+    ),
+    Row(
+        "whatsapp-infobip-text", "infobip", INFOBIP, "infobip", INFOBIP_WA, ("api_key",), PLAIN,
+        {"to": "body.to", "sender": "body.from", "text": "body.content.text"},
+        (
+            ok("pending", 200, {"to": PLAIN, "messageCount": 1, "messageId": "a28dd97c-1ffb-4fcf-99f1-0b557ed381db",
+                                "status": INFOBIP_PENDING},
+               "a28dd97c-1ffb-4fcf-99f1-0b557ed381db", "infobip.com/docs/api/channels/whatsapp/send-whatsapp-text-message"),
+            INFOBIP_UNAUTHORIZED,
+        ),
+        channel="whatsapp", variants=(GSM,), venv="sdk-infobip", nulls_absent=True, sdk_sender="441134960000",
+        whatsapp={"text": "Your report is ready"}, ignore=("body.content.previewUrl",),
+        ignored="JSON nulls (the SDK sends every optional field as null); previewUrl=false: the SDK model's "
+                "default, the API's too",
+        notes="same request ({from, to, content{text}})",
+    ),
+    Row(
+        "whatsapp-infobip-document", "infobip", INFOBIP, "infobip", INFOBIP_WA, ("api_key",), PLAIN,
+        {"to": "body.to", "sender": "body.from", "text": "body.content.caption", "media": "body.content.mediaUrl"},
+        (
+            ok("pending", 200, {"to": PLAIN, "messageCount": 1, "messageId": "a28dd97c-1ffb-4fcf-99f1-0b557ed381dc",
+                                "status": INFOBIP_PENDING},
+               "a28dd97c-1ffb-4fcf-99f1-0b557ed381dc", "infobip.com/docs/api/channels/whatsapp/send-whatsapp-document-message"),
+            INFOBIP_UNAUTHORIZED,
+        ),
+        channel="whatsapp", variants=(GSM,), venv="sdk-infobip", nulls_absent=True, sdk_sender="441134960000",
+        whatsapp={"document": {**PDF, "caption": "Your report"}},
+        ignored="JSON nulls: the SDK sends every optional field as null",
+        notes="same request ({from, to, content{mediaUrl, filename, caption}})",
     ),
     Row(
         "whatsapp-twilio-template", "twilio", "twilio==9.13.0", "twilio",

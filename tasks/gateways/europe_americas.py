@@ -115,8 +115,7 @@ GATEWAYS = [
         required=("api_key", "sender"), static={"type": "transactional"}, to="recipient", message="content",
         number_format=PLAIN, joiner=None, unicode=("unicodeEnabled", None, True),
         success=Success(status=(200, 201), field="messageId", id="messageId", code="code"),
-        confidence="H (GSM-7) / L (UCS-2: no unicodeEnabled sent)",
-        source="sdk: brevo-python==5.1.0 (tests/sdk; the SDK has a boolean unicodeEnabled); novu brevo-sms",
+        confidence="H", source="sdk: brevo-python==5.1.0 (tests/sdk); novu brevo-sms",
     ),
     Gateway(
         name="messente", title="Messente Omnimessage (SMS)", region="EU", url="https://api.messente.com",

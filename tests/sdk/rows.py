@@ -288,11 +288,9 @@ ROWS = [
             Answer("no credits (402)", 402, {"code": "not_enough_credits", "message": "Not enough credits"},
                    "ProviderRejected", source="developers.brevo.com/reference/sendtransacsms (402)"),
         ),
-        ignore=("body.unicodeEnabled",),
-        ignored="unicodeEnabled (UCS-2 only): the SDK's boolean flag; the gateway sends none (see notes)",
-        notes="same request for GSM-7 text (JSON sender/recipient/content/type, api-key header); the SDK has a "
-              "boolean unicodeEnabled the gateway does not send: a definition's Unicode values are strings, so it "
-              "waits for typed Unicode flags in spec.py (not changed here)",
+        unicode=("body.unicodeEnabled", True),
+        notes="same request (JSON type/sender/recipient/content, api-key header), the boolean unicodeEnabled=true "
+              "for UCS-2 text included (the typed Unicode flags); without that flag the UCS-2 request differed",
     ),
     Row(
         "messente", "messente", "messente-api==2.7.0", "messente",

@@ -124,7 +124,7 @@ GATEWAYS = [
         joiner=None,
         success=Success(
             status=(201,), field="messages.0.message_id", id="messages.0.message_id",
-            error=("errors.0.detail", "errors.0.title"),
+            error=("errors.0.detail", "errors.0.title"), code="errors.0.code",
         ),
         confidence="H", source="sdk: messente-api==2.7.0 (tests/sdk); messente.com omnichannel API",
     ),

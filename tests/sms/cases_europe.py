@@ -117,6 +117,7 @@ CASES = [
         message_id="ms-msg-1",
         refusal={"errors": [{"code": "105", "detail": "Invalid or disallowed sender LABXYZ",
                              "source": "payload[sms][sender]", "title": "Invalid data"}]},
+        refusal_code="105",
     ),
     Case(
         "httpsms", {"api_key": "hs-key", "sender": US}, "POST", "/v1/messages/send",

@@ -19,7 +19,9 @@ from typing import Any
 PLAIN, E164 = "919876543210", "+919876543210"
 US = "+14155552671"
 ENTITY, TEMPLATE = "1201159100000000001", "1207161234567890123"
-GSM, UCS2, DLT = "gsm", "ucs2", "dlt"
+GSM, UCS2, DLT, PAIR = "gsm", "ucs2", "dlt", "pair"
+#: The second number of the ``pair`` variant (two numbers in one request), as the gateway writes it.
+OTHER_PLAIN, OTHER_E164 = "919123456780", "+919123456780"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class Row:
     headers: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     ignored: str = ""
+    #: The ``pair`` variant: both numbers as the SDK is given them (a list; the SDK joins or lists them).
+    pair: tuple[str, str] | None = None
     #: WhatsApp: the message of the payload (``template``, ``text`` or ``document``).
     whatsapp: dict[str, Any] = field(default_factory=dict)
     #: The sender as the SDK is given it, when it is not the config's (``whatsapp:+1...``).
@@ -134,7 +138,8 @@ ROWS = [
             Answer("bad credentials (401)", 401, {"api_id": "a3", "error": "Authentication failed"}, "ProviderRejected",
                    source="plivo-python rest/client.py process_response (401)"),
         ),
-        variants=(GSM, UCS2, DLT), ignore=("body.type", "body.method", "body.log", "body.trackable"),
+        variants=(GSM, UCS2, DLT, PAIR), pair=(PLAIN, OTHER_PLAIN),
+        ignore=("body.type", "body.method", "body.log", "body.trackable"),
         ignored="type=sms, method=POST, log=true, trackable=false: the SDK's defaults, sent on every call",
         notes="same request (JSON src/dst/text, Basic auth_id:auth_token, dlt_entity_id/dlt_template_id); the SDK "
               "passes the number through, so its format is not checked by the SDK",
@@ -177,6 +182,7 @@ ROWS = [
         ),
         headers=("accept",), ignore=("body.bulkSMSMode",),
         ignored="bulkSMSMode=1: always sent by the SDK (the API's default)",
+        variants=(GSM, UCS2, PAIR), pair=(E164, OTHER_E164),
         notes="same request (form username/to/message/from, apiKey header, Accept: application/json); the SDK "
               "refuses numbers without + (E.164 checked)",
     ),
@@ -200,6 +206,7 @@ ROWS = [
                    source="developers.messagebird.com/api#errors (code 9)"),
         ),
         unicode=("body.datacoding", "unicode"),
+        variants=(GSM, UCS2, PAIR), pair=(PLAIN, OTHER_PLAIN),
         notes="content type: the SDK sends JSON, the gateway sent a form body; changed the definition to JSON "
               "(recipients stays one comma-joined string, as the SDK sends it)",
     ),
@@ -218,6 +225,7 @@ ROWS = [
                    source="developers.sinch.com/docs/sms/api-reference/error-codes"),
         ),
         ignore=("body.type",), ignored="type=mt_text: the SDK's discriminator, the API's default",
+        variants=(GSM, UCS2, PAIR), pair=(E164, OTHER_E164),
         notes="same request (JSON to[]/from/body, Bearer token, service plan id in the path)",
     ),
     Row(
@@ -241,6 +249,7 @@ ROWS = [
         ),
         ignore=("body.messages.*.source",),
         ignored="source: the application's name (SDK 'sdk-python', gateway 'fusion')",
+        variants=(GSM, UCS2, PAIR), pair=(E164, OTHER_E164),
         notes="same request (JSON messages[{to, body, from}], Basic username:api_key, E.164 with +)",
     ),
     Row(
@@ -274,6 +283,7 @@ ROWS = [
                                              "fieldErrors": [{"fieldName": "from", "description": "must be a valid number"}]},
                    "ProviderRejected", source="dev.bandwidth.com/apis/messaging (400)"),
         ),
+        variants=(GSM, UCS2, PAIR), pair=(E164, OTHER_E164),
         notes="same request (JSON applicationId/to[]/from/text, Basic, account id in the path)",
     ),
     Row(
@@ -326,6 +336,7 @@ ROWS = [
         ),
         ignore=("body.encoding",),
         ignored="encoding (UCS-2 only): the gateway's encoding=utf-8; the SDK has no Unicode switch",
+        variants=(GSM, UCS2, PAIR), pair=(PLAIN, OTHER_PLAIN),
         notes="same request for GSM-7 text (form to/message/from/format=json, Bearer token); the SDK has no Unicode "
               "switch, so the gateway's encoding=utf-8 stays unverified",
     ),
@@ -360,7 +371,7 @@ ROWS = [
                 "ProviderRejected", sdk_ok=True, source="infobip.com/docs/essentials/api-essentials/response-status-and-error-codes"),
             INFOBIP_UNAUTHORIZED,
         ),
-        variants=(GSM, UCS2, DLT), venv="sdk-infobip", nulls_absent=True,
+        variants=(GSM, UCS2, DLT, PAIR), pair=(PLAIN, OTHER_PLAIN), venv="sdk-infobip", nulls_absent=True,
         ignore=("body.messages.*.flash", "body.messages.*.intermediateReport"),
         ignored="JSON nulls (the SDK sends every optional field as null); flash=false and "
                 "intermediateReport=false: the SDK model's defaults, the API's too",

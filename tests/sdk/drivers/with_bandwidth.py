@@ -21,6 +21,9 @@ def send(job: dict[str, Any]) -> str:
     configuration = bandwidth.Configuration(username=config["username"], password=config["password"])
     api = bandwidth.MessagesApi(bandwidth.ApiClient(configuration))
     request = bandwidth.MessageRequest(
-        application_id=config["application_id"], to=[job["to"]], var_from=job["sender"], text=job["text"]
+        application_id=config["application_id"],
+        to=[job["to"]] if isinstance(job["to"], str) else job["to"],
+        var_from=job["sender"],
+        text=job["text"],
     )
     return str(api.create_message(config["account_id"], request).id)

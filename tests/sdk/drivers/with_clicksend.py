@@ -15,6 +15,7 @@ def send(job: dict[str, Any]) -> str:
         host=job["base_url"], username=config["username"], password=config["api_key"]
     )
     api = clicksend.SmsApi(clicksend.ApiClient(configuration))
-    message = SendSmsRequestMessagesInner(body=job["text"], to=job["to"], var_from=job.get("sender"))
-    answer = api.send_sms(send_sms_request=SendSmsRequest(messages=[message]))
+    numbers = [job["to"]] if isinstance(job["to"], str) else job["to"]
+    messages = [SendSmsRequestMessagesInner(body=job["text"], to=n, var_from=job.get("sender")) for n in numbers]
+    answer = api.send_sms(send_sms_request=SendSmsRequest(messages=messages))
     return str(answer.data.messages[0].message_id)

@@ -13,7 +13,8 @@ from infobip_channels.whatsapp.channel import WhatsAppChannel
 
 
 def sms(job: dict[str, Any], auth: dict[str, str]) -> Any:
-    message: dict[str, Any] = {"destinations": [{"to": job["to"]}], "text": job["text"]}
+    numbers = [job["to"]] if isinstance(job["to"], str) else job["to"]
+    message: dict[str, Any] = {"destinations": [{"to": n} for n in numbers], "text": job["text"]}
     if job.get("sender"):
         message["from"] = job["sender"]
     dlt = {"principalEntityId": job.get("dlt_entity_id"), "contentTemplateId": job.get("template_id")}

@@ -12,5 +12,6 @@ def send(job: dict[str, Any]) -> str:
     messagebird_client.ENDPOINT = job["base_url"]  # the SDK's host constant
     client = messagebird.Client(job["config"]["access_key"])
     params = {"datacoding": "unicode"} if job.get("unicode") else {}
-    message = client.message_create(job["sender"], [job["to"]], job["text"], params)
+    numbers = [job["to"]] if isinstance(job["to"], str) else job["to"]
+    message = client.message_create(job["sender"], numbers, job["text"], params)
     return str(message.id)

@@ -12,7 +12,8 @@ def send(job: dict[str, Any]) -> str:
     config = job["config"]
     plivo_client.PLIVO_API_BASE_URI = job["base_url"] + "/v1/Account"  # the SDK's host constant
     client = plivo.RestClient(config["auth_id"], config["auth_token"])
-    kwargs: dict[str, Any] = {"src": job["sender"], "dst": job["to"], "text": job["text"]}
+    to = job["to"] if isinstance(job["to"], str) else "<".join(job["to"])  # the SDK's dst separator
+    kwargs: dict[str, Any] = {"src": job["sender"], "dst": to, "text": job["text"]}
     if job.get("dlt_entity_id"):
         kwargs["dlt_entity_id"] = job["dlt_entity_id"]
     if job.get("template_id"):

@@ -13,17 +13,19 @@
 
 from __future__ import annotations
 
-from rq_ext.scripts import with_contract
+from rq_ext.scripts import NOW_FN, with_contract
 
 # KEYS: queue keys in order..., claims, awaiting_retry.
-# ARGV: lease expiry, most jobs to claim, worker name, '1' to start them as well (the lean
-# path), then started_at (rq's format), now, default job timeout, execution id prefix.
+# ARGV: lease seconds (the expiry is on Redis' clock), most jobs to claim, worker name, '1' to
+# start them as well (the lean path), then started_at (rq's format), now, default job timeout, execution id prefix.
 # Returns {{id, queue key, job hash before the claim, whether its delivery ledger exists, its
 # rq:wip member ('' unless started)}, ...} in claim order.
-CLAIM = with_contract("""
+CLAIM = with_contract(
+    NOW_FN
+    + """
 local n = #KEYS - 2
 local claims, awaiting = KEYS[n + 1], KEYS[n + 2]
-local lease, want, worker, start = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
+local lease, want, worker, start = server_now() + tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
 local out, claimed, wip = {}, {}, {}
 local skip = #'@QUEUE_PREFIX@' + 1
 
@@ -94,7 +96,8 @@ for q, args in pairs(byq) do
   redis.call('ZADD', '@WIP_PREFIX@' .. string.sub(q, skip), unpack(args))
 end
 return out
-""")
+"""
+)
 
 #: Arguments per job of ``FINISH``.
 FINISH_ARGS = 10

@@ -36,20 +36,28 @@ from config import Settings
 from rq_ext import contract, scripts
 from rq_ext.connection import redis_from_settings
 
-# KEYS: claims. ARGV: worker name, new lease expiry. Returns how many leases were renewed.
-RENEW_OWNED = """
+# KEYS: claims. ARGV: worker name, lease seconds. Extends (never shortens), on Redis' clock, the
+# lease of every claim whose job names that worker. Returns how many were renewed.
+RENEW_OWNED = (
+    scripts.NOW_FN
+    + """
+local expiry = server_now() + tonumber(ARGV[2])
 local renewed = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+local claims = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #claims, 2 do
+  local id, score = claims[i], tonumber(claims[i + 1])
   local fields = redis.pcall('HMGET', '@JOB_PREFIX@' .. id, 'worker_name', 'status')
   local owner, status = false, false
   if fields['err'] == nil then owner, status = fields[1], fields[2] end
-  if owner == ARGV[1] and status ~= 'finished' and status ~= 'failed' and status ~= 'scheduled' then
-    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id)
+  if owner == ARGV[1] and status ~= 'finished' and status ~= 'failed' and status ~= 'scheduled'
+      and score < expiry then
+    redis.call('ZADD', KEYS[1], 'XX', expiry, id)
     renewed = renewed + 1
   end
 end
 return renewed
 """
+)
 RENEW_OWNED = scripts.with_contract(RENEW_OWNED)
 
 PR_SET_PDEATHSIG = 1
@@ -127,8 +135,7 @@ def _keep(settings: Settings, worker_name: str, parent: int) -> Any:
         failing_since: float | None = None
         while os.getppid() == parent:
             try:
-                expiry = time.time() + settings.CLAIM_LEASE
-                scripts.run(connection, RENEW_OWNED, [contract.CLAIMS], [worker_name, expiry])
+                scripts.run(connection, RENEW_OWNED, [contract.CLAIMS], [worker_name, settings.CLAIM_LEASE])
                 if failing_since is not None:
                     _say(f"lease keeper of {worker_name}: renewing again")
                 failing_since = None

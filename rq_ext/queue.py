@@ -117,7 +117,7 @@ class FusionQueue(Queue):
         by_key = {q.key: q for q in queues}
         lease = cls.current_settings().CLAIM_LEASE
         while True:
-            args = [time.time() + lease, count, worker, "1" if start else "0", *(start or [])]
+            args = [lease, count, worker, "1" if start else "0", *(start or [])]
             claimed = scripts.run(connection, batch_scripts.CLAIM, claim_keys, args) or []
             jobs = []
             for raw_id, raw_key, fields, delivered, member in claimed:

@@ -63,10 +63,11 @@ def release_owned(connection: Redis, worker_name: str, keep: list[str] | None = 
 
 
 def renew(connection: Redis, job_ids: list[str], settings: Settings | None = None) -> None:
-    """Extend the lease of the claims in hand (only those still claimed)."""
+    """Extend the lease of the claims in hand (only those still claimed, and never shortened),
+    on Redis' clock."""
     if job_ids:
-        expiry = time.time() + (settings or get_settings()).CLAIM_LEASE
-        connection.zadd(contract.CLAIMS, dict.fromkeys(job_ids, expiry), xx=True)
+        lease = (settings or get_settings()).CLAIM_LEASE
+        scripts.run(connection, scripts.RENEW, [contract.CLAIMS], [lease, *job_ids])
 
 
 def namesake_is_stale(connection: Redis, worker_key: str, settings: Settings) -> bool:

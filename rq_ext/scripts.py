@@ -120,12 +120,44 @@ local function requeue(id)
 end
 """
 
-# KEYS: claims. ARGV: now, batch size, max recoveries. Returns {requeued}, {exhausted}, {unroutable}.
+#: Leases are read and written on Redis' own clock (``TIME``), never a client's: a client thread
+#: starved of the interpreter lock between reading its clock and sending the call would write
+#: a lease that is already old, and recovery would take a live worker's job. (Redis before 5
+#: needs effects replication for a write after TIME; 7 always has it.)
+NOW_FN = """
+if redis.replicate_commands then redis.replicate_commands() end
+local function server_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+"""
+
+# KEYS: claims. ARGV: lease seconds, then job ids. A lease is only ever extended (a late call
+# never shortens one that another renewer extended meanwhile). Returns how many were renewed.
+RENEW = with_contract(
+    NOW_FN
+    + """
+local expiry = server_now() + tonumber(ARGV[1])
+local renewed = 0
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) < expiry then
+    redis.call('ZADD', KEYS[1], expiry, ARGV[i])
+    renewed = renewed + 1
+  end
+end
+return renewed
+"""
+)
+
+# KEYS: claims. ARGV: (unused), batch size, max recoveries; "now" is Redis' clock.
+# Returns {requeued}, {exhausted}, {unroutable}.
 RECOVER = with_contract(
-    PUSH_FN
+    NOW_FN
+    + PUSH_FN
     + _REQUEUE_FN
     + """
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', server_now(), 'LIMIT', 0, tonumber(ARGV[2]))
 local requeued, exhausted, bad = {}, {}, {}
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)

@@ -38,6 +38,12 @@ def redis_binary() -> str:
     return path
 
 
+def is_ours(client: redis.Redis, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the server answering on the port is ``process`` (another test session on this
+    machine may have taken a free port between our choosing it and redis-server binding it)."""
+    return int(client.info("server")["process_id"]) == process.pid
+
+
 class RedisServer:
     """A redis-server on a private loopback port, which tests may stop and start."""
 
@@ -70,11 +76,14 @@ class RedisServer:
         )
         client = redis.Redis(port=self.port)
         for _ in range(200):
+            if self.process.poll() is not None:  # e.g. the port was taken meanwhile
+                raise RuntimeError(f"redis-server on port {self.port} exited at start ({self.process.returncode})")
             try:
-                client.ping()
-                return
+                if is_ours(client, self.process):
+                    return
             except redis.ConnectionError:
-                time.sleep(0.02)
+                pass
+            time.sleep(0.02)
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
@@ -88,7 +97,14 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     directory = tempfile.mkdtemp(prefix="fw-redis-")
     server = RedisServer(directory)
-    server.start()
+    for attempt in range(5):
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            if attempt == 4:
+                raise
+            server.port = free_port()
     yield server
     server.stop()
     shutil.rmtree(directory, ignore_errors=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from tests.conftest import free_port, redis_binary
+from tests.conftest import free_port, is_ours, redis_binary
 
 
 class RedisProc:
@@ -42,12 +42,16 @@ class RedisProc:
                 *self.args,
             ]
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        check = ping or (lambda: redis.Redis(port=self.port, socket_connect_timeout=0.2).ping())
+        process = self.process
+        check = ping or (lambda: is_ours(redis.Redis(port=self.port, socket_connect_timeout=0.2), process))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if process.poll() is not None:  # the port was taken (by another test session?)
+                raise RuntimeError(f"redis-server on {self.port} exited at start ({process.returncode})")
             try:
-                check()
-                return self
+                if check() is not False:
+                    return self
+                time.sleep(0.05)
             except (redis.ConnectionError, redis.TimeoutError, OSError):
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server on {self.port} did not start")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,9 +130,23 @@ def assert_each_ran_once(conn: Any, jobs: list[Any]) -> None:
     assert conn.zcard(contract.CLAIMS) == 0
 
 
-def test_busy_concurrent_worker_keeps_its_leases(conn, settings, redis_server, procs):
-    """64 CPU-bound jobs of 15 s (longer than the 10 s lease) on 64 threads: the housekeeper
-    thread must still get the GIL to renew; another worker runs recovery meanwhile."""
+@pytest.fixture
+def cpu_hogs() -> Iterator[None]:
+    """Four processes spinning on the CPU (of two cores): the worker's threads then wait seconds
+    for the interpreter lock, as in a busy full-suite run."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+    yield
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+def test_busy_concurrent_worker_keeps_its_leases(conn, settings, redis_server, procs, cpu_hogs):
+    """64 CPU-bound jobs of 15 s (longer than the 10 s lease) on 64 threads, beside four CPU
+    hogs: the leases must hold while another worker runs recovery. (A housekeeper thread starved
+    between reading its clock and sending its renewal once wrote leases that were already old
+    over the keeper's fresh ones, and all 64 jobs were recovered: leases are on Redis' clock now
+    and never shortened.)"""
     jobs = [enqueue("sms", "tests.jobs_load.busy", {"seconds": 15}, connection=conn) for _ in range(64)]
     recoverer = spawn(procs, redis_server.url, "--customq", "email", "--worker-class", "simple")
     wait_for(lambda: registered(conn, 1), timeout=30)

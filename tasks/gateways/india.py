@@ -23,15 +23,19 @@ GATEWAYS = [
         body=bodies.msg91_flow, number_format=PLAIN, to="recipients[].mobiles", message="recipients[].body",
         sender=None, dlt_template="template_id",
         success=Success(status=(200,), field="type", values=("success",), id="message"),
-        confidence="H (request) / L (success body)", source="apprise msg91.py; appwrite/console#967",
+        confidence="H",
+        source="docs: https://control.msg91.com/apidoc/textsms/send-sms-flow.php (sample output: type success, 24-hex "
+        "request id in message; mobiles 91XXXXXXXXXX, no plus; seen 2026-12); apprise msg91.py (template_id, short_url)",
     ),
     Gateway(
         name="msg91_v2", title="MSG91 v2 sendsms (legacy JSON)", region="IN", url=_MSG91,
         path="/api/v2/sendsms", encoding=JSON, headers={"authkey": "{auth_key}"}, required=("auth_key", "sender"),
         body=bodies.msg91_v2, number_format=PLAIN, to="sms[].to", message="sms[].message",
         dlt_template="DLT_TE_ID", unicode=("unicode", 0, 1),
-        success=Success(status=(200,), field="type", values=("success",), id="message"),
-        confidence="M", source="Sunbird-Lern sms-configuration.md; MSG91/sendotp-node#34",
+        success=Success(status=(200,), field="type", values=("success",), id="message", code="code"),
+        confidence="H (answers, headers, unicode 0/1) / M (JSON body layout)",
+        source="docs: http://api.msg91.com/apidoc/textsms/send-sms-v1.php (parameters; JSON success and error sample "
+        "with code 106; seen 2026-12); Sunbird-Lern sms-configuration.md (JSON body)",
     ),
     Gateway(
         name="msg91_sendhttp", title="MSG91 sendhttp.php (legacy)", region="IN", url=_MSG91,
@@ -57,7 +61,9 @@ GATEWAYS = [
             field="status", values=("success",), id="batch_id", code="errors.0.code",
             each=Each(items="messages", number="recipient", ok="id", id="id", code=()),
         ),
-        confidence="M", source="hackage textlocal; anubhavpatrick/sms-whatsapp-integration",
+        confidence="H (request) / M (answers)",
+        source="docs: https://api.textlocal.in/docs/sendsms (sample request: POST /send/, apikey, numbers 91... "
+        "comma-joined, sender, message; seen 2026-12); hackage textlocal (answers)",
     ),
     Gateway(
         name="gupshup", title="Gupshup Enterprise SMS", region="IN", url=_GUPSHUP, path="/GatewayAPI/rest",
@@ -86,7 +92,9 @@ GATEWAYS = [
         credentials={"api_key": "api_key"}, required=("api_key", "sender"), static={"method": "sms", "format": "json"},
         number_format=PLAIN, dlt_entity="entity_id", dlt_template="template_id", unicode=("unicode", None, "1"),
         success=Success(field="status", values=("OK",), id="data.group_id"),
-        confidence="M (request) / L (success body)", source="public sample code",
+        confidence="H (request: api_key, method, to, sender, message) / M (DLT, unicode) / L (answers)",
+        source="docs: Kaleyra SMS Postman collection https://apidocs-sms.kaleyra.com 5548422/Rztfuqyf (Alerts, Send an "
+        "SMS, published 2019-02-15; seen 2026-12); public sample code",
     ),
     Gateway(
         name="exotel", title="Exotel SMS", region="IN", url="https://api.exotel.com",

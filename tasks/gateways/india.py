@@ -24,8 +24,9 @@ GATEWAYS = [
         sender=None, dlt_template="template_id",
         success=Success(status=(200,), field="type", values=("success",), id="message"),
         confidence="H",
-        source="docs: https://control.msg91.com/apidoc/textsms/send-sms-flow.php (sample output: type success, 24-hex "
-        "request id in message; mobiles 91XXXXXXXXXX, no plus; seen 2026-12); apprise msg91.py (template_id, short_url)",
+        source="docs: https://control.msg91.com/apidoc/textsms/send-sms-flow.php (sample output: type success, "
+        "24-hex request id in message; mobiles 91XXXXXXXXXX, no plus; seen 2026-12); apprise msg91.py (template_id, "
+        "short_url)",
     ),
     Gateway(
         name="msg91_v2", title="MSG91 v2 sendsms (legacy JSON)", region="IN", url=_MSG91,

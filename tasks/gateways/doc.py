@@ -71,6 +71,7 @@ def auth_of(gateway: Gateway | Provider) -> str:
         parts.append(f"Basic `{gateway.basic[0]}:{gateway.basic[1]}`")
     parts += [f"header `{name}: {value}`" for name, value in gateway.headers.items()]
     if isinstance(gateway, Gateway):
+        parts += [f"header `{name}: {value}` (when set)" for name, value in gateway.optional_headers.items()]
         parts += [f"param `{param}`=`{key}`" for param, key in gateway.credentials.items()]
         if gateway.transport is not None and not parts:
             parts.append(TRANSPORT_AUTH.get(gateway.name, "from config"))
@@ -119,6 +120,8 @@ def sms_row(g: Gateway) -> str:
     unicode = f"`{g.unicode[0]}` = {flag_of(g.unicode[2])}" if g.unicode else NONE
     success = TRANSPORT_SUCCESS.get(g.name) or success_of(g.success)
     required = ", ".join(f"`{k}`" for k in g.required) or NONE
+    if g.required_any:
+        required += "; and " + " or ".join("+".join(f"`{k}`" for k in keys) for keys in g.required_any)
     fields = [
         g.name,
         g.title,

@@ -34,15 +34,20 @@ GATEWAYS = [
         source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); wp-sms smsapi.php",
     ),
     Gateway(
-        name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl", path="/messages/send_sms",
-        encoding=JSON, credentials={"username": "username", "password": "password"},
-        required=("username", "password", "sender"), to="phone", message="text", number_format=E164,
+        name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl",
+        path="/messages/send_sms.json", encoding=JSON, optional_headers={"Authorization": "Bearer {api_token}"},
+        credentials={"username": "username", "password": "password"}, required=("sender",),
+        required_any=(("api_token",), ("username", "password")), to="phone", message="text", number_format=E164,
+        unicode=("utf", None, True),
         success=Success(
             field="success", values=("true",), error=("error.message",), code="error.code",
             each=Each(items="items", number="phone", ok="id", id="id", code=("status", "error_code"),
                       error=("error_message",)),
         ),
-        confidence="H", source="apprise serwersms.py",
+        confidence="H",
+        source="provider repo: SerwerSMSpl/serwersms-python-api serwersms/serwersms.py@0bb7901 (POST "
+        "messages/send_sms.json, Bearer API token), message.py@6d6d9ac (phone, text, sender, utf; answer success, "
+        "items[].id/phone/status/error_code/error_message; seen 2026-12); apprise serwersms.py (username/password)",
     ),
     Gateway(
         name="gatewayapi", title="GatewayAPI", region="DK", url="https://gatewayapi.com", path="/rest/mtsms",

@@ -34,9 +34,8 @@ CASES = [
         refusal_code="101",
     ),
     Case(
-        "serwersms", {"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ"}, "POST",
-        "/messages/send_sms",
-        json={"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ", "phone": E164, "text": TEXT},
+        "serwersms", {"api_token": "sw-token", "sender": "LABXYZ"}, "POST", "/messages/send_sms.json",
+        json={"sender": "LABXYZ", "phone": E164, "text": TEXT}, headers={"Authorization": "Bearer sw-token"},
         ok={"success": True, "queued": 1, "items": [{"id": "sw-1", "phone": E164}]}, message_id="sw-1",
         refusal={"error": {"code": 1000, "message": "Authorization failed"}},
         mixed=({"success": True, "queued": 1, "unsent": 1, "items": [

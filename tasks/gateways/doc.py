@@ -143,6 +143,8 @@ def sms_row(g: Gateway) -> str:
 def whatsapp_row(p: Provider) -> str:
     paths = "; ".join(f"{kind}: `{path}`" for kind, path in p.paths.items())
     required = ", ".join(f"`{k}`" for k in p.required) or NONE
+    if p.defaults:
+        required += "; optional " + ", ".join(f"`{k}` (default `{v}`)" for k, v in p.defaults.items())
     success = success_of(p.success_for("template"))
     fields = [
         p.name,

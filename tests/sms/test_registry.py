@@ -39,7 +39,7 @@ def test_sms_definition(gateway: Gateway) -> None:
 def test_whatsapp_definition(provider: Provider) -> None:
     templates = [*provider.paths.values(), *provider.headers.values()]
     needed = placeholders(*templates) - {"to"} | ({provider.basic[0]} if provider.basic else set())
-    assert needed <= set(provider.required)
+    assert needed <= set(provider.required) | set(provider.defaults)
     assert provider.url or "base_url" in provider.required
     assert all(provider.path(kind) for kind in provider.kinds)
 

@@ -159,7 +159,10 @@ GATEWAYS = [
         sender="source", to="destination", number_format=PLAIN, dlt_entity="entityid", dlt_template="tempid",
         joiner=None,
         unicode=("type", "0", "2"), success=Success(status=(200,), text=r"^1701\|[^|]*\|(?P<id>[^,\s]+)"),
-        confidence="M (unicode type L)", source="public sample code (SMSPLUS Bulk HTTP API v1.0.1, 1701 map)",
+        confidence="H (request: username, password, type 0/2, dlr, source, destination, message; 1701 = submitted) "
+        "/ M (answer layout, DLT entityid, tempid)",
+        source="docs: Route Mobile SMSPLUS Bulk HTTP API Specifications v1.0.1 (Route Mobile, 2018-01; copy at "
+        "online.documentine.com, seen 2026-12); public sample code (answer layout, DLT fields)",
     ),
     Gateway(
         name="smscountry", title="SMSCountry (legacy bulk)", region="IN", url="https://api.smscountry.com",

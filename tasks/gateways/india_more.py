@@ -38,7 +38,9 @@ GATEWAYS = [
             field="status", values=("success",), id="transactionId", error=("reason", "errorMessage"),
             code="statusCode",
         ),
-        confidence="H (request, success) / L (msgType values, DLT names)", source="wp-sms smsgatewaycenter.php",
+        confidence="H (request, success) / L (DLT names)",
+        source="docs: https://www.smsgateway.center/docs/api/send-sms-html/ (userId, password, sendMethod simpleMsg, "
+        "senderId, msgType text|unicode|flash; seen 2026-12); wp-sms smsgatewaycenter.php",
     ),
     Gateway(
         name="pinbix", title="Pinbix (SMSApi white label)", region="IN", url="", required=("base_url", "userid",

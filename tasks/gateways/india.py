@@ -44,7 +44,9 @@ GATEWAYS = [
         required=("auth_key", "sender"), to="mobiles", number_format=PLAIN, static={"route": "4", "country": "0"},
         options={"route": "route"}, dlt_template="DLT_TE_ID", unicode=("unicode", None, "1"),
         success=Success(status=(200,), text=_ID24),
-        confidence="M", source="tesark/msg91-php MSG91DOC.md (output: 24-character request id)",
+        confidence="M (request fields: MSG91's client; GET and the text answer not verified)",
+        source="tesark/msg91-php MSG91DOC.md (output: 24-character request id); MSG91/msg91-python msg91/message.py, "
+        "base.py@9d53e81 (same fields, but POSTed as a form to control.msg91.com with response=json; seen 2026-12)",
     ),
     Gateway(
         name="msgwow", title="MSGWOW (MSG91 white label)", region="IN", url="https://my.msgwow.com",

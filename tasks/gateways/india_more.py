@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.gateways.spec import PLAIN, QUERY, Each, Gateway, Success
+from tasks.gateways.spec import JSON, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
 # fmt: off
@@ -68,11 +68,14 @@ GATEWAYS = [
     ),
     Gateway(
         name="smsalert", title="SMS Alert (Cozy Vision)", region="IN", url="https://www.smsalert.co.in",
-        path="/api/push.json", method="GET", encoding=QUERY, credentials={"apikey": "api_key"},
+        path="/api/push.json", encoding=JSON, credentials={"apikey": "api_key"},
         required=("api_key", "sender"), options={"route": "route"}, to="mobileno", message="text",
         number_format=PLAIN, success=Success(field="status", values=("success",), id="description.batchid",
         error=("description.desc", "description")),
-        confidence="M (request) / L (success body)", source="SMSAlert/API-Integration-Sample-Code-PHP",
+        confidence="H (request) / L (success body)",
+        source="provider repo: SMSAlert/API-Integration-Sample-Code-PHP vendor/src/Smsalert/Smsalert.php@0115628 "
+        "(POST JSON to /api/push.json: apikey, sender, mobileno with country code, no plus, comma-joined, text, "
+        "route; seen 2026-12)",
     ),
 ]
 # fmt: on

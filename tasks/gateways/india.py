@@ -94,10 +94,14 @@ GATEWAYS = [
         url="https://api-alerts.kaleyra.com", path="/v4/", method="GET", encoding=QUERY,
         credentials={"api_key": "api_key"}, required=("api_key", "sender"), static={"method": "sms", "format": "json"},
         number_format=PLAIN, dlt_entity="entity_id", dlt_template="template_id", unicode=("unicode", None, "1"),
-        success=Success(field="status", values=("OK",), id="data.group_id"),
-        confidence="H (request: api_key, method, to, sender, message) / M (DLT, unicode) / L (answers)",
+        success=Success(field="status", values=("OK",), id="data.0.id", code="code"),
+        confidence="H (request: api_key, method, to, sender, message, the unicode parameter; answers) / M (unicode "
+        "value 1, DLT entity_id, template_id)",
         source="docs: Kaleyra SMS Postman collection https://apidocs-sms.kaleyra.com 5548422/Rztfuqyf (Alerts, Send an "
-        "SMS, published 2019-02-15; seen 2026-12); public sample code",
+        "SMS, published 2019-02-15; seen 2026-12); provider repo: kaleyra/kaleyra-python "
+        "api/messaging/sms/sms_message_request.py, sms_message_response.py, tests/messaging/sms/test_sms.py@23c9d85 "
+        "(GET v4 with api_key, method=sms, message, to, sender, unicode; answer status OK, data[0].id, data[0].status "
+        "AWAITED-DLR; seen 2026-12); public sample code (DLT fields)",
     ),
     Gateway(
         name="exotel", title="Exotel SMS", region="IN", url="https://api.exotel.com",

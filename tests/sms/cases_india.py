@@ -73,8 +73,10 @@ CASES = [
         payload=DLT,
         query={"method": "sms", "format": "json", "api_key": "si-apikey", "sender": "LABXYZ", "to": PLAIN,
                "message": TEXT, "entity_id": ENTITY, "template_id": TEMPLATE},
-        ok={"status": "OK", "data": {"group_id": "g-123", "0": {"id": "x-1", "mobile": PLAIN}}, "message": "ok"},
-        message_id="g-123", refusal={"status": "A401B", "message": "Authentication failed"},
+        ok={"status": "OK", "data": [{"id": "3417a4b8-1f6d-4d3e-9c1a-5e2b0d1c7f90:1", "mobile": PLAIN,
+                                      "status": "AWAITED-DLR"}],
+            "message": "Campaign of 1 numbers Submitted successfully."},
+        message_id="3417a4b8-1f6d-4d3e-9c1a-5e2b0d1c7f90:1", refusal={"status": "A401B", "message": "Authentication failed"},
         refusal_code="A401B",
     ),
     Case(

@@ -24,14 +24,16 @@ GATEWAYS = [
     ),
     Gateway(
         name="smsapi", title="SMSAPI", region="PL", url="https://api.smsapi.pl", path="/sms.do",
-        headers={"Authorization": "Bearer {api_token}"}, required=("api_token",), static={"format": "json"},
-        sender="from", number_format=PLAIN, unicode=("encoding", None, "utf-8"),
+        headers={"Authorization": "Bearer {api_token}"}, required=("api_token",),
+        static={"format": "json", "encoding": "utf-8"}, sender="from", number_format=PLAIN,
         success=Success(
             field="count", absent=("error",), code="error",
             each=Each(items="list", number="number", ok="id", id="id"),
         ),
-        confidence="H (request, success) / L (encoding flag)",
-        source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); wp-sms smsapi.php",
+        confidence="H",
+        source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); provider repo: "
+        "smsapi/smsapi-php-client src/Feature/Sms/Bag/SendSmsBag.php@22e79d6 (encoding utf-8, the charset of the "
+        "text, on every send; the coding is chosen by SMSAPI; seen 2026-12); wp-sms smsapi.php",
     ),
     Gateway(
         name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl",

@@ -25,7 +25,7 @@ CASES = [
     ),
     Case(
         "smsapi", {"api_token": "sa-token", "sender": "LABXYZ"}, "POST", "/sms.do",
-        form={"format": "json", "from": "LABXYZ", "to": PLAIN, "message": TEXT},
+        form={"format": "json", "encoding": "utf-8", "from": "LABXYZ", "to": PLAIN, "message": TEXT},
         headers={"Authorization": "Bearer sa-token"},
         ok={"count": 1, "list": [{"id": "sa-1", "points": 0.16, "number": PLAIN, "status": "QUEUE"}]},
         message_id="sa-1", refusal={"error": 101, "message": "Authorization failed"},

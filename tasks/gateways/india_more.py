@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tasks.gateways import bodies
 from tasks.gateways.spec import JSON, PLAIN, QUERY, Each, Gateway, Success
 
 # Declarative tables: one packed row per gateway, kept as written.
@@ -62,9 +63,12 @@ GATEWAYS = [
         name="nic", title="NIC SMS gateway (Government of India)", region="IN", url="https://smsgw.sms.gov.in",
         path="/failsafe/HttpLink", credentials={"username": "username", "pin": "pin"},
         required=("username", "pin", "sender"), sender="signature", to="mnumber", number_format=PLAIN,
-        dlt_entity="dlt_entity_id", dlt_template="dlt_template_id",
+        dlt_entity="dlt_entity_id", dlt_template="dlt_template_id", unicode=("msgType", None, "UC"), body=bodies.nic,
         success=Success(status=(200,), text=r"Message Accepted for Request ID=(?P<id>[^~\s]+)"),
-        confidence="M (request) / L (success text)", source="belegovgithub/core-services NICSMSServiceImpl.java",
+        confidence="H (request: username, pin, message, mnumber with country code, signature, msgType=UC with a hex "
+        "UTF-16 message) / M (DLT fields) / L (success text)",
+        source="docs: NIC SMS Service Integration guide (NIC Messaging Division; copy at scribd.com document "
+        "356508754, seen 2026-12); belegovgithub/core-services NICSMSServiceImpl.java (DLT fields, answer)",
     ),
     Gateway(
         name="smsalert", title="SMS Alert (Cozy Vision)", region="IN", url="https://www.smsalert.co.in",

@@ -174,8 +174,11 @@ GATEWAYS = [
         method="GET", encoding=QUERY, credentials={"username": "username", "password": "password"},
         required=("base_url", "username", "password"), static={"charset": "UTF-8"}, sender="from", message="text",
         number_format=PLAIN, joiner=" ", unicode=("coding", None, "2"),
-        success=Success(status=(200, 202), text=r"^0:\s*Accepted"),
-        confidence="H (request) / L (success text)", source="novu kannel.provider.ts",
+        success=Success(status=(200, 202), text=r"^(0:\s*Accepted|3:\s*Queued)"),
+        confidence="H",
+        source="docs: Kannel user guide, sendsms HTTP interface (kannel 1.4.5 doc/userguide/userguide.xml, "
+        "sources.debian.org; reply table 202 0: Accepted for delivery / 202 3: Queued for later delivery / 4xx / 503; "
+        "to: numbers separated by spaces; coding 2 = UCS-2; seen 2026-12); novu kannel.provider.ts",
     ),
 ]
 # fmt: on

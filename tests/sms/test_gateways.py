@@ -108,3 +108,11 @@ def test_serwersms_needs_a_token_or_user_and_password(httpserver, settings) -> N
         with pytest.raises(errors.ConfigurationError, match="api_token or username\\+password"):
             send(replace(case, config=config), httpserver)
     assert not httpserver.log
+
+
+def test_kannel_queued_for_later_delivery_is_accepted(httpserver, settings) -> None:
+    """Kannel's user guide: 202 "3: Queued for later delivery" means stored and delivered later (no SMSC link
+    right now), so it is an acceptance, never a failure to retry (which would send the message twice)."""
+    case = next(c for c in CASES if c.gateway == "kannel")
+    respond(httpserver, "3: Queued for later delivery", 202)
+    assert send(case, httpserver)["gateway"] == "kannel"

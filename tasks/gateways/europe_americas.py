@@ -84,7 +84,10 @@ GATEWAYS = [
         method="GET", encoding=QUERY, credentials={"apikey": "api_key"}, required=("api_key",),
         static={"gateway": "high"}, options={"gateway": "gateway"}, to="number", joiner=";", number_format=PLAIN,
         success=Success(status=(200,), text=r"^OK\|(?P<id>\d+)"),
-        confidence="H (request) / L (OK| answer)", source="apprise smsmanager.py",
+        confidence="H (request) / L (OK| answer)",
+        source="docs: https://smsmanager.cz/api/http (Send: apikey, number joined by ; or ,; seen 2026-12; the page "
+        "calls http-api deprecated in favour of JSON API v2), https://smsmanager.cz/api/codes/ (1xx-2xx errors with "
+        "HTTP 4xx, 9xx retryable); apprise smsmanager.py (OK| answer)",
     ),
     Gateway(
         name="mitto", title="Mitto", region="CH", url="https://rest.mittoapi.com", path="/sms.json", encoding=JSON,

@@ -95,13 +95,15 @@ GATEWAYS = [
         credentials={"api_key": "api_key"}, required=("api_key", "sender"), static={"method": "sms", "format": "json"},
         number_format=PLAIN, dlt_entity="entity_id", dlt_template="template_id", unicode=("unicode", None, "1"),
         success=Success(field="status", values=("OK",), id="data.0.id", code="code"),
-        confidence="H (request: api_key, method, to, sender, message, the unicode parameter; answers) / M (unicode "
-        "value 1, DLT entity_id, template_id)",
+        confidence="H (request: api_key, method, to, sender, message, unicode 1; answers) / M (DLT entity_id, "
+        "template_id)",
         source="docs: Kaleyra SMS Postman collection https://apidocs-sms.kaleyra.com 5548422/Rztfuqyf (Alerts, Send an "
         "SMS, published 2019-02-15; seen 2026-12); provider repo: kaleyra/kaleyra-python "
         "api/messaging/sms/sms_message_request.py, sms_message_response.py, tests/messaging/sms/test_sms.py@23c9d85 "
         "(GET v4 with api_key, method=sms, message, to, sender, unicode; answer status OK, data[0].id, data[0].status "
-        "AWAITED-DLR; seen 2026-12); public sample code (DLT fields)",
+        "AWAITED-DLR; seen 2026-12); docs: https://alerts.solutionsinfini.com/readme/4.0/ (Kaleyra's v4 readme: "
+        "unicode 1/0/auto, format default JSON, answer data keyed 0, 1, ... with id, mobile, status; seen 2026-12); public "
+        "sample code (DLT fields)",
     ),
     Gateway(
         name="exotel", title="Exotel SMS", region="IN", url="https://api.exotel.com",
@@ -175,7 +177,10 @@ GATEWAYS = [
         path="/SMSCwebservice_bulk.aspx", credentials={"User": "username", "passwd": "password"},
         required=("username", "password", "sender"), static={"DR": "Y"}, sender="sid", to="mobilenumber",
         number_format=PLAIN, unicode=("mtype", "N", "OL"), success=Success(status=(200,), text=r"^OK:(?P<id>\S+)"),
-        confidence="M (request) / L (OK: prefix)", source="farooqabdulla4u/ubergradtest SmsApi.vb",
+        confidence="H (request, OK:<job id> answer) / M (mtype OL for UCS-2 texts)",
+        source="docs: https://smscountry.com/sms-api-documentation-1.aspx (SMSCountry's HTTP API page: User, passwd, "
+        "mobilenumber, message, sid, mtype N/OL/..., DR Y; answer OK:515789649; seen 2026-12); "
+        "farooqabdulla4u/ubergradtest SmsApi.vb",
     ),
     Gateway(
         name="netcore", title="Netcore (mytoday) bulk push", region="IN", url="https://bulkpush.mytoday.com",
@@ -184,7 +189,10 @@ GATEWAYS = [
         required=("feedid", "username", "password"), sender="senderid", to="To", message="Text", number_format=PLAIN,
         dlt_entity="entityid", dlt_template="templateid",
         success=Success(status=(200,), text=r"REQID\s*=\s*['\"]?(?P<id>\d+)"),
-        confidence="M (request) / L (XML REQID)", source="public sample code",
+        confidence="H (request) / L (XML REQID answer)",
+        source="docs: https://emaildocs.netcorecloud.com/reference/single-message-api (Netcore's Single Message API: "
+        "feedid, username, password, To comma-joined (max 50), Text, templateid, entityid; no sender parameter listed; "
+        "seen 2026-12); public sample code (XML answer)",
     ),
     Gateway(
         name="msgclub", title="MSGClub", region="IN", url="https://msg.msgclub.net",

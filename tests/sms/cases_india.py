@@ -73,10 +73,10 @@ CASES = [
         payload=DLT,
         query={"method": "sms", "format": "json", "api_key": "si-apikey", "sender": "LABXYZ", "to": PLAIN,
                "message": TEXT, "entity_id": ENTITY, "template_id": TEMPLATE},
-        ok={"status": "OK", "data": [{"id": "3417a4b8-1f6d-4d3e-9c1a-5e2b0d1c7f90:1", "mobile": PLAIN,
-                                      "status": "AWAITED-DLR"}],
-            "message": "Campaign of 1 numbers Submitted successfully."},
-        message_id="3417a4b8-1f6d-4d3e-9c1a-5e2b0d1c7f90:1", refusal={"status": "A401B", "message": "Authentication failed"},
+        ok={"status": "OK", "message": "Submitted successfully",
+            "data": {"0": {"id": "4429996893:1", "customid": "", "customid1": "", "customid2": "", "mobile": PLAIN,
+                           "status": "AWAITED-DLR"}}},
+        message_id="4429996893:1", refusal={"status": "A401B", "message": "Authentication failed"},
         refusal_code="A401B",
     ),
     Case(
@@ -137,7 +137,7 @@ CASES = [
         "/SMSCwebservice_bulk.aspx",
         form={"DR": "Y", "User": "sc-user", "passwd": "sc-pass", "sid": "LABXYZ", "mobilenumber": PLAIN,
               "message": TEXT, "mtype": "N"},
-        ok="OK:123456789", message_id="123456789", refusal="ERROR:Invalid Username or Password",
+        ok="OK:515789649", message_id="515789649", refusal="ERROR:Invalid Username or Password",
     ),
     Case(
         "netcore", {"feedid": "392231", "username": "nc-user", "password": "nc-pass", "sender": "LABXYZ",

@@ -102,8 +102,8 @@ GATEWAYS = [
         "api/messaging/sms/sms_message_request.py, sms_message_response.py, tests/messaging/sms/test_sms.py@23c9d85 "
         "(GET v4 with api_key, method=sms, message, to, sender, unicode; answer status OK, data[0].id, data[0].status "
         "AWAITED-DLR; seen 2026-12); docs: https://alerts.solutionsinfini.com/readme/4.0/ (Kaleyra's v4 readme: "
-        "unicode 1/0/auto, format default JSON, answer data keyed 0, 1, ... with id, mobile, status; seen 2026-12); public "
-        "sample code (DLT fields)",
+        "unicode 1/0/auto, format default JSON, answer data keyed 0, 1, ... with id, mobile, status; seen 2026-12); "
+        "public sample code (DLT fields)",
     ),
     Gateway(
         name="exotel", title="Exotel SMS", region="IN", url="https://api.exotel.com",

@@ -87,7 +87,10 @@ GATEWAYS = [
         number_format=E164, joiner=None, message="body", static={"type": "TXN"}, options={"type": "type"},
         dlt_template="template_id",
         success=Success(field="id", id="id", error=("error.message", "message", "error"), code="error.code"),
-        confidence="H", source="nammayatri SMS/KaleyraSms; nammayatri#14926 (template id needed in IN)",
+        confidence="H",
+        source="docs: https://developers.kaleyra.io/docs/send-your-first-sms (POST /v1/<SID>/messages, header api-key, "
+        "to +E.164, sender, type, body, template_id for IN; seen 2026-12); nammayatri SMS/KaleyraSms; nammayatri#14926 "
+        "(template id needed in IN)",
     ),
     Gateway(
         name="kaleyra_v4", title="Kaleyra / Solutions Infini v4 (legacy)", region="IN",
@@ -115,7 +118,10 @@ GATEWAYS = [
             field="SMSMessage.Status", values=("queued", "sending", "submitted", "sent"), id="SMSMessage.Sid",
             error=("RestException.Message", "SMSMessage.DetailedStatus"),
         ),
-        confidence="H", source="apprise exotel.py; developer.exotel.com send-sms (Mumbai: base_url api.in.exotel.com)",
+        confidence="H",
+        source="docs: https://developer.exotel.com/docs/sms-api/api-reference/send-sms (From, To, Body, EncodingType "
+        "plain/unicode, DltEntityId, DltTemplateId, SmsType; seen 2026-12); apprise exotel.py (Mumbai: base_url "
+        "api.in.exotel.com)",
     ),
     Gateway(
         name="twofactor", title="2Factor transactional SMS", region="IN", url="https://2factor.in",

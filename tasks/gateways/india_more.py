@@ -49,7 +49,9 @@ GATEWAYS = [
         static={"sendMethod": "quick", "output": "json"}, sender="senderid", to="mobile", message="msg",
         number_format=PLAIN, unicode=("msgType", "text", "unicode"),
         success=Success(field="status", values=("success",), id="transactionId", error=("reason",), code="statusCode"),
-        confidence="H (request, success) / L (msgType values)", source="nammayatri SMS/PinbixSms",
+        confidence="H (request, success) / M (msgType text/unicode, as SMSGateway.Center documents the same SMSApi "
+        "schema)",
+        source="nammayatri SMS/PinbixSms; smsgateway.center/docs/api/send-sms-html (msgType of the SMSApi schema)",
     ),
     Gateway(
         name="pridesms", title="PrideSMS", region="IN", url="https://pridesms.in", path="/api/v1/sendSMS.php",

@@ -12,7 +12,7 @@ GATEWAYS = [
     Gateway(
         name="seven", title="seven (ex sms77)", region="EU", url="https://gateway.seven.io", path="/api/sms",
         encoding=JSON, headers={"X-Api-Key": "{api_key}"}, required=("api_key",), sender="from", message="text",
-        number_format=PLAIN,
+        number_format=PLAIN, static={"json": 1},
         success=Success(
             field="success", values=("100", "101"), code="success",
             each=Each(
@@ -20,7 +20,12 @@ GATEWAYS = [
                 error=("error_text",),
             ),
         ),
-        confidence="H (request) / M (success code 100)", source="apprise seven.py",
+        confidence="H (request; answers: messages[] recipient/success/id/error/error_text, error codes) / M (success "
+        "code 100)",
+        source="provider repo: seven-io/js-client src/resources/sms/SmsPayload.ts, types.ts, src/lib/ErrorCode.ts@26a6531, "
+        "src/BaseClient.ts@148108b (json=1 on every send, else the answer may be a bare code such as 100 or 900; "
+        "SmsResponse success string, messages[]; 202 invalid recipient, 900 invalid API key; seen 2026-12); apprise "
+        "seven.py",
     ),
     Gateway(
         name="smsapi", title="SMSAPI", region="PL", url="https://api.smsapi.pl", path="/sms.do",

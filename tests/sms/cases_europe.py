@@ -14,7 +14,7 @@ US_TO = {"to": "+12025550143"}
 CASES = [
     Case(
         "seven", {"api_key": "sv-key", "sender": "LABXYZ"}, "POST", "/api/sms",
-        json={"from": "LABXYZ", "to": PLAIN, "text": TEXT}, headers={"X-Api-Key": "sv-key"},
+        json={"json": 1, "from": "LABXYZ", "to": PLAIN, "text": TEXT}, headers={"X-Api-Key": "sv-key"},
         ok={"success": "100", "messages": [{"id": "77229", "recipient": PLAIN, "success": True}]}, message_id="77229",
         refusal={"success": "900", "messages": []},
         mixed=({"success": "101", "messages": [

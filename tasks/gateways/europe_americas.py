@@ -22,10 +22,10 @@ GATEWAYS = [
         ),
         confidence="H (request; answers: messages[] recipient/success/id/error/error_text, error codes) / M (success "
         "code 100)",
-        source="provider repo: seven-io/js-client src/resources/sms/SmsPayload.ts, types.ts, src/lib/ErrorCode.ts@26a6531, "
-        "src/BaseClient.ts@148108b (json=1 on every send, else the answer may be a bare code such as 100 or 900; "
-        "SmsResponse success string, messages[]; 202 invalid recipient, 900 invalid API key; seen 2026-12); apprise "
-        "seven.py",
+        source="provider repo: seven-io/js-client src/resources/sms/SmsPayload.ts, types.ts, "
+        "src/lib/ErrorCode.ts@26a6531, src/BaseClient.ts@148108b (json=1 on every send, else the answer may be a bare "
+        "code such as 100 or 900; SmsResponse success string, messages[]; 202 invalid recipient, 900 invalid API key; "
+        "seen 2026-12); apprise seven.py",
     ),
     Gateway(
         name="smsapi", title="SMSAPI", region="PL", url="https://api.smsapi.pl", path="/sms.do",

@@ -106,3 +106,14 @@ def mobishastra(gw: Gateway, out: Outbound) -> list[Any]:
     language = flag(gw, out)
     cred = {"user": out.config["user"], "pwd": out.config["password"]}
     return [{**cred, "number": n, "msg": out.text, "sender": out.sender, "language": language} for n in out.numbers]
+
+
+def nic(gw: Gateway, out: Outbound) -> dict[str, Any]:
+    """NIC SMS gateway: a flat form; a UCS-2 text goes as ``msgType=UC`` with the message written as
+    hex UTF-16BE after the byte-order mark (``FEFF092A...``), as NIC's integration guide shows."""
+    from tasks.gateways.engine import flat_params  # the engine imports the definitions, which import this
+
+    params = flat_params(gw, out)
+    if out.unicode:
+        params[gw.message] = "FEFF" + out.text.encode("utf-16-be").hex().upper()
+    return params

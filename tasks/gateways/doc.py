@@ -17,9 +17,10 @@ Generated from the registries by `python -m tasks.gateways.doc > docs/gateways.m
 hand. Every gateway also accepts `base_url` (regional host, tests), `sender` (default sender id),
 `template_id` (default DLT template id), `dlt_entity_id` (DLT principal entity id, where the gateway
 has such a field) and `rate_limit` (messages per second for the account). Confidence: **H** request
-and success check seen in public code, or compared with the provider's official SDK (see the last
-section); **M** provider docs or several consistent samples; **L** verify against the provider's
-current docs before relying on it. See docs/sms.md for the payload.
+and success check seen in public code, or compared with the provider's official SDK or with the
+description it publishes (see the last two sections); **M** provider docs or several consistent
+samples; **L** verify against the provider's current docs before relying on it. See docs/sms.md for
+the payload.
 """
 SDK_HEADER = """## Verified against the providers' official SDKs
 
@@ -34,6 +35,20 @@ documented success and error answers to both: the same message id, and the class
 each comparison ignores, what differed and what was changed is in `tests/sdk/rows.py`. Definitions
 verified this way (their source starts with `sdk:`):
 """
+DOCS_HEADER = """## Verified against the providers' published descriptions
+
+Providers without an official Python SDK were compared with what they publish themselves: an API
+reference page with a sample request and answer, a Postman collection or OpenAPI description, or
+their official client in another language on their own GitHub organisation. The source names the
+page or the repository, path and commit, and when it was seen; the row in `tests/sms/cases_*.py`
+states the documented request (method, path, auth, fields, number format, Unicode flag) and the
+documented success and error answers. Where only part could be verified, the confidence says which
+(`H (request) / M (answers)`). Definitions verified this way (their source starts with `docs:`,
+`openapi:` or `provider repo:`):
+"""
+#: Source prefixes of the definitions compared with an official SDK, and with a published description.
+SDK_PREFIXES = ("sdk:",)
+DOCS_PREFIXES = ("docs:", "openapi:", "provider repo:")
 
 
 #: How the gateways that are not declarative HTTP authenticate, and what "accepted" means for them.
@@ -56,6 +71,7 @@ def auth_of(gateway: Gateway | Provider) -> str:
         parts.append(f"Basic `{gateway.basic[0]}:{gateway.basic[1]}`")
     parts += [f"header `{name}: {value}`" for name, value in gateway.headers.items()]
     if isinstance(gateway, Gateway):
+        parts += [f"header `{name}: {value}` (when set)" for name, value in gateway.optional_headers.items()]
         parts += [f"param `{param}`=`{key}`" for param, key in gateway.credentials.items()]
         if gateway.transport is not None and not parts:
             parts.append(TRANSPORT_AUTH.get(gateway.name, "from config"))
@@ -104,6 +120,8 @@ def sms_row(g: Gateway) -> str:
     unicode = f"`{g.unicode[0]}` = {flag_of(g.unicode[2])}" if g.unicode else NONE
     success = TRANSPORT_SUCCESS.get(g.name) or success_of(g.success)
     required = ", ".join(f"`{k}`" for k in g.required) or NONE
+    if g.required_any:
+        required += "; and " + " or ".join("+".join(f"`{k}`" for k in keys) for keys in g.required_any)
     fields = [
         g.name,
         g.title,
@@ -125,6 +143,8 @@ def sms_row(g: Gateway) -> str:
 def whatsapp_row(p: Provider) -> str:
     paths = "; ".join(f"{kind}: `{path}`" for kind, path in p.paths.items())
     required = ", ".join(f"`{k}`" for k in p.required) or NONE
+    if p.defaults:
+        required += "; optional " + ", ".join(f"`{k}` (default `{v}`)" for k, v in p.defaults.items())
     success = success_of(p.success_for("template"))
     fields = [
         p.name,
@@ -141,10 +161,10 @@ def whatsapp_row(p: Provider) -> str:
     return "| " + " | ".join(cell(f) for f in fields) + " |"
 
 
-def verified_rows() -> list[str]:
-    """The SDK-verified definitions: name, channel, confidence and source."""
-    rows = [("SMS", g.name, g.confidence, g.source) for g in DEFINITIONS if g.source.startswith("sdk:")]
-    rows += [("WhatsApp", p.name, p.confidence, p.source) for p in PROVIDERS if p.source.startswith("sdk:")]
+def verified_rows(prefixes: tuple[str, ...] = SDK_PREFIXES) -> list[str]:
+    """The definitions whose source starts with one of ``prefixes``: name, channel, confidence and source."""
+    rows = [("SMS", g.name, g.confidence, g.source) for g in DEFINITIONS if g.source.startswith(prefixes)]
+    rows += [("WhatsApp", p.name, p.confidence, p.source) for p in PROVIDERS if p.source.startswith(prefixes)]
     lines = ["| name | channel | confidence | source |", "|---|---|---|---|"]
     return lines + [f"| {name} | {channel} | {cell(conf)} | {cell(source)} |" for channel, name, conf, source in rows]
 
@@ -165,7 +185,8 @@ def render() -> str:
     )
     lines.append("|" + "---|" * 10)
     lines += [whatsapp_row(p) for p in PROVIDERS]
-    lines += ["", SDK_HEADER, *verified_rows()]
+    lines += ["", SDK_HEADER, *verified_rows(SDK_PREFIXES)]
+    lines += ["", DOCS_HEADER, *verified_rows(DOCS_PREFIXES)]
     return "\n".join(lines) + "\n"
 
 

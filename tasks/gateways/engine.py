@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from string import Formatter
 from typing import Any
 
 from rq import get_current_job
@@ -40,8 +41,20 @@ def check_config(gateway: Gateway, config: Mapping[str, Any], sender: str | None
     ``sender`` stands for the config's)."""
     present = {**config, "sender": sender} if sender else config
     missing = [key for key in gateway.required if present.get(key) in (None, "")]
+    if gateway.required_any and not any(has_all(config, keys) for keys in gateway.required_any):
+        missing.append(" or ".join("+".join(keys) for keys in gateway.required_any))
     if missing:
         raise ConfigurationError(f"gateway {gateway.name!r}: missing config key(s): {', '.join(missing)}")
+
+
+def has_all(config: Mapping[str, Any], keys: tuple[str, ...] | list[str]) -> bool:
+    """True when every one of ``keys`` is set (not None, not empty)."""
+    return all(config.get(key) not in (None, "") for key in keys)
+
+
+def placeholders(template: str) -> list[str]:
+    """The config keys a ``{key}`` template names."""
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
 
 
 def recipients(gateway: Gateway, numbers: tuple[str, ...]) -> Any:
@@ -94,6 +107,13 @@ def build(gateway: Gateway, out: Outbound) -> Request:
     check_config(gateway, out.config, out.sender)
     values = _Config(out.config)
     headers = {name: template.format_map(values) for name, template in gateway.headers.items()}
+    headers.update(
+        {
+            name: template.format_map(values)
+            for name, template in gateway.optional_headers.items()
+            if has_all(out.config, placeholders(template))
+        }
+    )
     auth = (str(values[gateway.basic[0]]), str(out.config.get(gateway.basic[1], ""))) if gateway.basic else None
     payload: Any = gateway.body(gateway, out) if gateway.body else flat_params(gateway, out)
     params = payload if gateway.encoding == QUERY else {}

@@ -12,7 +12,7 @@ GATEWAYS = [
     Gateway(
         name="seven", title="seven (ex sms77)", region="EU", url="https://gateway.seven.io", path="/api/sms",
         encoding=JSON, headers={"X-Api-Key": "{api_key}"}, required=("api_key",), sender="from", message="text",
-        number_format=PLAIN,
+        number_format=PLAIN, static={"json": 1},
         success=Success(
             field="success", values=("100", "101"), code="success",
             each=Each(
@@ -20,29 +20,41 @@ GATEWAYS = [
                 error=("error_text",),
             ),
         ),
-        confidence="H (request) / M (success code 100)", source="apprise seven.py",
+        confidence="H (request; answers: messages[] recipient/success/id/error/error_text, error codes) / M (success "
+        "code 100)",
+        source="provider repo: seven-io/js-client src/resources/sms/SmsPayload.ts, types.ts, "
+        "src/lib/ErrorCode.ts@26a6531, src/BaseClient.ts@148108b (json=1 on every send, else the answer may be a bare "
+        "code such as 100 or 900; SmsResponse success string, messages[]; 202 invalid recipient, 900 invalid API key; "
+        "seen 2026-12); apprise seven.py",
     ),
     Gateway(
         name="smsapi", title="SMSAPI", region="PL", url="https://api.smsapi.pl", path="/sms.do",
-        headers={"Authorization": "Bearer {api_token}"}, required=("api_token",), static={"format": "json"},
-        sender="from", number_format=PLAIN, unicode=("encoding", None, "utf-8"),
+        headers={"Authorization": "Bearer {api_token}"}, required=("api_token",),
+        static={"format": "json", "encoding": "utf-8"}, sender="from", number_format=PLAIN,
         success=Success(
             field="count", absent=("error",), code="error",
             each=Each(items="list", number="number", ok="id", id="id"),
         ),
-        confidence="H (request, success) / L (encoding flag)",
-        source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); wp-sms smsapi.php",
+        confidence="H",
+        source="sdk: smsapi-client==2.9.7 (tests/sdk; no Unicode switch in the SDK); provider repo: "
+        "smsapi/smsapi-php-client src/Feature/Sms/Bag/SendSmsBag.php@22e79d6 (encoding utf-8, the charset of the "
+        "text, on every send; the coding is chosen by SMSAPI; seen 2026-12); wp-sms smsapi.php",
     ),
     Gateway(
-        name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl", path="/messages/send_sms",
-        encoding=JSON, credentials={"username": "username", "password": "password"},
-        required=("username", "password", "sender"), to="phone", message="text", number_format=E164,
+        name="serwersms", title="SerwerSMS", region="PL", url="https://api2.serwersms.pl",
+        path="/messages/send_sms.json", encoding=JSON, optional_headers={"Authorization": "Bearer {api_token}"},
+        credentials={"username": "username", "password": "password"}, required=("sender",),
+        required_any=(("api_token",), ("username", "password")), to="phone", message="text", number_format=E164,
+        unicode=("utf", None, True),
         success=Success(
             field="success", values=("true",), error=("error.message",), code="error.code",
             each=Each(items="items", number="phone", ok="id", id="id", code=("status", "error_code"),
                       error=("error_message",)),
         ),
-        confidence="H", source="apprise serwersms.py",
+        confidence="H",
+        source="provider repo: SerwerSMSpl/serwersms-python-api serwersms/serwersms.py@0bb7901 (POST "
+        "messages/send_sms.json, Bearer API token), message.py@6d6d9ac (phone, text, sender, utf; answer success, "
+        "items[].id/phone/status/error_code/error_message; seen 2026-12); apprise serwersms.py (username/password)",
     ),
     Gateway(
         name="gatewayapi", title="GatewayAPI", region="DK", url="https://gatewayapi.com", path="/rest/mtsms",
@@ -77,7 +89,10 @@ GATEWAYS = [
         method="GET", encoding=QUERY, credentials={"apikey": "api_key"}, required=("api_key",),
         static={"gateway": "high"}, options={"gateway": "gateway"}, to="number", joiner=";", number_format=PLAIN,
         success=Success(status=(200,), text=r"^OK\|(?P<id>\d+)"),
-        confidence="H (request) / L (OK| answer)", source="apprise smsmanager.py",
+        confidence="H (request) / L (OK| answer)",
+        source="docs: https://smsmanager.cz/api/http (Send: apikey, number joined by ; or ,; seen 2026-12; the page "
+        "calls http-api deprecated in favour of JSON API v2), https://smsmanager.cz/api/codes/ (1xx-2xx errors with "
+        "HTTP 4xx, 9xx retryable); apprise smsmanager.py (OK| answer)",
     ),
     Gateway(
         name="mitto", title="Mitto", region="CH", url="https://rest.mittoapi.com", path="/sms.json", encoding=JSON,
@@ -167,8 +182,11 @@ GATEWAYS = [
         method="GET", encoding=QUERY, credentials={"username": "username", "password": "password"},
         required=("base_url", "username", "password"), static={"charset": "UTF-8"}, sender="from", message="text",
         number_format=PLAIN, joiner=" ", unicode=("coding", None, "2"),
-        success=Success(status=(200, 202), text=r"^0:\s*Accepted"),
-        confidence="H (request) / L (success text)", source="novu kannel.provider.ts",
+        success=Success(status=(200, 202), text=r"^(0:\s*Accepted|3:\s*Queued)"),
+        confidence="H",
+        source="docs: Kannel user guide, sendsms HTTP interface (kannel 1.4.5 doc/userguide/userguide.xml, "
+        "sources.debian.org; reply table 202 0: Accepted for delivery / 202 3: Queued for later delivery / 4xx / 503; "
+        "to: numbers separated by spaces; coding 2 = UCS-2; seen 2026-12); novu kannel.provider.ts",
     ),
 ]
 # fmt: on

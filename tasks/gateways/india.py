@@ -23,15 +23,20 @@ GATEWAYS = [
         body=bodies.msg91_flow, number_format=PLAIN, to="recipients[].mobiles", message="recipients[].body",
         sender=None, dlt_template="template_id",
         success=Success(status=(200,), field="type", values=("success",), id="message"),
-        confidence="H (request) / L (success body)", source="apprise msg91.py; appwrite/console#967",
+        confidence="H",
+        source="docs: https://control.msg91.com/apidoc/textsms/send-sms-flow.php (sample output: type success, "
+        "24-hex request id in message; mobiles 91XXXXXXXXXX, no plus; seen 2026-12); apprise msg91.py (template_id, "
+        "short_url)",
     ),
     Gateway(
         name="msg91_v2", title="MSG91 v2 sendsms (legacy JSON)", region="IN", url=_MSG91,
         path="/api/v2/sendsms", encoding=JSON, headers={"authkey": "{auth_key}"}, required=("auth_key", "sender"),
         body=bodies.msg91_v2, number_format=PLAIN, to="sms[].to", message="sms[].message",
         dlt_template="DLT_TE_ID", unicode=("unicode", 0, 1),
-        success=Success(status=(200,), field="type", values=("success",), id="message"),
-        confidence="M", source="Sunbird-Lern sms-configuration.md; MSG91/sendotp-node#34",
+        success=Success(status=(200,), field="type", values=("success",), id="message", code="code"),
+        confidence="H (answers, headers, unicode 0/1) / M (JSON body layout)",
+        source="docs: http://api.msg91.com/apidoc/textsms/send-sms-v1.php (parameters; JSON success and error sample "
+        "with code 106; seen 2026-12); Sunbird-Lern sms-configuration.md (JSON body)",
     ),
     Gateway(
         name="msg91_sendhttp", title="MSG91 sendhttp.php (legacy)", region="IN", url=_MSG91,
@@ -39,7 +44,9 @@ GATEWAYS = [
         required=("auth_key", "sender"), to="mobiles", number_format=PLAIN, static={"route": "4", "country": "0"},
         options={"route": "route"}, dlt_template="DLT_TE_ID", unicode=("unicode", None, "1"),
         success=Success(status=(200,), text=_ID24),
-        confidence="M", source="tesark/msg91-php MSG91DOC.md (output: 24-character request id)",
+        confidence="M (request fields: MSG91's client; GET and the text answer not verified)",
+        source="tesark/msg91-php MSG91DOC.md (output: 24-character request id); MSG91/msg91-python msg91/message.py, "
+        "base.py@9d53e81 (same fields, but POSTed as a form to control.msg91.com with response=json; seen 2026-12)",
     ),
     Gateway(
         name="msgwow", title="MSGWOW (MSG91 white label)", region="IN", url="https://my.msgwow.com",
@@ -57,7 +64,9 @@ GATEWAYS = [
             field="status", values=("success",), id="batch_id", code="errors.0.code",
             each=Each(items="messages", number="recipient", ok="id", id="id", code=()),
         ),
-        confidence="M", source="hackage textlocal; anubhavpatrick/sms-whatsapp-integration",
+        confidence="H (request) / M (answers)",
+        source="docs: https://api.textlocal.in/docs/sendsms (sample request: POST /send/, apikey, numbers 91... "
+        "comma-joined, sender, message; seen 2026-12); hackage textlocal (answers)",
     ),
     Gateway(
         name="gupshup", title="Gupshup Enterprise SMS", region="IN", url=_GUPSHUP, path="/GatewayAPI/rest",
@@ -78,15 +87,26 @@ GATEWAYS = [
         number_format=E164, joiner=None, message="body", static={"type": "TXN"}, options={"type": "type"},
         dlt_template="template_id",
         success=Success(field="id", id="id", error=("error.message", "message", "error"), code="error.code"),
-        confidence="H", source="nammayatri SMS/KaleyraSms; nammayatri#14926 (template id needed in IN)",
+        confidence="H",
+        source="docs: https://developers.kaleyra.io/docs/send-your-first-sms (POST /v1/<SID>/messages, header api-key, "
+        "to +E.164, sender, type, body, template_id for IN; seen 2026-12); nammayatri SMS/KaleyraSms; nammayatri#14926 "
+        "(template id needed in IN)",
     ),
     Gateway(
         name="kaleyra_v4", title="Kaleyra / Solutions Infini v4 (legacy)", region="IN",
         url="https://api-alerts.kaleyra.com", path="/v4/", method="GET", encoding=QUERY,
         credentials={"api_key": "api_key"}, required=("api_key", "sender"), static={"method": "sms", "format": "json"},
         number_format=PLAIN, dlt_entity="entity_id", dlt_template="template_id", unicode=("unicode", None, "1"),
-        success=Success(field="status", values=("OK",), id="data.group_id"),
-        confidence="M (request) / L (success body)", source="public sample code",
+        success=Success(field="status", values=("OK",), id="data.0.id", code="code"),
+        confidence="H (request: api_key, method, to, sender, message, unicode 1; answers) / M (DLT entity_id, "
+        "template_id)",
+        source="docs: Kaleyra SMS Postman collection https://apidocs-sms.kaleyra.com 5548422/Rztfuqyf (Alerts, Send an "
+        "SMS, published 2019-02-15; seen 2026-12); provider repo: kaleyra/kaleyra-python "
+        "api/messaging/sms/sms_message_request.py, sms_message_response.py, tests/messaging/sms/test_sms.py@23c9d85 "
+        "(GET v4 with api_key, method=sms, message, to, sender, unicode; answer status OK, data[0].id, data[0].status "
+        "AWAITED-DLR; seen 2026-12); docs: https://alerts.solutionsinfini.com/readme/4.0/ (Kaleyra's v4 readme: "
+        "unicode 1/0/auto, format default JSON, answer data keyed 0, 1, ... with id, mobile, status; seen 2026-12); "
+        "public sample code (DLT fields)",
     ),
     Gateway(
         name="exotel", title="Exotel SMS", region="IN", url="https://api.exotel.com",
@@ -98,7 +118,10 @@ GATEWAYS = [
             field="SMSMessage.Status", values=("queued", "sending", "submitted", "sent"), id="SMSMessage.Sid",
             error=("RestException.Message", "SMSMessage.DetailedStatus"),
         ),
-        confidence="H", source="apprise exotel.py; developer.exotel.com send-sms (Mumbai: base_url api.in.exotel.com)",
+        confidence="H",
+        source="docs: https://developer.exotel.com/docs/sms-api/api-reference/send-sms (From, To, Body, EncodingType "
+        "plain/unicode, DltEntityId, DltTemplateId, SmsType; seen 2026-12); apprise exotel.py (Mumbai: base_url "
+        "api.in.exotel.com)",
     ),
     Gateway(
         name="twofactor", title="2Factor transactional SMS", region="IN", url="https://2factor.in",
@@ -150,14 +173,20 @@ GATEWAYS = [
         sender="source", to="destination", number_format=PLAIN, dlt_entity="entityid", dlt_template="tempid",
         joiner=None,
         unicode=("type", "0", "2"), success=Success(status=(200,), text=r"^1701\|[^|]*\|(?P<id>[^,\s]+)"),
-        confidence="M (unicode type L)", source="public sample code (SMSPLUS Bulk HTTP API v1.0.1, 1701 map)",
+        confidence="H (request: username, password, type 0/2, dlr, source, destination, message; 1701 = submitted) "
+        "/ M (answer layout, DLT entityid, tempid)",
+        source="docs: Route Mobile SMSPLUS Bulk HTTP API Specifications v1.0.1 (Route Mobile, 2018-01; copy at "
+        "online.documentine.com, seen 2026-12); public sample code (answer layout, DLT fields)",
     ),
     Gateway(
         name="smscountry", title="SMSCountry (legacy bulk)", region="IN", url="https://api.smscountry.com",
         path="/SMSCwebservice_bulk.aspx", credentials={"User": "username", "passwd": "password"},
         required=("username", "password", "sender"), static={"DR": "Y"}, sender="sid", to="mobilenumber",
         number_format=PLAIN, unicode=("mtype", "N", "OL"), success=Success(status=(200,), text=r"^OK:(?P<id>\S+)"),
-        confidence="M (request) / L (OK: prefix)", source="farooqabdulla4u/ubergradtest SmsApi.vb",
+        confidence="H (request, OK:<job id> answer) / M (mtype OL for UCS-2 texts)",
+        source="docs: https://smscountry.com/sms-api-documentation-1.aspx (SMSCountry's HTTP API page: User, passwd, "
+        "mobilenumber, message, sid, mtype N/OL/..., DR Y; answer OK:515789649; seen 2026-12); "
+        "farooqabdulla4u/ubergradtest SmsApi.vb",
     ),
     Gateway(
         name="netcore", title="Netcore (mytoday) bulk push", region="IN", url="https://bulkpush.mytoday.com",
@@ -166,7 +195,10 @@ GATEWAYS = [
         required=("feedid", "username", "password"), sender="senderid", to="To", message="Text", number_format=PLAIN,
         dlt_entity="entityid", dlt_template="templateid",
         success=Success(status=(200,), text=r"REQID\s*=\s*['\"]?(?P<id>\d+)"),
-        confidence="M (request) / L (XML REQID)", source="public sample code",
+        confidence="H (request) / L (XML REQID answer)",
+        source="docs: https://emaildocs.netcorecloud.com/reference/single-message-api (Netcore's Single Message API: "
+        "feedid, username, password, To comma-joined (max 50), Text, templateid, entityid; no sender parameter listed; "
+        "seen 2026-12); public sample code (XML answer)",
     ),
     Gateway(
         name="msgclub", title="MSGClub", region="IN", url="https://msg.msgclub.net",

@@ -171,6 +171,12 @@ class Gateway:
     reference: str | None = None
     #: Config keys that must be present.
     required: tuple[str, ...] = ()
+    #: Alternative sets of credentials (an API token, or a user name and password): one set must be
+    #: complete. Credentials of the other sets are sent only when present.
+    required_any: tuple[tuple[str, ...], ...] = ()
+    #: Headers sent only when the config has every key they name (a token that is one of the
+    #: ``required_any`` alternatives): name -> template.
+    optional_headers: dict[str, str] = field(default_factory=dict)
     success: Success = Success()
     body: BodyBuilder | None = None
     transport: Transport | None = None

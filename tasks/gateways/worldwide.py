@@ -102,13 +102,16 @@ GATEWAYS = [
         path="/messages/http/send", method="GET", encoding=QUERY, credentials={"apiKey": "api_key"},
         required=("api_key",), sender="from", message="content", number_format=PLAIN,
         success=Success(
-            status=(200, 202), field="messages", error=("errorDescription",), code="errorCode",
+            status=(200, 201, 202), field="messages", error=("error", "errorDescription"), code="errorCode",
             each=Each(
                 items="messages", ok="accepted", values=("true",), id="apiMessageId", code=("errorCode",),
-                error=("errorDescription",),
+                error=("error", "errorDescription"),
             ),
         ),
-        confidence="H (request) / M (accepted flag)", source="apprise clickatell.py",
+        confidence="H",
+        source="provider repo: clickatell/clickatell-php src/Rest.php, test/RestTest.php@787db1d (answers: HTTP "
+        "200/201/202, messages[].apiMessageId/accepted/to/error, top-level error; seen 2026-12); apprise clickatell.py "
+        "(HTTP API request)",
     ),
     Gateway(
         name="telnyx", title="Telnyx", region="global", url="https://api.telnyx.com", path="/v2/messages",

@@ -37,6 +37,7 @@ def secrets(out: WhatsAppOut) -> Secrets:
 def send(provider: Provider, out: WhatsAppOut) -> str:
     """Send one message to one number; the provider's message id."""
     values = _Values(out.config)
+    values.update({key: value for key, value in provider.defaults.items() if values.get(key) in (None, "")})
     values.setdefault("to", out.number)
     base = str(out.config.get("base_url") or provider.url).rstrip("/")
     url = base + provider.path(out.message.kind).format_map(values)

@@ -42,6 +42,9 @@ class Provider:
     headers: dict[str, str] = field(default_factory=dict)
     basic: tuple[str, str] | None = None
     required: tuple[str, ...] = ()
+    #: Config keys with a documented default (a path placeholder such as Meta's Graph API version);
+    #: the config's value, when set, wins.
+    defaults: dict[str, str] = field(default_factory=dict)
     number_format: str = PLAIN
     build: Builder
     #: How success is read, per message kind (``*`` for any).

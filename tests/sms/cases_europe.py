@@ -14,7 +14,7 @@ US_TO = {"to": "+12025550143"}
 CASES = [
     Case(
         "seven", {"api_key": "sv-key", "sender": "LABXYZ"}, "POST", "/api/sms",
-        json={"from": "LABXYZ", "to": PLAIN, "text": TEXT}, headers={"X-Api-Key": "sv-key"},
+        json={"json": 1, "from": "LABXYZ", "to": PLAIN, "text": TEXT}, headers={"X-Api-Key": "sv-key"},
         ok={"success": "100", "messages": [{"id": "77229", "recipient": PLAIN, "success": True}]}, message_id="77229",
         refusal={"success": "900", "messages": []},
         mixed=({"success": "101", "messages": [
@@ -25,7 +25,7 @@ CASES = [
     ),
     Case(
         "smsapi", {"api_token": "sa-token", "sender": "LABXYZ"}, "POST", "/sms.do",
-        form={"format": "json", "from": "LABXYZ", "to": PLAIN, "message": TEXT},
+        form={"format": "json", "encoding": "utf-8", "from": "LABXYZ", "to": PLAIN, "message": TEXT},
         headers={"Authorization": "Bearer sa-token"},
         ok={"count": 1, "list": [{"id": "sa-1", "points": 0.16, "number": PLAIN, "status": "QUEUE"}]},
         message_id="sa-1", refusal={"error": 101, "message": "Authorization failed"},
@@ -34,9 +34,8 @@ CASES = [
         refusal_code="101",
     ),
     Case(
-        "serwersms", {"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ"}, "POST",
-        "/messages/send_sms",
-        json={"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ", "phone": E164, "text": TEXT},
+        "serwersms", {"api_token": "sw-token", "sender": "LABXYZ"}, "POST", "/messages/send_sms.json",
+        json={"sender": "LABXYZ", "phone": E164, "text": TEXT}, headers={"Authorization": "Bearer sw-token"},
         ok={"success": True, "queued": 1, "items": [{"id": "sw-1", "phone": E164}]}, message_id="sw-1",
         refusal={"error": {"code": 1000, "message": "Authorization failed"}},
         mixed=({"success": True, "queued": 1, "unsent": 1, "items": [

@@ -17,15 +17,16 @@ CASES = [
     Case(
         "msg91", {"auth_key": "m91-authkey"}, "POST", "/api/v5/flow/", payload={"template_id": "flow-tmpl-1"},
         json={"template_id": "flow-tmpl-1", "short_url": "0", "recipients": [{"mobiles": PLAIN, "body": TEXT}]},
-        headers={"authkey": "m91-authkey"}, ok={"type": "success", "message": "3763646c3058373530393831"},
-        message_id="3763646c3058373530393831", refusal={"type": "error", "message": "Invalid template id"},
+        headers={"authkey": "m91-authkey"}, ok={"message": "5762846b4f8d285d378b4567", "type": "success"},
+        message_id="5762846b4f8d285d378b4567", refusal={"type": "error", "message": "Invalid template id"},
     ),
     Case(
         "msg91_v2", {"auth_key": "m91-authkey", "sender": "LABXYZ"}, "POST", "/api/v2/sendsms", payload=DLT,
         json={"sender": "LABXYZ", "route": "4", "country": "0", "unicode": 0, "DLT_TE_ID": TEMPLATE,
               "sms": [{"message": TEXT, "to": [PLAIN]}]},
-        headers={"authkey": "m91-authkey"}, ok={"type": "success", "message": "v2-req-1"}, message_id="v2-req-1",
-        refusal={"type": "error", "message": "Authentication failure"},
+        headers={"authkey": "m91-authkey"}, ok={"message": "5762846b4f8d285d378b4567", "type": "success"},
+        message_id="5762846b4f8d285d378b4567",
+        refusal={"type": "error", "message": "Missing Authentication Key", "code": "106"}, refusal_code="106",
     ),
     Case(
         "msg91_sendhttp", {"auth_key": "m91-authkey", "sender": "LABXYZ"}, "GET", "/api/sendhttp.php", payload=DLT,
@@ -72,8 +73,10 @@ CASES = [
         payload=DLT,
         query={"method": "sms", "format": "json", "api_key": "si-apikey", "sender": "LABXYZ", "to": PLAIN,
                "message": TEXT, "entity_id": ENTITY, "template_id": TEMPLATE},
-        ok={"status": "OK", "data": {"group_id": "g-123", "0": {"id": "x-1", "mobile": PLAIN}}, "message": "ok"},
-        message_id="g-123", refusal={"status": "A401B", "message": "Authentication failed"},
+        ok={"status": "OK", "message": "Submitted successfully",
+            "data": {"0": {"id": "4429996893:1", "customid": "", "customid1": "", "customid2": "", "mobile": PLAIN,
+                           "status": "AWAITED-DLR"}}},
+        message_id="4429996893:1", refusal={"status": "A401B", "message": "Authentication failed"},
         refusal_code="A401B",
     ),
     Case(
@@ -134,7 +137,7 @@ CASES = [
         "/SMSCwebservice_bulk.aspx",
         form={"DR": "Y", "User": "sc-user", "passwd": "sc-pass", "sid": "LABXYZ", "mobilenumber": PLAIN,
               "message": TEXT, "mtype": "N"},
-        ok="OK:123456789", message_id="123456789", refusal="ERROR:Invalid Username or Password",
+        ok="OK:515789649", message_id="515789649", refusal="ERROR:Invalid Username or Password",
     ),
     Case(
         "netcore", {"feedid": "392231", "username": "nc-user", "password": "nc-pass", "sender": "LABXYZ",

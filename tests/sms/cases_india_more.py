@@ -65,8 +65,8 @@ CASES = [
         message_id="123456789", refusal="Message Rejected: code=API204 & info=DLT template mismatch",
     ),
     Case(
-        "smsalert", {"api_key": "sa-key", "sender": "LABXYZ"}, "GET", "/api/push.json",
-        query={"apikey": "sa-key", "sender": "LABXYZ", "mobileno": PLAIN, "text": TEXT},
+        "smsalert", {"api_key": "sa-key", "sender": "LABXYZ"}, "POST", "/api/push.json",
+        json={"apikey": "sa-key", "sender": "LABXYZ", "mobileno": PLAIN, "text": TEXT},
         ok={"status": "success", "description": {"batchid": "sa-1"}}, message_id="sa-1",
         refusal={"status": "error", "description": {"desc": "invalid apikey"}},
     ),

@@ -6,6 +6,9 @@ the provider's success body, a 200 that reports an error, a 4xx, a 5xx and a tim
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 import errors
@@ -85,3 +88,31 @@ def test_every_gateway_has_a_row() -> None:
     rows = [c.gateway for c in CASES]
     assert len(rows) == len(set(rows))
     assert set(rows) | OWN_TESTS == set(GATEWAYS)
+
+
+def test_serwersms_user_and_password_still_work(httpserver, settings) -> None:
+    """The row sends with the API token (the provider's own client); a user name and password, as
+    before, go in the body and no Authorization header is sent."""
+    case = next(c for c in CASES if c.gateway == "serwersms")
+    legacy = replace(case, config={"username": "sw-user", "password": "sw-pass", "sender": "LABXYZ"}, headers={})
+    respond(httpserver, case.ok)
+    assert send(legacy, httpserver)["provider_message_id"] == case.message_id
+    request = only_request(httpserver)
+    assert json.loads(request.get_data()) == {"username": "sw-user", "password": "sw-pass", **case.json}
+    assert "Authorization" not in request.headers
+
+
+def test_serwersms_needs_a_token_or_user_and_password(httpserver, settings) -> None:
+    case = next(c for c in CASES if c.gateway == "serwersms")
+    for config in ({"sender": "LABXYZ"}, {"username": "sw-user", "sender": "LABXYZ"}):
+        with pytest.raises(errors.ConfigurationError, match="api_token or username\\+password"):
+            send(replace(case, config=config), httpserver)
+    assert not httpserver.log
+
+
+def test_kannel_queued_for_later_delivery_is_accepted(httpserver, settings) -> None:
+    """Kannel's user guide: 202 "3: Queued for later delivery" means stored and delivered later (no SMSC link
+    right now), so it is an acceptance, never a failure to retry (which would send the message twice)."""
+    case = next(c for c in CASES if c.gateway == "kannel")
+    respond(httpserver, "3: Queued for later delivery", 202)
+    assert send(case, httpserver)["gateway"] == "kannel"

@@ -27,7 +27,10 @@ def test_sms_definition(gateway: Gateway) -> None:
         return
     needed = placeholders(gateway.path, *gateway.headers.values()) - {"to"}
     needed |= set(gateway.credentials.values()) | ({gateway.basic[0]} if gateway.basic else set())
-    assert needed <= set(gateway.required), needed - set(gateway.required)
+    needed |= placeholders(*gateway.optional_headers.values())
+    known = set(gateway.required) | {key for keys in gateway.required_any for key in keys}
+    assert needed <= known, needed - known
+    assert placeholders(*gateway.optional_headers.values()) <= known - set(gateway.required)
     assert "{to}" not in gateway.path or not gateway.batches_numbers
     assert gateway.url or "base_url" in gateway.required
 
@@ -36,7 +39,7 @@ def test_sms_definition(gateway: Gateway) -> None:
 def test_whatsapp_definition(provider: Provider) -> None:
     templates = [*provider.paths.values(), *provider.headers.values()]
     needed = placeholders(*templates) - {"to"} | ({provider.basic[0]} if provider.basic else set())
-    assert needed <= set(provider.required)
+    assert needed <= set(provider.required) | set(provider.defaults)
     assert provider.url or "base_url" in provider.required
     assert all(provider.path(kind) for kind in provider.kinds)
 

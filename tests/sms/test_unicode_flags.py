@@ -48,6 +48,18 @@ def test_brevo_sends_a_json_boolean(httpserver, settings) -> None:
     assert json.loads(only_request(httpserver).get_data())["unicodeEnabled"] is True
 
 
+def test_nic_sends_a_ucs2_text_as_hex_after_the_byte_order_mark(httpserver, settings) -> None:
+    """NIC's guide: ``msgType=UC`` and the message as hex UTF-16BE after FEFF; a GSM-7 text as it is."""
+    nic = next(c for c in CASES if c.gateway == "nic")
+    for text, message in ((HINDI, "FEFF" + HINDI.encode("utf-16-be").hex().upper()), (nic.form["message"], None)):
+        httpserver.clear()
+        respond(httpserver, nic.ok, nic.ok_status)
+        send(replace(nic, payload={**nic.payload, "message": text}), httpserver)
+        form = single(only_request(httpserver).form)
+        assert form["message"] == (message or text) and form.get("msgType") == ("UC" if message else None)
+    assert message is None and form["message"].startswith("Your report")
+
+
 @pytest.mark.parametrize(
     ("case", "text"), FLAGGED, ids=[f"{c.gateway}-{'hi' if t == HINDI else 'quote'}" for c, t in FLAGGED]
 )

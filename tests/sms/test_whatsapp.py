@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -74,6 +75,16 @@ def test_4xx_5xx_and_timeout(case: WaCase, httpserver, settings_factory) -> None
 def test_every_provider_has_a_row() -> None:
     assert {c.provider for c in CASES} == set(PROVIDERS_BY_NAME)
     assert len(PROVIDERS_BY_NAME) >= 8
+
+
+def test_meta_graph_api_version_is_a_config_key(httpserver, settings) -> None:
+    """``api_version`` picks the Graph API version in the path; unset or empty, the default (v21.0)."""
+    for version, path in (("v23.0", "/v23.0/1055/messages"), ("", "/v21.0/1055/messages")):
+        httpserver.clear()
+        respond(httpserver, META_OK)
+        case = replace(CASES[0], config={**META, "api_version": version})
+        assert send(case, httpserver)["provider_message_id"] == "wamid.HBgM"
+        assert only_request(httpserver).path == path
 
 
 def test_meta_rate_limit_code_is_retryable(httpserver, settings) -> None:

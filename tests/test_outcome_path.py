@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq.job import Job
+from redis import Redis
+from rq.job import Job, JobStatus
 
-from errors import Failure
+from config import Settings
+from errors import Failure, InvalidJob
 from rq_ext import contract, enqueue, outbox
 from rq_ext.classify import classify
-from rq_ext.job import FusionJob
+from rq_ext.job import FusionJob, check_fields
 from rq_ext.outcome import decide_failure
 from rq_ext.queue import FusionQueue
 from rq_ext.recovery import recover_abandoned
@@ -174,3 +176,137 @@ def test_callback_description_masks_every_kind_of_recipient() -> None:
     assert shown.startswith("tasks.push_notification.send_push(channel=push, to=")
     assert "abcdefghijkl" not in shown and "token …1234" in shown
     assert "Ravi" not in shown and "9876543210" not in shown and "3210" in shown
+
+
+# -- found by the mutation run (docs/reliability.md, "Mutation testing"): each test below kills
+# mutants that the suite let through ----------------------------------------------------------
+
+
+def _failed_job(conn: Redis, queue: str, job_id: str, **fields: object) -> FusionJob:
+    enqueue(queue, "tests.jobs.record", {}, connection=conn, job_id=job_id)
+    if queue == "scheduler":
+        conn.lrem(contract.QUEUE_PREFIX + queue, 0, job_id)
+    else:
+        conn.zrem(contract.QUEUE_PREFIX + queue, job_id)
+    conn.hset(contract.job_key(job_id), mapping={"status": "failed", **fields})  # type: ignore[arg-type]
+    conn.zadd(contract.FAILED_PREFIX + queue, {job_id: time.time() + 60})
+    return FusionJob.fetch(job_id, connection=conn)
+
+
+# -- rq_ext/job.py ---------------------------------------------------------------------------
+
+
+def test_requeue_puts_a_failed_job_back_with_its_recoveries_reset(conn: Redis, settings: Settings) -> None:
+    job = _failed_job(conn, "sms", "r1", recoveries=3, priority=7)
+    job.requeue()
+    assert conn.hget("rq:job:r1", "status") == b"queued"
+    assert conn.hget("rq:job:r1", contract.RECOVERIES) == b"0"
+    assert conn.zscore("rq:failed:sms", "r1") is None
+    assert conn.zscore("rq:queue:sms", "r1") == 7.0
+
+
+def test_requeue_goes_to_the_back_of_the_scheduler_list_unless_asked(conn: Redis, settings: Settings) -> None:
+    conn.rpush("rq:queue:scheduler", "other")
+    _failed_job(conn, "scheduler", "back").requeue()
+    _failed_job(conn, "scheduler", "front").requeue(at_front=True)
+    assert conn.lrange("rq:queue:scheduler", 0, -1) == [b"front", b"other", b"back"]
+
+
+@pytest.mark.parametrize(("left", "after"), [(3, 2), (1, 0), (None, 0)])
+def test_rq_retry_counts_down_and_pushes_in_the_callers_transaction(
+    conn: Redis, settings: Settings, left: int | None, after: int
+) -> None:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="rt", priority=4)
+    conn.zrem("rq:queue:sms", "rt")
+    conn.hset("rq:job:rt", "status", "started")
+    job = FusionJob.fetch("rt", connection=conn)
+    job.retries_left = left
+    with conn.pipeline() as pipe:
+        job.retry(FusionQueue("sms", connection=conn), pipe)
+        assert job.retries_left == after
+        # nothing is written before the caller's transaction runs
+        assert conn.hget("rq:job:rt", "status") == b"started" and conn.zcard("rq:queue:sms") == 0
+        pipe.execute()
+    assert conn.hget("rq:job:rt", "status") == JobStatus.QUEUED.value.encode()
+    assert conn.zscore("rq:queue:sms", "rt") == 4.0
+
+
+def test_a_malformed_field_is_shown_decoded_and_cut_at_40_characters() -> None:
+    with pytest.raises(InvalidJob) as bad_bytes:
+        check_fields({"result_ttl": b"\xff\xfeten"})
+    assert str(bad_bytes.value) == (
+        "malformed job hash: field 'result_ttl' is str '\ufffd\ufffdten', expected an integer"
+    )
+    with pytest.raises(InvalidJob, match="field 'result_ttl' is str 'ten', expected an integer"):
+        check_fields({"result_ttl": "ten"})  # a value already text
+    with pytest.raises(InvalidJob) as long_value:
+        check_fields({"failure_ttl": b"x" * 60})
+    assert f"is str {'x' * 40!r}, expected an integer" in str(long_value.value)
+
+
+# -- rq_ext/recovery.py ----------------------------------------------------------------------
+
+
+def test_a_job_recovered_too_often_fails_in_its_own_queue(conn: Redis, settings: Settings) -> None:
+    enqueue("email", "tests.jobs.record", {}, connection=conn, job_id="tired")
+    conn.zrem("rq:queue:email", "tired")
+    conn.hset("rq:job:tired", mapping={"status": "started", contract.RECOVERIES: settings.MAX_RECOVERIES})
+    conn.zadd(contract.CLAIMS, {"tired": time.time() - 1})
+    assert recover_abandoned(conn, settings) == 0
+    assert conn.zscore("rq:failed:email", "tired") is not None
+    assert conn.hget("rq:job:tired", "status") == b"failed"
+    reason = f"job abandoned by a dead worker more than {settings.MAX_RECOVERIES} times"
+    assert conn.hget("rq:job:tired", "exc_info") == reason.encode()
+    assert conn.zscore(contract.CLAIMS, "tired") is None
+
+
+# -- rq_ext/outbox.py ------------------------------------------------------------------------
+
+
+def _staged(conn: Redis, *entries: outbox.Entry) -> None:
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, list(entries))
+        pipe.execute()
+
+
+def test_give_up_keeps_a_dead_record_once(conn: Redis, settings: Settings) -> None:
+    entry = outbox.Entry("j:failed:0", outbox.CALLBACK, "j", "failed", "http://127.0.0.1:9/x", attempts=2)
+    _staged(conn, entry)
+    assert outbox.pending(conn) == 1
+    before = time.time()
+    assert outbox.give_up(conn, entry, "HTTP 404 " + "x" * 400) is True
+    assert outbox.pending(conn) == 0 and conn.hlen(contract.OUTBOX_ENTRIES) == 0
+    (raw,) = conn.lrange(contract.OUTBOX_DEAD, 0, -1)
+    dead = json.loads(raw)
+    assert dead["id"] == "j:failed:0" and dead["attempts"] == 3
+    assert dead["last_error"] == ("HTTP 404 " + "x" * 400)[:300]
+    assert before <= dead["given_up"] <= time.time()
+    assert conn.hget(contract.STATS, "outbox_given_up:callback") == b"1"
+    # a second sender giving up the same entry does nothing (and says so: no second log line)
+    assert outbox.give_up(conn, entry, "again") is False
+    assert conn.llen(contract.OUTBOX_DEAD) == 1
+
+
+def test_a_refused_handover_schedules_the_job_after_its_backoff(conn: Redis, settings: Settings) -> None:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="h1")
+    conn.zrem("rq:queue:sms", "h1")
+    conn.zadd(contract.AWAITING_RETRY, {"h1": time.time()})
+    entry = outbox.Entry("h1:retried:1", outbox.HANDOVER, "h1", "retried", body="[]", fallback_delay=120.0)
+    _staged(conn, entry)
+    before = time.time()
+    assert outbox.schedule_locally(conn, entry) is True
+    due = conn.zscore(contract.SCHEDULER_SET, "h1")
+    assert due is not None and before + 120 <= due <= time.time() + 120
+    assert conn.hget("rq:job:h1", "status") == b"scheduled"
+    assert conn.zscore(contract.AWAITING_RETRY, "h1") is None and outbox.pending(conn) == 0
+
+
+def test_outbox_entries_lists_the_soonest_up_to_the_limit(conn: Redis, settings: Settings) -> None:
+    entries = [outbox.Entry(f"e{n:03}:finished:0", outbox.CALLBACK, f"e{n:03}", "finished") for n in range(102)]
+    with conn.pipeline() as pipe:
+        for n, entry in enumerate(entries):
+            outbox.stage(pipe, [entry], now=1000.0 + n)
+        pipe.execute()
+    assert len(outbox.entries(conn)) == 100
+    listed = outbox.entries(conn, limit=3)
+    assert [(e.id, due) for e, due in listed] == [(entries[n].id, 1000.0 + n) for n in range(3)]

@@ -7,10 +7,10 @@ import json
 import pytest
 from werkzeug import Response
 
-from errors import DeliveryTimeout, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import DeliveryTimeout, InvalidPayload, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext import contract, enqueue
 from rq_ext.classify import classify
-from tasks.webhooks import send_webhook
+from tasks.webhooks import secret_key, send_webhook, url_for_log
 
 
 def task(url: str, **extra) -> dict:
@@ -155,3 +155,34 @@ def test_request_head_and_body_leave_in_one_segment(settings, httpserver, monkey
     assert pinned.read_capped(response, 100, "webhook") == (b"ok", False)
     assert len(writes) == 1 and writes[0].startswith(b"POST /hook HTTP/1.1\r\n")
     assert writes[0].endswith(b'\r\n\r\n{"report":"ready"}')
+
+
+# -- found by the mutation run (docs/reliability.md, "Mutation testing") ---------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example.com:8443/services/T0/B0/s3cr3t?token=abc", "https://hooks.example.com:8443/…"),
+        ("http://hooks.example.com/path?key=k", "http://hooks.example.com/…"),
+        ("mailto:someone", "mailto:///…"),
+        ("http://[::1/broken", "(invalid URL)"),
+    ],
+)
+def test_url_for_log_shows_scheme_host_and_port_only(url: str, shown: str) -> None:
+    assert url_for_log(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("key_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "payload.secret must start with 'whsec_'"),
+        ("whsec_not base64!", "payload.secret is not valid base64 after 'whsec_'"),
+        ("whsec_MfKQ9r8GKYqrTwjU*PD8ILPZIo2LaLaSw", "payload.secret is not valid base64 after 'whsec_'"),
+    ],
+)
+def test_a_secret_that_is_not_whsec_base64_is_refused_not_used(secret: str, reason: str) -> None:
+    """A key with stray characters is refused; a lenient decoder would sign with another key."""
+    with pytest.raises(InvalidPayload) as refused:
+        secret_key(secret)
+    assert str(refused.value) == reason

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs
 
 import pytest
 from rq.job import Job
+from werkzeug import Request, Response
 
 from rq_ext import contract, enqueue, outbox
-from rq_ext.sender import Sender
+from rq_ext.sender import Sender, Unanswered, Undeliverable, post
 from tests.conftest import wait_for
 
 
@@ -269,3 +270,56 @@ def run_worker(run_each_worker):
     """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
     class (the lean path)."""
     return run_each_worker
+
+
+# -- found by the mutation run (docs/reliability.md, "Mutation testing"): the sender's own POST ----
+
+
+def test_handover_post_carries_the_key_and_the_callers_headers(settings, httpserver):
+    httpserver.expect_request("/retryTask/", method="POST").respond_with_data("ok")
+    post(
+        httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]", headers={"Content-Type": "application/json"}
+    )
+    (request,) = requests_to(httpserver, "/retryTask/")
+    assert request.headers["Idempotency-Key"] == "j:retried:1"
+    assert request.headers["Content-Type"] == "application/json" and request.data == b"[]"
+
+
+def test_handover_post_never_follows_a_redirect(settings, httpserver):
+    httpserver.expect_request("/retryTask/").respond_with_data("", status=302, headers={"Location": "/elsewhere"})
+    httpserver.expect_request("/elsewhere").respond_with_data("ok")
+    with pytest.raises(Undeliverable, match="HTTP 302"):
+        post(httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]")
+    assert requests_to(httpserver, "/elsewhere") == []
+
+
+def test_handover_post_is_cut_at_its_timeout(settings, httpserver):
+    def slow(_request: Request) -> Response:
+        time.sleep(1.5)
+        return Response("ok")
+
+    httpserver.expect_request("/retryTask/").respond_with_handler(slow)
+    started = time.monotonic()
+    with pytest.raises(Unanswered, match=r"^ReadTimeout$"):
+        post(httpserver.url_for("/retryTask/"), 0.3, "j:retried:1", data=b"[]")
+    assert time.monotonic() - started < 1.4
+
+
+def test_handover_post_keeps_the_servers_retry_after(settings, httpserver):
+    httpserver.expect_request("/retryTask/").respond_with_data("busy", status=503, headers={"Retry-After": "7"})
+    with pytest.raises(Unanswered) as busy:
+        post(httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]")
+    assert str(busy.value) == "HTTP 503" and busy.value.retry_after == 7.0
+
+
+def test_a_given_up_callback_is_logged_once_with_its_reason_masked(conn, settings, caplog):
+    entry = outbox.Entry("j9:finished:0", outbox.CALLBACK, "j9", "finished", "http://127.0.0.1:9/done")
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    sender = Sender(conn, settings)
+    with caplog.at_level("ERROR", logger="rq_ext.sender"):
+        sender._give_up(entry, "HTTP 404 for +919876543210")
+        sender._give_up(entry, "HTTP 404 for +919876543210")  # already given up: no second line
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line == "finished callback of job j9 given up after 1 attempt(s): HTTP 404 for ********3210"

@@ -6,23 +6,27 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from redis import Redis
 from rq.job import Job, JobStatus
+from rq.utils import now, utcformat
 
 from config import Settings
 from errors import Failure, InvalidJob
 from rq_ext import contract, enqueue, outbox
-from rq_ext.classify import classify
+from rq_ext.classify import classify, classify_exc_string
 from rq_ext.job import FusionJob, check_fields
-from rq_ext.outcome import decide_failure
+from rq_ext.outcome import decide_failure, failure_trace
 from rq_ext.queue import FusionQueue
-from rq_ext.recovery import recover_abandoned
-from tests.conftest import ROOT
+from rq_ext.recovery import _pid_runs, _seconds_since, recover_abandoned, release
+from tests.conftest import ROOT, wait_for
 
 RQ_EXT = ROOT / "rq_ext"
 
@@ -310,3 +314,57 @@ def test_outbox_entries_lists_the_soonest_up_to_the_limit(conn: Redis, settings:
     assert len(outbox.entries(conn)) == 100
     listed = outbox.entries(conn, limit=3)
     assert [(e.id, due) for e, due in listed] == [(entries[n].id, 1000.0 + n) for n in range(3)]
+
+
+# -- rq_ext/outcome.py, rq_ext/classify.py ---------------------------------------------------
+
+
+def test_failure_trace_adds_only_a_traceback() -> None:
+    assert failure_trace(Failure(False, "bad payload"), "ValueError: no traceback here", 0) == "bad payload"
+    trace = "Traceback (most recent call last):\n  ...\nValueError: x"
+    assert failure_trace(Failure(False, "bad payload"), trace, 0) == f"bad payload\n\n{trace}"
+    assert failure_trace(Failure(True, "HTTP 503"), "", 3) == "retries exhausted (3 attempts): HTTP 503"
+
+
+@pytest.mark.parametrize(
+    ("text", "retryable", "reason"),
+    [
+        (
+            "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ",
+            True,
+            "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9);",
+        ),
+        ("  ValueError: boom\n", False, "ValueError: boom"),
+        ("   ", False, "job failed"),
+    ],
+)
+def test_a_failure_known_only_by_its_text(text: str, retryable: bool, reason: str) -> None:
+    """The parent worker's view of its work horse: only a dead horse is worth another try."""
+    assert classify_exc_string(text) == Failure(retryable, reason)
+
+
+# -- rq_ext/recovery.py: release, and the namesake's liveness ----------------------------------
+
+
+def test_release_puts_a_job_in_hand_back_once(conn: Redis, settings: Settings) -> None:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="held", priority=3)
+    ((job, _),) = FusionQueue.claim([FusionQueue("sms", connection=conn)], conn, FusionJob, count=1, worker="w1")
+    assert job.id == "held" and conn.zcard("rq:queue:sms") == 0
+    assert release(conn, "held") is True
+    assert conn.zscore("rq:queue:sms", "held") == 3.0 and conn.zscore(contract.CLAIMS, "held") is None
+    assert release(conn, "held") is False
+
+
+def test_a_pid_runs_until_it_exits_even_unreaped() -> None:
+    assert _pid_runs(os.getpid()) is True
+    child = subprocess.Popen(["true"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    wait_for(lambda: stat.read_text().rpartition(")")[2].split()[0] == "Z", timeout=5)
+    assert _pid_runs(child.pid) is False  # a zombie: killed, not yet reaped
+    child.wait()
+    assert _pid_runs(child.pid) is False
+
+
+def test_seconds_since_a_heartbeat() -> None:
+    assert 29 <= _seconds_since(utcformat(now() - timedelta(seconds=30))) <= 31
+    assert _seconds_since("not a date") == 0.0

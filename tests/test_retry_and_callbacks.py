@@ -323,3 +323,60 @@ def test_a_given_up_callback_is_logged_once_with_its_reason_masked(conn, setting
         sender._give_up(entry, "HTTP 404 for +919876543210")  # already given up: no second line
     (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
     assert line == "finished callback of job j9 given up after 1 attempt(s): HTTP 404 for ********3210"
+
+
+def _awaiting_handover(conn, job_id: str) -> outbox.Entry:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id=job_id)
+    conn.zrem("rq:queue:sms", job_id)
+    conn.zadd(contract.AWAITING_RETRY, {job_id: time.time()})
+    entry = outbox.Entry(f"{job_id}:retried:1", outbox.HANDOVER, job_id, "retried", body='[{"a":1}]', fallback_delay=60)
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    return entry
+
+
+def test_handover_goes_to_the_servers_retry_task_with_its_key(conn, settings_factory, httpserver):
+    settings = settings_factory(FUSION_SERVER=httpserver.url_for("/"))  # a trailing slash: one in the URL
+    httpserver.expect_request("/retryTask/", method="POST").respond_with_data("ok")
+    entry = _awaiting_handover(conn, "ho1")
+    Sender(conn, settings).deliver(entry)
+    (request,) = requests_to(httpserver, "/retryTask/")
+    assert request.headers["Idempotency-Key"] == "ho1:retried:1"
+    assert request.headers["Content-Type"] == "application/json" and request.data == b'[{"a":1}]'
+    assert outbox.pending(conn) == 0 and conn.zscore(contract.SCHEDULER_SET, "ho1") is None
+
+
+def test_a_slow_server_is_cut_at_retry_task_timeout_and_the_job_scheduled_locally(
+    conn, settings_factory, httpserver, caplog
+):
+    settings = settings_factory(FUSION_SERVER=httpserver.url_for(""), RETRY_TASK_TIMEOUT=0.3)
+
+    def slow(_request: Request) -> Response:
+        time.sleep(1.5)
+        return Response("ok")
+
+    httpserver.expect_request("/retryTask/").respond_with_handler(slow)
+    entry = _awaiting_handover(conn, "ho2")
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings).deliver(entry)
+        Sender(conn, settings).deliver(entry)  # a second sender: the job was already scheduled
+    assert time.monotonic() - started < 2.5
+    assert conn.zscore(contract.SCHEDULER_SET, "ho2") is not None and outbox.pending(conn) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert lines[0] == "retryTask for job ho2 failed (ReadTimeout); scheduled locally"
+    assert lines[1] == "retryTask for job ho2 failed (ReadTimeout); already taken again"
+
+
+def test_outbox_again_counts_the_attempt_and_waits_the_delay(conn, settings):
+    entry = outbox.Entry("ag:finished:0", outbox.CALLBACK, "ag", "finished", "http://127.0.0.1:9/", attempts=1)
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    before = time.time()
+    outbox.again(conn, entry, 30.0, "HTTP 503 " + "y" * 400)
+    due = conn.zscore(contract.OUTBOX_DUE, "ag:finished:0")
+    assert before + 30 <= due <= time.time() + 30
+    stored = outbox.Entry.loads(conn.hget(contract.OUTBOX_ENTRIES, "ag:finished:0"))
+    assert stored.attempts == 2 and stored.last_error == ("HTTP 503 " + "y" * 400)[:300]

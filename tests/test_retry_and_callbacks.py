@@ -380,3 +380,34 @@ def test_outbox_again_counts_the_attempt_and_waits_the_delay(conn, settings):
     assert before + 30 <= due <= time.time() + 30
     stored = outbox.Entry.loads(conn.hget(contract.OUTBOX_ENTRIES, "ag:finished:0"))
     assert stored.attempts == 2 and stored.last_error == ("HTTP 503 " + "y" * 400)[:300]
+
+
+def _callback_entry(conn, entry_id: str, created: float) -> outbox.Entry:
+    entry = outbox.Entry(
+        entry_id, outbox.CALLBACK, "cb", "finished", "http://127.0.0.1:9/done?token=s3cr3t", created=created
+    )
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    return entry
+
+
+def test_an_unanswered_callback_waits_at_least_the_receivers_retry_after(conn, settings, caplog):
+    entry = _callback_entry(conn, "cb:finished:0", time.time())
+    before = time.time()
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings)._again(entry, Unanswered("HTTP 429", retry_after=300.0))
+    assert conn.zscore(contract.OUTBOX_DUE, "cb:finished:0") >= before + 300
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line.startswith("finished callback to http://127.0.0.1:9/done?token=") and "s3cr3t" not in line
+    assert "failed (HTTP 429), attempt 1; next in 300.0s" in line
+
+
+def test_a_callback_past_the_horizon_is_given_up_with_the_reason(conn, settings_factory):
+    settings = settings_factory(OUTBOX_HORIZON=3600.0)
+    # one second inside the horizon, but the next try (Retry-After 60 s) would fall after it
+    entry = _callback_entry(conn, "cb:finished:1", time.time() - 3599.0)
+    Sender(conn, settings)._again(entry, Unanswered("HTTP 503", retry_after=60.0))
+    assert outbox.pending(conn) == 0
+    (raw,) = conn.lrange(contract.OUTBOX_DEAD, 0, -1)
+    assert json.loads(raw)["last_error"] == "HTTP 503 (OUTBOX_HORIZON reached)"

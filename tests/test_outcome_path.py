@@ -20,7 +20,7 @@ from rq.utils import now, utcformat
 
 from config import Settings
 from errors import Failure, InvalidJob
-from rq_ext import contract, enqueue, outbox
+from rq_ext import contract, enqueue, outbox, sender
 from rq_ext.classify import classify, classify_exc_string
 from rq_ext.job import FusionJob, check_fields
 from rq_ext.outcome import decide_failure, failure_trace
@@ -368,3 +368,41 @@ def test_a_pid_runs_until_it_exits_even_unreaped() -> None:
 def test_seconds_since_a_heartbeat() -> None:
     assert 29 <= _seconds_since(utcformat(now() - timedelta(seconds=30))) <= 31
     assert _seconds_since("not a date") == 0.0
+
+
+@pytest.mark.parametrize("server", ["", "http://127.0.0.1:9"])
+def test_a_retry_waits_at_least_the_providers_retry_after(conn: Redis, settings_factory, server: str) -> None:
+    settings = settings_factory(FUSION_SERVER=server, RETRY_BACKOFF_BASE=1.0, RETRY_BACKOFF_MAX=600.0)
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="ra")
+    job = FusionJob.fetch("ra", connection=conn)
+    decision = decide_failure(job, Failure(True, "HTTP 429", retry_after=120.0), "", 0, settings)
+    assert (decision.outcome, decision.retry_count, decision.handed_over) == ("retried", 1, bool(server))
+    assert decision.delay >= 120.0
+    if server:
+        assert decision.entries[0].fallback_delay >= 120.0
+
+
+# -- rq_ext/sender.py: the callbacks' backoff ----------------------------------------------------
+
+
+def test_callback_backoff_doubles_with_jitter_capped_and_floored_by_retry_after(
+    settings_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_factory(OUTBOX_BACKOFF_BASE=1.0, OUTBOX_BACKOFF_MAX=600.0)
+    drawn: list[tuple[float, float]] = []
+
+    def uniform(low: float, high: float) -> float:
+        drawn.append((low, high))
+        return factor
+
+    monkeypatch.setattr(sender.random, "uniform", uniform)
+    factor = 1.0
+    assert [sender.backoff(settings, n, None) for n in (0, 1, 3, 20)] == [1.0, 2.0, 8.0, 600.0]
+    assert set(drawn) == {(0.5, 1.5)}
+    factor = 1.5
+    assert sender.backoff(settings, 3, None) == 12.0
+    factor = 0.5
+    assert sender.backoff(settings, 3, None) == 4.0
+    assert sender.backoff(settings, 3, 30.0) == 30.0  # the receiver's Retry-After, when longer
+    assert sender.backoff(settings, 3, 9000.0) == 600.0  # ... capped
+    assert sender.backoff(settings_factory(OUTBOX_BACKOFF_BASE=0.05), 0, None) == 0.025  # no floor without one

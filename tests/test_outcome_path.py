@@ -150,6 +150,8 @@ def test_unserialisable_task_fails_with_a_reason_on_retry(conn, settings_factory
     job = FusionJob.create("tests.jobs.transient", args=[{"deep": deep}], connection=conn, description="deep")
     decision = decide_failure(job, Failure(True, "HTTP 503"), "", 0, settings)  # type: ignore[arg-type]
     assert decision.outcome == "failed" and "not serialisable as JSON" in decision.reason
+    # permanent from then on: no "retries exhausted" in its trace
+    assert decision.trace == "task cannot be handed to /retryTask/: not serialisable as JSON (RecursionError)"
 
 
 def test_outbox_entry_is_stable_for_the_same_job_and_outcome(conn, settings) -> None:
@@ -410,3 +412,42 @@ def test_callback_backoff_doubles_with_jitter_capped_and_floored_by_retry_after(
     assert sender.backoff(settings, 3, 30.0) == 30.0  # the receiver's Retry-After, when longer
     assert sender.backoff(settings, 3, 9000.0) == 600.0  # ... capped
     assert sender.backoff(settings_factory(OUTBOX_BACKOFF_BASE=0.05), 0, None) == 0.025  # no floor without one
+
+
+def test_a_deferred_attempt_keeps_its_retry_count_and_reason(conn: Redis, settings: Settings) -> None:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="df")
+    job = FusionJob.fetch("df", connection=conn)
+    decision = decide_failure(job, Failure(False, "rate limited", deferred=5.0), "", 2, settings)
+    assert (decision.outcome, decision.reason, decision.retry_count, decision.delay) == (
+        "deferred",
+        "rate limited",
+        2,
+        5.0,
+    )
+    assert decision.entries == []
+
+
+def test_exhausted_retries_fail_with_a_callback_keyed_by_the_attempt(conn: Redis, settings_factory) -> None:
+    settings = settings_factory(MAX_RETRIES=3)
+    task = {"payload": {"task": 4, "url": "http://127.0.0.1:9/hook"}}
+    enqueue(
+        "webhook",
+        "tasks.webhooks.send_webhook",
+        task,
+        connection=conn,
+        job_id="ex",
+        failed_task_handler="http://127.0.0.1:9/failed",
+    )
+    job = FusionJob.fetch("ex", connection=conn)
+    decision = decide_failure(job, Failure(True, "HTTP 503"), "", 3, settings)
+    assert (decision.outcome, decision.retry_count) == ("failed", 3)
+    assert decision.trace == "retries exhausted (3 attempts): HTTP 503"
+    (entry,) = decision.entries
+    assert (entry.id, entry.kind, entry.outcome, entry.url) == (
+        "ex:failed:3",
+        "callback",
+        "failed",
+        "http://127.0.0.1:9/failed",
+    )
+    assert entry.fields["description"] == "tasks.webhooks.send_webhook(channel=webhook)"
+    assert entry.fields["failure_trace"] == decision.trace and entry.fields["job_id"] == "ex"

@@ -411,3 +411,12 @@ def test_a_callback_past_the_horizon_is_given_up_with_the_reason(conn, settings_
     assert outbox.pending(conn) == 0
     (raw,) = conn.lrange(contract.OUTBOX_DEAD, 0, -1)
     assert json.loads(raw)["last_error"] == "HTTP 503 (OUTBOX_HORIZON reached)"
+
+
+def test_without_a_server_a_handover_is_scheduled_locally_and_says_why(conn, settings, caplog):
+    entry = _awaiting_handover(conn, "ho3")
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings).deliver(entry)
+    assert conn.zscore(contract.SCHEDULER_SET, "ho3") is not None
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line == "retryTask for job ho3 failed (FUSION_SERVER is not set); scheduled locally"

@@ -451,3 +451,14 @@ def test_exhausted_retries_fail_with_a_callback_keyed_by_the_attempt(conn: Redis
     )
     assert entry.fields["description"] == "tasks.webhooks.send_webhook(channel=webhook)"
     assert entry.fields["failure_trace"] == decision.trace and entry.fields["job_id"] == "ex"
+
+
+def test_a_retry_of_a_job_whose_args_cannot_be_read_fails_naming_why(conn: Redis, settings_factory) -> None:
+    settings = settings_factory(FUSION_SERVER="http://127.0.0.1:9")
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id="ua")
+    conn.hset("rq:job:ua", "data", b"\x80\x05not a pickle")
+    job = FusionJob.fetch("ua", connection=conn)
+    decision = decide_failure(job, Failure(True, "HTTP 503"), "", 0, settings)
+    assert decision.outcome == "failed"
+    assert decision.reason.startswith("task cannot be handed to /retryTask/: its args cannot be read (")
+    assert not decision.reason.endswith("(NoneType)")

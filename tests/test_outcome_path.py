@@ -462,3 +462,36 @@ def test_a_retry_of_a_job_whose_args_cannot_be_read_fails_naming_why(conn: Redis
     assert decision.outcome == "failed"
     assert decision.reason.startswith("task cannot be handed to /retryTask/: its args cannot be read (")
     assert not decision.reason.endswith("(NoneType)")
+
+
+def _classified() -> list[tuple[BaseException, Failure]]:
+    import redis
+    from rq.exceptions import DeserializationError
+    from rq.timeouts import JobTimeoutException
+
+    from errors import Deferred, ProviderRejected, RateLimited
+
+    limited = RateLimited("HTTP 429 from the gateway")
+    limited.retry_after = 30.0  # type: ignore[attr-defined]
+    rejected = ProviderRejected("HTTP 400: bad number")
+    rejected.details = {"status_code": 400}
+    return [
+        (Deferred("our own rate limit", 12.0), Failure(False, "our own rate limit", deferred=12.0)),
+        (Deferred("late", -3.0), Failure(False, "late", deferred=0.0)),
+        (redis.TimeoutError("t"), Failure(False, "Redis unreachable during the job (TimeoutError)", deferred=5.0)),
+        (limited, Failure(True, "HTTP 429 from the gateway", 30.0)),
+        (rejected, Failure(False, "HTTP 400: bad number", details=(("status_code", "400"),))),
+        (requests.ReadTimeout("read timed out"), Failure(True, "ReadTimeout: read timed out")),
+        (
+            JobTimeoutException("Task exceeded maximum timeout value (30 seconds)"),
+            Failure(True, "job timed out: Task exceeded maximum timeout value (30 seconds)"),
+        ),
+        (DeserializationError("bad pickle"), Failure(False, "job data could not be decoded (DeserializationError)")),
+        (KeyError("to"), Failure(False, "KeyError: 'to'")),
+    ]
+
+
+@pytest.mark.parametrize(("exc", "failure"), _classified())
+def test_the_error_table_row_by_row(exc: BaseException, failure: Failure) -> None:
+    """Each row of classify's table: retryable or not, the reason, the wait, the details."""
+    assert classify(exc) == failure

@@ -69,12 +69,14 @@ def test_timeout_is_retryable(settings, httpserver):
     with pytest.raises(DeliveryTimeout) as info:
         send_webhook(task(httpserver.url_for("/slow"), timeout=0.3))
     assert classify(info.value).retryable
+    assert str(info.value).startswith("webhook: timed out (")  # the channel named in the reason
 
 
 def test_connection_refused_is_retryable(settings):
     with pytest.raises(ProviderUnavailable) as info:
         send_webhook(task("http://127.0.0.1:9/nothing"))
     assert classify(info.value).retryable
+    assert str(info.value).startswith("webhook: connection failed (")
 
 
 def test_url_off_whitelist_fails_without_request(conn, settings, run_worker, httpserver):
@@ -186,3 +188,10 @@ def test_a_secret_that_is_not_whsec_base64_is_refused_not_used(secret: str, reas
     with pytest.raises(InvalidPayload) as refused:
         secret_key(secret)
     assert str(refused.value) == reason
+
+
+def test_410_gone_says_the_endpoint_no_longer_exists(settings, httpserver):
+    httpserver.expect_request("/gone").respond_with_data("", status=410)
+    with pytest.raises(ProviderRejected) as info:
+        send_webhook(task(httpserver.url_for("/gone")))
+    assert str(info.value) == "webhook: HTTP 410 Gone (the endpoint no longer exists)"

@@ -195,3 +195,26 @@ def test_410_gone_says_the_endpoint_no_longer_exists(settings, httpserver):
     with pytest.raises(ProviderRejected) as info:
         send_webhook(task(httpserver.url_for("/gone")))
     assert str(info.value) == "webhook: HTTP 410 Gone (the endpoint no longer exists)"
+
+
+def test_a_delivery_returns_its_fields_and_logs_one_masked_line(settings, httpserver, caplog):
+    httpserver.expect_request("/h/s3cr3t-path").respond_with_data("ok", status=202)
+    with caplog.at_level("INFO", logger="tasks.webhooks"):
+        result = send_webhook(task(httpserver.url_for("/h/s3cr3t-path"), method="PUT", body="x"))
+    assert result == {"channel": "webhook", "status_code": 202}
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "tasks.webhooks"]
+    assert line == f"webhook delivered: PUT http://localhost:{httpserver.port}/… -> HTTP 202"
+
+
+def test_a_server_error_names_the_channel(settings, httpserver):
+    httpserver.expect_request("/e").respond_with_data("", status=502)
+    with pytest.raises(ProviderUnavailable) as info:
+        send_webhook(task(httpserver.url_for("/e")))
+    assert str(info.value) == "webhook: HTTP 502 BAD GATEWAY"
+
+
+def test_json_and_body_together_are_refused(settings, httpserver):
+    with pytest.raises(InvalidPayload) as info:
+        send_webhook(task(httpserver.url_for("/x"), json={"a": 1}, body="b"))
+    assert str(info.value) == "payload has both 'json' and 'body'"
+    assert httpserver.log == []

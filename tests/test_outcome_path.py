@@ -443,6 +443,7 @@ def test_exhausted_retries_fail_with_a_callback_keyed_by_the_attempt(conn: Redis
     assert (decision.outcome, decision.retry_count) == ("failed", 3)
     assert decision.trace == "retries exhausted (3 attempts): HTTP 503"
     (entry,) = decision.entries
+    assert entry.job_id == "ex"
     assert (entry.id, entry.kind, entry.outcome, entry.url) == (
         "ex:failed:3",
         "callback",
@@ -466,6 +467,7 @@ def test_a_retry_of_a_job_whose_args_cannot_be_read_fails_naming_why(conn: Redis
 
 def _classified() -> list[tuple[BaseException, Failure]]:
     import redis
+    from botocore.exceptions import EndpointConnectionError
     from rq.exceptions import DeserializationError
     from rq.timeouts import JobTimeoutException
 
@@ -488,6 +490,10 @@ def _classified() -> list[tuple[BaseException, Failure]]:
         ),
         (DeserializationError("bad pickle"), Failure(False, "job data could not be decoded (DeserializationError)")),
         (KeyError("to"), Failure(False, "KeyError: 'to'")),
+        (
+            EndpointConnectionError(endpoint_url="https://email.example"),
+            Failure(True, "AWS: connection failed (EndpointConnectionError)"),
+        ),
     ]
 
 
@@ -495,3 +501,15 @@ def _classified() -> list[tuple[BaseException, Failure]]:
 def test_the_error_table_row_by_row(exc: BaseException, failure: Failure) -> None:
     """Each row of classify's table: retryable or not, the reason, the wait, the details."""
     assert classify(exc) == failure
+
+
+def test_a_zombie_is_found_whatever_its_name(tmp_path: Path) -> None:
+    """The state is read after the *last* ")" of /proc/<pid>/stat: the name may hold one."""
+    odd = tmp_path / "t) R 1"
+    odd.write_bytes(Path("/bin/true").read_bytes())
+    odd.chmod(0o755)
+    child = subprocess.Popen([str(odd)])
+    stat = Path(f"/proc/{child.pid}/stat")
+    wait_for(lambda: stat.read_text().rpartition(")")[2].split()[0] == "Z", timeout=5)
+    assert _pid_runs(child.pid) is False
+    child.wait()

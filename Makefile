@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test lint format redis-server test-tools smsc-simulator stop-redis docs bench clean sdk-env
+.PHONY: run worker test lint format redis-server test-tools smsc-simulator stop-redis docs bench clean sdk-env mutation
 
 $(STAMP): requirements.txt requirements.lock requirements-dev.txt
 	@echo "==> [1/3] checking python3-venv"
@@ -96,9 +96,15 @@ test: $(STAMP) sdk-env redis-server test-tools smsc-simulator lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .venv-sdk .venv-sdk-infobip .run .mypy_cache .ruff_cache $(SMSC)/node_modules
+	rm -rf $(VENV) .venv-sdk .venv-sdk-infobip .run .mypy_cache .ruff_cache $(SMSC)/node_modules mutants
 
 # Benchmark against stock rq (issue 6): prints a table, writes bench/results/latest.json (~10 min;
 # `make bench BENCH_ARGS=--quick` for a one-minute smoke run). See docs/performance.md.
 bench: $(STAMP) redis-server
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Mutation testing with mutmut (issue 11; not part of make test): one mutant at a time, nice 10,
+# the fast in-process tests of pyproject.toml [tool.mutmut]. `make mutation MODULES=rq_ext.outcome`
+# for one module; `.venv/bin/mutmut results` / `mutmut show NAME` afterwards. See docs/reliability.md.
+mutation: $(STAMP) redis-server
+	@scripts/mutmut-run.sh $(MODULES)

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs
 
 import pytest
 from rq.job import Job
+from werkzeug import Request, Response
 
 from rq_ext import contract, enqueue, outbox
-from rq_ext.sender import Sender
+from rq_ext.sender import Sender, Unanswered, Undeliverable, post
 from tests.conftest import wait_for
 
 
@@ -269,3 +270,153 @@ def run_worker(run_each_worker):
     """Every test here runs with the in-process class (rq's bookkeeping) and the concurrent
     class (the lean path)."""
     return run_each_worker
+
+
+# -- found by the mutation run (docs/reliability.md, "Mutation testing"): the sender's own POST ----
+
+
+def test_handover_post_carries_the_key_and_the_callers_headers(settings, httpserver):
+    httpserver.expect_request("/retryTask/", method="POST").respond_with_data("ok")
+    post(
+        httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]", headers={"Content-Type": "application/json"}
+    )
+    (request,) = requests_to(httpserver, "/retryTask/")
+    assert request.headers["Idempotency-Key"] == "j:retried:1"
+    assert request.headers["Content-Type"] == "application/json" and request.data == b"[]"
+
+
+def test_handover_post_never_follows_a_redirect(settings, httpserver):
+    httpserver.expect_request("/retryTask/").respond_with_data("", status=302, headers={"Location": "/elsewhere"})
+    httpserver.expect_request("/elsewhere").respond_with_data("ok")
+    with pytest.raises(Undeliverable, match="HTTP 302"):
+        post(httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]")
+    assert requests_to(httpserver, "/elsewhere") == []
+
+
+def test_handover_post_is_cut_at_its_timeout(settings, httpserver):
+    def slow(_request: Request) -> Response:
+        time.sleep(1.5)
+        return Response("ok")
+
+    httpserver.expect_request("/retryTask/").respond_with_handler(slow)
+    started = time.monotonic()
+    with pytest.raises(Unanswered, match=r"^ReadTimeout$"):
+        post(httpserver.url_for("/retryTask/"), 0.3, "j:retried:1", data=b"[]")
+    assert time.monotonic() - started < 1.4
+
+
+def test_handover_post_keeps_the_servers_retry_after(settings, httpserver):
+    httpserver.expect_request("/retryTask/").respond_with_data("busy", status=503, headers={"Retry-After": "7"})
+    with pytest.raises(Unanswered) as busy:
+        post(httpserver.url_for("/retryTask/"), 2.0, "j:retried:1", data=b"[]")
+    assert str(busy.value) == "HTTP 503" and busy.value.retry_after == 7.0
+
+
+def test_a_given_up_callback_is_logged_once_with_its_reason_masked(conn, settings, caplog):
+    entry = outbox.Entry("j9:finished:0", outbox.CALLBACK, "j9", "finished", "http://127.0.0.1:9/done")
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    sender = Sender(conn, settings)
+    with caplog.at_level("ERROR", logger="rq_ext.sender"):
+        sender._give_up(entry, "HTTP 404 for +919876543210")
+        sender._give_up(entry, "HTTP 404 for +919876543210")  # already given up: no second line
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line == "finished callback of job j9 given up after 1 attempt(s): HTTP 404 for ********3210"
+
+
+def _awaiting_handover(conn, job_id: str) -> outbox.Entry:
+    enqueue("sms", "tests.jobs.record", {}, connection=conn, job_id=job_id)
+    conn.zrem("rq:queue:sms", job_id)
+    conn.zadd(contract.AWAITING_RETRY, {job_id: time.time()})
+    entry = outbox.Entry(f"{job_id}:retried:1", outbox.HANDOVER, job_id, "retried", body='[{"a":1}]', fallback_delay=60)
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    return entry
+
+
+def test_handover_goes_to_the_servers_retry_task_with_its_key(conn, settings_factory, httpserver):
+    settings = settings_factory(FUSION_SERVER=httpserver.url_for("/"))  # a trailing slash: one in the URL
+    httpserver.expect_request("/retryTask/", method="POST").respond_with_data("ok")
+    entry = _awaiting_handover(conn, "ho1")
+    Sender(conn, settings).deliver(entry)
+    (request,) = requests_to(httpserver, "/retryTask/")
+    assert request.headers["Idempotency-Key"] == "ho1:retried:1"
+    assert request.headers["Content-Type"] == "application/json" and request.data == b'[{"a":1}]'
+    assert outbox.pending(conn) == 0 and conn.zscore(contract.SCHEDULER_SET, "ho1") is None
+
+
+def test_a_slow_server_is_cut_at_retry_task_timeout_and_the_job_scheduled_locally(
+    conn, settings_factory, httpserver, caplog
+):
+    settings = settings_factory(FUSION_SERVER=httpserver.url_for(""), RETRY_TASK_TIMEOUT=0.3)
+
+    def slow(_request: Request) -> Response:
+        time.sleep(1.5)
+        return Response("ok")
+
+    httpserver.expect_request("/retryTask/").respond_with_handler(slow)
+    entry = _awaiting_handover(conn, "ho2")
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings).deliver(entry)
+        Sender(conn, settings).deliver(entry)  # a second sender: the job was already scheduled
+    assert time.monotonic() - started < 2.5
+    assert conn.zscore(contract.SCHEDULER_SET, "ho2") is not None and outbox.pending(conn) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert lines[0] == "retryTask for job ho2 failed (ReadTimeout); scheduled locally"
+    assert lines[1] == "retryTask for job ho2 failed (ReadTimeout); already taken again"
+
+
+def test_outbox_again_counts_the_attempt_and_waits_the_delay(conn, settings):
+    entry = outbox.Entry("ag:finished:0", outbox.CALLBACK, "ag", "finished", "http://127.0.0.1:9/", attempts=1)
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    before = time.time()
+    outbox.again(conn, entry, 30.0, "HTTP 503 " + "y" * 400)
+    due = conn.zscore(contract.OUTBOX_DUE, "ag:finished:0")
+    assert before + 30 <= due <= time.time() + 30
+    stored = outbox.Entry.loads(conn.hget(contract.OUTBOX_ENTRIES, "ag:finished:0"))
+    assert stored.attempts == 2 and stored.last_error == ("HTTP 503 " + "y" * 400)[:300]
+
+
+def _callback_entry(conn, entry_id: str, created: float) -> outbox.Entry:
+    entry = outbox.Entry(
+        entry_id, outbox.CALLBACK, "cb", "finished", "http://127.0.0.1:9/done?token=s3cr3t", created=created
+    )
+    with conn.pipeline() as pipe:
+        outbox.stage(pipe, [entry])
+        pipe.execute()
+    return entry
+
+
+def test_an_unanswered_callback_waits_at_least_the_receivers_retry_after(conn, settings, caplog):
+    entry = _callback_entry(conn, "cb:finished:0", time.time())
+    before = time.time()
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings)._again(entry, Unanswered("HTTP 429", retry_after=300.0))
+    assert conn.zscore(contract.OUTBOX_DUE, "cb:finished:0") >= before + 300
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line.startswith("finished callback to http://127.0.0.1:9/done?token=") and "s3cr3t" not in line
+    assert "failed (HTTP 429), attempt 1; next in 300.0s" in line
+
+
+def test_a_callback_past_the_horizon_is_given_up_with_the_reason(conn, settings_factory):
+    settings = settings_factory(OUTBOX_HORIZON=3600.0)
+    # one second inside the horizon, but the next try (Retry-After 60 s) would fall after it
+    entry = _callback_entry(conn, "cb:finished:1", time.time() - 3599.0)
+    Sender(conn, settings)._again(entry, Unanswered("HTTP 503", retry_after=60.0))
+    assert outbox.pending(conn) == 0
+    (raw,) = conn.lrange(contract.OUTBOX_DEAD, 0, -1)
+    assert json.loads(raw)["last_error"] == "HTTP 503 (OUTBOX_HORIZON reached)"
+
+
+def test_without_a_server_a_handover_is_scheduled_locally_and_says_why(conn, settings, caplog):
+    entry = _awaiting_handover(conn, "ho3")
+    with caplog.at_level("WARNING", logger="rq_ext.sender"):
+        Sender(conn, settings).deliver(entry)
+    assert conn.zscore(contract.SCHEDULER_SET, "ho3") is not None
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "rq_ext.sender"]
+    assert line == "retryTask for job ho3 failed (FUSION_SERVER is not set); scheduled locally"

@@ -91,3 +91,24 @@ def test_bad_callback_network_setting(settings_factory):
 
     with pytest.raises(ConfigError, match="CALLBACK_ALLOWED_NETWORKS"):
         settings_factory(CALLBACK_ALLOWED_NETWORKS=["not-a-network"])
+
+
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("169.254.169.254", "a cloud metadata address"),
+        ("::ffff:8.8.8.8", "an IPv4-mapped IPv6 address"),
+        ("2002:808:808::1", "an IPv6 address embedding IPv4 (6to4/NAT64/Teredo)"),
+        ("0.0.0.0", "an unspecified address"),
+        ("127.0.0.1", "a loopback address"),
+        ("169.254.10.1", "a link-local address"),
+        ("224.0.0.1", "a multicast address"),
+        ("100.64.0.1", "a carrier-grade NAT (100.64.0.0/10) address"),
+        ("240.0.0.1", "a reserved address"),
+        ("10.0.0.1", "a private address"),
+        ("93.184.216.34", None),
+    ],
+)
+def test_each_refusal_names_its_rule(address: str, reason: str | None) -> None:
+    """The reason of a refusal is what the failed job shows; each rule has its own words."""
+    assert ssrf.refusal(ipaddress.ip_address(address)) == reason

@@ -7,10 +7,10 @@ import json
 import pytest
 from werkzeug import Response
 
-from errors import DeliveryTimeout, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import DeliveryTimeout, InvalidPayload, NotWhitelisted, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext import contract, enqueue
 from rq_ext.classify import classify
-from tasks.webhooks import send_webhook
+from tasks.webhooks import secret_key, send_webhook, url_for_log
 
 
 def task(url: str, **extra) -> dict:
@@ -69,12 +69,14 @@ def test_timeout_is_retryable(settings, httpserver):
     with pytest.raises(DeliveryTimeout) as info:
         send_webhook(task(httpserver.url_for("/slow"), timeout=0.3))
     assert classify(info.value).retryable
+    assert str(info.value).startswith("webhook: timed out (")  # the channel named in the reason
 
 
 def test_connection_refused_is_retryable(settings):
     with pytest.raises(ProviderUnavailable) as info:
         send_webhook(task("http://127.0.0.1:9/nothing"))
     assert classify(info.value).retryable
+    assert str(info.value).startswith("webhook: connection failed (")
 
 
 def test_url_off_whitelist_fails_without_request(conn, settings, run_worker, httpserver):
@@ -155,3 +157,64 @@ def test_request_head_and_body_leave_in_one_segment(settings, httpserver, monkey
     assert pinned.read_capped(response, 100, "webhook") == (b"ok", False)
     assert len(writes) == 1 and writes[0].startswith(b"POST /hook HTTP/1.1\r\n")
     assert writes[0].endswith(b'\r\n\r\n{"report":"ready"}')
+
+
+# -- found by the mutation run (docs/reliability.md, "Mutation testing") ---------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example.com:8443/services/T0/B0/s3cr3t?token=abc", "https://hooks.example.com:8443/…"),
+        ("http://hooks.example.com/path?key=k", "http://hooks.example.com/…"),
+        ("mailto:someone", "mailto:///…"),
+        ("http://[::1/broken", "(invalid URL)"),
+    ],
+)
+def test_url_for_log_shows_scheme_host_and_port_only(url: str, shown: str) -> None:
+    assert url_for_log(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("key_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "payload.secret must start with 'whsec_'"),
+        ("whsec_not base64!", "payload.secret is not valid base64 after 'whsec_'"),
+        ("whsec_MfKQ9r8GKYqrTwjU*PD8ILPZIo2LaLaSw", "payload.secret is not valid base64 after 'whsec_'"),
+    ],
+)
+def test_a_secret_that_is_not_whsec_base64_is_refused_not_used(secret: str, reason: str) -> None:
+    """A key with stray characters is refused; a lenient decoder would sign with another key."""
+    with pytest.raises(InvalidPayload) as refused:
+        secret_key(secret)
+    assert str(refused.value) == reason
+
+
+def test_410_gone_says_the_endpoint_no_longer_exists(settings, httpserver):
+    httpserver.expect_request("/gone").respond_with_data("", status=410)
+    with pytest.raises(ProviderRejected) as info:
+        send_webhook(task(httpserver.url_for("/gone")))
+    assert str(info.value) == "webhook: HTTP 410 Gone (the endpoint no longer exists)"
+
+
+def test_a_delivery_returns_its_fields_and_logs_one_masked_line(settings, httpserver, caplog):
+    httpserver.expect_request("/h/s3cr3t-path").respond_with_data("ok", status=202)
+    with caplog.at_level("INFO", logger="tasks.webhooks"):
+        result = send_webhook(task(httpserver.url_for("/h/s3cr3t-path"), method="PUT", body="x"))
+    assert result == {"channel": "webhook", "status_code": 202}
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "tasks.webhooks"]
+    assert line == f"webhook delivered: PUT http://localhost:{httpserver.port}/… -> HTTP 202"
+
+
+def test_a_server_error_names_the_channel(settings, httpserver):
+    httpserver.expect_request("/e").respond_with_data("", status=502)
+    with pytest.raises(ProviderUnavailable) as info:
+        send_webhook(task(httpserver.url_for("/e")))
+    assert str(info.value) == "webhook: HTTP 502 BAD GATEWAY"
+
+
+def test_json_and_body_together_are_refused(settings, httpserver):
+    with pytest.raises(InvalidPayload) as info:
+        send_webhook(task(httpserver.url_for("/x"), json={"a": 1}, body="b"))
+    assert str(info.value) == "payload has both 'json' and 'body'"
+    assert httpserver.log == []

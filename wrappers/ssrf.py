@@ -80,7 +80,7 @@ def refusal(address: IPAddress) -> str | None:
     )
     for name, hit in checks:
         if hit:
-            return f"a {name} address"
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
     return None
 
 

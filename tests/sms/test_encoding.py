@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.gateways.encoding import GSM7, UCS2, detect, is_gsm
+from tasks.gateways.encoding import GSM7, UCS2, Encoding, detect, is_gsm
 from tasks.sms import send_sms
 from tests.sms.harness import HINDI, NUMBER, only_request, respond, single
 
@@ -93,3 +93,17 @@ def test_exotel_unicode_and_segments(httpserver, settings) -> None:
     )
     assert single(only_request(httpserver).form)["EncodingType"] == "plain"
     assert (result["encoding"], result["segments"]) == ("GSM-7", 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("😀" * 36, Encoding(UCS2, 2, 72)),  # 72 UTF-16 units
+        ("क" * 70, Encoding(UCS2, 1, 70)),
+        ("{" * 81, Encoding(GSM7, 2, 162)),  # 162 septets
+    ],
+)
+def test_length_is_the_count_of_units_as_an_integer(text: str, expected: Encoding) -> None:
+    encoding = detect(text)
+    assert encoding == expected
+    assert type(encoding.length) is int and type(encoding.segments) is int

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import errors
-from tasks.gateways.numbers import default_region, normalise, normalise_all, write
+from tasks.gateways.numbers import default_region, masked, normalise, normalise_all, write
 from tasks.sms import send_sms
 from tests.sms.harness import TEXT, respond, single, textlocal_ok
 
@@ -83,3 +83,38 @@ def test_no_recipient(settings, to) -> None:
     task = {"payload": {"task": 1, "gateway": "textlocal", "config": {"api_key": "k"}, "to": to, "message": TEXT}}
     with pytest.raises((errors.InvalidRecipient, errors.InvalidPayload)):
         send_sms(task)
+
+
+def test_unknown_zone_is_its_own_region_and_no_zone_is_india() -> None:
+    assert default_region("de") == "DE"
+    assert default_region("uk") == "GB"
+    assert default_region("") == "IN"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [("+91 98765-43210", "********3210"), ("3210", "3210"), ("12", "12"), ("no digits here", "(no digits)")],
+)
+def test_masked_keeps_only_the_last_four_digits(raw: str, shown: str) -> None:
+    assert masked(raw) == shown
+
+
+def test_invalid_number_reasons_show_the_number_masked() -> None:
+    with pytest.raises(errors.InvalidRecipient) as unparsable:
+        normalise("+999 12", "IN")
+    assert str(unparsable.value).startswith("invalid phone number *9912: ")
+    with pytest.raises(errors.InvalidRecipient) as invalid:
+        normalise("+1 000 000 0000", "IN")
+    assert str(invalid.value) == "invalid phone number *******0000 for region IN"
+
+
+def test_comma_string_without_spaces_and_empty_items() -> None:
+    assert normalise_all("9876543210,9123456780", "IN") == ["+919876543210", "+919123456780"]
+    assert normalise_all("9876543210,, ,9123456780", "IN") == ["+919876543210", "+919123456780"]
+    with pytest.raises(errors.InvalidRecipient, match=r"^no recipient number$"):
+        normalise_all(" , ", "IN")
+
+
+def test_unknown_number_format_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^unknown number format 'dialled'$"):
+        write("+919876543210", "dialled")

@@ -13,9 +13,7 @@ shared JWT if it is old enough (retryable); other answers are permanent.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from tasks.push.apns_message import apns_headers, apns_payload
 from tasks.push.credentials import resolve_path
 from tasks.push.message import Push
 from tasks.push.token_cache import TokenCache
+from wrappers.per_process import PerProcess
 
 TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 _DEVICE_TOKEN = re.compile(r"^[0-9A-Fa-f]{32,200}$")
@@ -50,19 +49,9 @@ class App:
     cert_path: Path | None = None
 
 
-_clients: dict[App, httpx.Client] = {}
-_lock = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    """The parent's clients share their sockets with it: forget them (closing would send a
-    GOAWAY on the parent's connection)."""
-    global _lock
-    _lock = threading.Lock()
-    _clients.clear()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+#: One HTTP/2 client per app and process (a forked child forgets its parent's: closing one would
+#: send a GOAWAY on the parent's connection).
+_clients: PerProcess[App, httpx.Client] = PerProcess()
 
 
 def app_of(config: dict[str, Any], settings: Settings) -> App:
@@ -80,19 +69,18 @@ def app_of(config: dict[str, Any], settings: Settings) -> App:
 
 
 def client_for(app: App) -> httpx.Client:
-    with _lock:
-        if app not in _clients:
-            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-            verify = apns_auth.tls_context(app.cert_path)
-            _clients[app] = httpx.Client(http2=True, verify=verify, timeout=TIMEOUT, limits=limits)
-        return _clients[app]
+    return _clients.get(app, lambda: _new_client(app))
+
+
+def _new_client(app: App) -> httpx.Client:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    verify = apns_auth.tls_context(app.cert_path)
+    return httpx.Client(http2=True, verify=verify, timeout=TIMEOUT, limits=limits)
 
 
 def reset_clients() -> None:
-    with _lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
+    for client in _clients.pop_all():
+        client.close()
 
 
 def auth_headers(app: App, cache: TokenCache) -> dict[str, str]:

@@ -14,8 +14,6 @@ limit, so each token gets a single attempt (plus one retry with a new access tok
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
 import requests
@@ -33,21 +31,13 @@ from tasks.push.message import Push
 from tasks.push.token_cache import TokenCache
 from wrappers import http
 from wrappers.masking import mask_text
+from wrappers.per_process import PerProcess
 
 TIMEOUT = 15.0
 
-_apps: dict[str, FusionFCM] = {}
-_lock = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    """The parent's connection pools share their sockets with it: forget them."""
-    global _lock
-    _lock = threading.Lock()
-    _apps.clear()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+#: One client per credential and process (a forked child forgets its parent's, whose connection
+#: pools share their sockets with it).
+_apps: PerProcess[str, FusionFCM] = PerProcess(cap=33)
 
 
 class FusionFCM(FCMNotification):
@@ -80,19 +70,17 @@ def app_for(config: dict[str, Any], settings: Settings) -> FusionFCM:
     project_id = config.get("project_id") or info.get("project_id")
     token_uri = settings.FCM_OAUTH_TOKEN_URI
     key = fingerprint(info, project_id, token_uri, settings.FCM_ENDPOINT)  # in memory only
-    with _lock:
-        if key not in _apps:
-            credentials = fcm_auth.credentials_of(info, token_uri)
-            if len(_apps) > 32:
-                _apps.clear()
-            account = fcm_auth.account_fingerprint(info, token_uri)
-            _apps[key] = FusionFCM(credentials, project_id, settings.FCM_ENDPOINT, account)
-        return _apps[key]
+
+    def make() -> FusionFCM:
+        credentials = fcm_auth.credentials_of(info, token_uri)
+        account = fcm_auth.account_fingerprint(info, token_uri)
+        return FusionFCM(credentials, project_id, settings.FCM_ENDPOINT, account)
+
+    return _apps.get(key, make)
 
 
 def reset_apps() -> None:
-    with _lock:
-        _apps.clear()
+    _apps.pop_all()
 
 
 def answer_of(response: requests.Response) -> fcm_errors.FcmAnswer:

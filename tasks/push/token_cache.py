@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -40,6 +39,7 @@ import redis
 
 from errors import ProviderUnavailable
 from rq_ext import contract
+from wrappers.per_process import PerProcess
 
 log = logging.getLogger(__name__)
 
@@ -76,28 +76,17 @@ class Token:
 Mint = Callable[[float], Token]
 
 _memo: dict[str, Token] = {}
-_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    """A lock held by another thread of the parent at fork time would never be released."""
-    global _guard
-    _guard = threading.Lock()
-    _locks.clear()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+#: One lock per token key (fresh in a forked child: the parent's may be held by another thread).
+_locks: PerProcess[str, threading.Lock] = PerProcess()
 
 
 def _lock_for(key: str) -> threading.Lock:
-    with _guard:
-        return _locks.setdefault(key, threading.Lock())
+    return _locks.get(key, threading.Lock)
 
 
 def reset() -> None:
     """Forget the process memo (tests)."""
-    with _guard:
+    with _locks.lock:
         _memo.clear()
 
 

@@ -118,12 +118,16 @@ def classify(app: App, token: str, response: httpx.Response, cache: TokenCache) 
 
 
 def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    """One POST; a connection lost under the request (GOAWAY, reset) is retried once."""
+    """One POST. A request whose connection broke before it was written whole (``WriteError``:
+    APNs cannot have acted on it) is sent once more. Streams that a GOAWAY says were never
+    processed are retried by httpcore itself; any other loss under a request (a reset, a read
+    error) may come after APNs accepted it, so it is not resent here: the token fails retryably
+    with that reason (a resend could show the patient the notification twice)."""
     url = f"{app.base_url}/3/device/{token}"
     try:
         return client_for(app).post(url, content=body, headers=headers)
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        log.warning("APNs: connection lost under a request (%s); sending it once more", type(exc).__name__)
+    except httpx.WriteError as exc:
+        log.warning("APNs: connection lost before a request was sent (%s); sending it once more", type(exc).__name__)
         return client_for(app).post(url, content=body, headers=headers)
 
 

@@ -201,6 +201,9 @@ class HypercornThread:
         config.bind = [f"127.0.0.1:{self.port}"]
         config.certfile, config.keyfile = str(cert), str(key)
         config.accesslog = config.errorlog = None
+        # A client's connection is cached across tests: the server must not close it as idle
+        # (hypercorn's 5 s default) while a test's requests are on it.
+        config.keep_alive_timeout = 3600
         if client_ca is not None:
             config.ca_certs = str(client_ca)
             config.verify_mode = ssl.CERT_REQUIRED

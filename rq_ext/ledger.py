@@ -20,13 +20,16 @@ from rq_ext import contract, resilience
 PREFIX = contract.LEDGER_PREFIX
 #: Seconds the records are kept: longer than any retry schedule.
 TTL = 7 * 24 * 3600
+#: ``Ledger(..., job=CURRENT)``: the job rq runs on this thread.
+CURRENT: Any = object()
 
 
 class Ledger:
     """The accepted deliveries of one job on one channel."""
 
-    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
-        job = get_current_job() if job_id is None else None
+    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None, *, job: Any = CURRENT) -> None:
+        if job is CURRENT:  # a plan hands its job in (:mod:`rq_ext.sansio`); others find it
+            job = get_current_job() if job_id is None else None
         self.job_id = job_id or (job.id if job is not None else None)
         self.connection: Any = connection or (job.connection if job is not None else None)
         self.channel = channel
@@ -43,6 +46,15 @@ class Ledger:
 
     def _field(self, item: str) -> str:
         return f"{self.channel}:{item}"
+
+    def field_of(self, item: str) -> str:
+        """The ledger hash field of ``item``."""
+        return self._field(item)
+
+    def remember(self, field: str, value: str) -> None:
+        """A record written by someone else (the event loop's batched writer) is this run's too."""
+        if self.fresh is not None:
+            self.fresh[field] = value
 
     def accepted(self, item: str) -> str | None:
         """The provider's id for ``item`` if it was already accepted for this job."""

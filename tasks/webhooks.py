@@ -32,12 +32,14 @@ from rq import get_current_job
 
 from config import get_settings
 from errors import InvalidPayload, NotWhitelisted, ProviderRejected
-from rq_ext import contract
+from rq_ext import contract, sansio
 from rq_ext.ledger import Ledger
 from rq_ext.middleware import Middleware
+from rq_ext.sansio import Plan, Record
 from tasks.payload import WEBHOOK, optional, payload_of, require
-from wrappers import http, pinned
+from wrappers import http
 from wrappers.masking import mask_text
+from wrappers.transport import Answer, Request
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +84,9 @@ def check_body_size(body: bytes | None) -> None:
         raise InvalidPayload(f"webhook body is {len(body)} bytes, over WEBHOOK_MAX_BODY_BYTES ({limit})")
 
 
-def build_request(payload: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of the HTTP request the payload describes."""
+def build_request(payload: dict[str, Any], msg_id: str | None = None) -> dict[str, Any]:
+    """The keyword arguments of the HTTP request the payload describes (signed with ``msg_id``,
+    the job's id, as ``webhook-id``)."""
     method = str(optional(payload, "method", str, "POST")).upper()
     if method not in METHODS:
         raise InvalidPayload(f"payload.method {method!r} is not one of {', '.join(METHODS)}")
@@ -96,14 +99,14 @@ def build_request(payload: dict[str, Any]) -> dict[str, Any]:
     check_body_size(body)
     secret = optional(payload, "secret", str)
     if secret:
-        headers.update(signature_headers(secret, message_id(), int(time.time()), body or b""))
+        signing_id = msg_id or message_id(get_current_job())
+        headers.update(signature_headers(secret, signing_id, int(time.time()), body or b""))
     return {"method": method, "headers": headers, "data": body, "timeout": float(timeout)}
 
 
-def message_id() -> str:
+def message_id(job: Any) -> str:
     """The ``webhook-id``: the job id (stable across retries), or a fresh id outside a job."""
-    job = get_current_job()
-    return job.id if job is not None else f"msg_{uuid.uuid4().hex}"
+    return str(job.id) if job is not None else f"msg_{uuid.uuid4().hex}"
 
 
 def secret_key(secret: str) -> bytes:
@@ -127,40 +130,48 @@ def signature_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> 
     }
 
 
-def deliver(url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Send through the pinned session; classify the answer; return the callback fields."""
-    method = request.pop("method")
-    response = pinned.request(method, url, what="webhook", **request)
-    _, truncated = pinned.read_capped(response, get_settings().WEBHOOK_MAX_RESPONSE_BYTES, "webhook")
-    if response.status_code == 410:
+def read_answer(answer: Answer, method: str, url: str) -> dict[str, Any]:
+    """Classify the endpoint's answer; the callback fields of a delivery."""
+    if answer.status_code == 410:
         raise ProviderRejected("webhook: HTTP 410 Gone (the endpoint no longer exists)")
-    http.raise_for_outcome(response, "webhook")
+    http.raise_for_outcome(answer, "webhook")
     if log.isEnabledFor(logging.INFO):  # masking the URL costs more than the rest of the log call
-        log.info("webhook delivered: %s %s -> HTTP %s", method, url_for_log(url), response.status_code)
-    result: dict[str, Any] = {"channel": "webhook", "status_code": response.status_code}
-    if truncated:
+        log.info("webhook delivered: %s %s -> HTTP %s", method, url_for_log(url), answer.status_code)
+    result: dict[str, Any] = {"channel": "webhook", "status_code": answer.status_code}
+    if answer.truncated:
         result["response_truncated"] = "true"
     return result
 
 
-def send_webhook(task: Any) -> dict[str, Any]:
-    """Deliver one webhook; return the delivery details for the success callback."""
+def plan_webhook(task: Any, job: Any) -> Plan[dict[str, Any]]:
+    """The sans-I/O form of :func:`send_webhook` (:mod:`rq_ext.sansio`): one request, read, then
+    recorded in the job's delivery ledger."""
     payload = payload_of(task, WEBHOOK)
     url = require(payload, "url", str)
     check_whitelist(url)
-    request = build_request(payload)
-    if get_settings().DRY_RUN:
+    request = build_request(payload, message_id(job))
+    settings = get_settings()
+    if settings.DRY_RUN:
         size = len(request["data"] or b"")
         log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], url_for_log(url), size)
         return {"dry_run": "true", "channel": "webhook"}
-    ledger = Ledger("webhook")
+    ledger = Ledger("webhook", job=job)
     status = ledger.accepted("request")
     if status:  # delivered before a crash or a lost bookkeeping step: never sent twice
         log.warning("webhook already delivered for this job (HTTP %s); not sent again", status)
         return {"channel": "webhook", "status_code": int(status), "duplicate_suppressed": "true"}
-    result = deliver(url, request)
-    ledger.record("request", str(result["status_code"]))
+    method = request["method"]
+    answer = yield Request(method, url, "webhook", request["timeout"], request["headers"], request["data"],
+                           guarded=True, max_answer=settings.WEBHOOK_MAX_RESPONSE_BYTES)  # fmt: skip
+    result = read_answer(answer, method, url)
+    yield Record(ledger, "request", str(result["status_code"]))
     return result
+
+
+@sansio.plan(plan_webhook)
+def send_webhook(task: Any) -> dict[str, Any]:
+    """Deliver one webhook; return the delivery details for the success callback."""
+    return sansio.run(plan_webhook(task, get_current_job()))
 
 
 class StagingRule(Middleware):

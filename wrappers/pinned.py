@@ -187,7 +187,14 @@ def request(
     Returns the response unread: read it with :func:`read_capped`.
     Raises DestinationRefused for a refused URL, classified errors for transport failures.
     """
-    target = check_url(url, rule)
+    return send_to(check_url(url, rule), method, url, what, timeout, headers, data)
+
+
+def send_to(
+    target: Target, method: str, url: str, what: str, timeout: float,
+    headers: dict[str, str] | None = None, data: bytes | None = None,
+) -> Response:  # fmt: skip
+    """Send one request to ``target`` (checked by the caller); the response unread."""
     ready = request_headers(headers, target, what)
     try:
         raw = pool(target).urlopen(

@@ -1,0 +1,108 @@
+"""Sans-I/O job functions: a channel's *plan* says what to do; a driver does the I/O.
+
+A plan is a generator. It yields effects and receives their results; what it returns is the
+job's return value. It never touches a socket, so the same plan runs on every worker class:
+
+- :class:`wrappers.transport.Request` -> the provider's :class:`~wrappers.transport.Answer`
+  (a transport failure is raised *into* the plan, as the classified error);
+- :class:`Record` -> None, once the delivery ledger holds the record (the provider accepted:
+  the write waits out a Redis outage);
+- :class:`Call` -> what ``fn(*args)`` returns: blocking work with no sans-I/O form (a Redis
+  script of a rate limit or breaker, boto3). The event loop runs it on a thread.
+
+A job function offers its plan with :func:`plan`::
+
+    def plan_webhook(task, job): ...            # a generator, or None: "run me blocking"
+
+    @sansio.plan(plan_webhook)
+    def send_webhook(task): ...                 # = sansio.run(plan_webhook(task, current job))
+
+:func:`run` is the blocking driver (fork, simple and concurrent classes, and direct calls); the
+event-loop driver is :mod:`rq_ext.aio`. A plan gets its job as an argument (``None`` outside
+a worker) and never calls ``get_current_job``: on an event loop, many jobs share a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from rq_ext.ledger import Ledger
+from wrappers import transport
+from wrappers.transport import Request
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Remember in the job's delivery ledger that the provider accepted ``item``."""
+
+    ledger: Ledger
+    item: str
+    value: str = "accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Blocking work with no sans-I/O form: ``fn(*args)``."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+Effect = Request | Record | Call
+R = TypeVar("R")
+Plan = Generator[Effect, Any, R]
+#: ``(task, job) -> plan``, or None when this task has no sans-I/O form.
+PlanFn = Callable[[Any, Any], "Plan[Any] | None"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+ATTRIBUTE = "__fusion_plan__"
+
+
+def plan(planner: PlanFn) -> Callable[[F], F]:
+    """Mark a job function as having the sans-I/O form ``planner``."""
+
+    def mark(fn: F) -> F:
+        setattr(fn, ATTRIBUTE, planner)
+        return fn
+
+    return mark
+
+
+def planner_of(fn: Any) -> PlanFn | None:
+    """The sans-I/O form of a job function, if it has one."""
+    return getattr(fn, ATTRIBUTE, None)
+
+
+def perform(effect: Effect) -> Any:
+    """Do one effect on this thread."""
+    if isinstance(effect, Request):
+        return transport.send(effect)
+    if isinstance(effect, Record):
+        effect.ledger.record(effect.item, effect.value)
+        return None
+    if isinstance(effect, Call):
+        return effect.fn(*effect.args)
+    raise TypeError(f"a plan yielded {type(effect).__name__}, which is no effect")
+
+
+def run(steps: Plan[R]) -> R:
+    """Drive a plan on this thread, blocking on each effect; its return value."""
+    try:
+        effect = next(steps)
+        while True:
+            try:
+                result = perform(effect)
+            except Exception as exc:
+                effect = steps.throw(exc)
+            else:
+                effect = steps.send(result)
+    except StopIteration as stop:
+        return stop.value
+
+
+def nothing() -> Plan[None]:
+    """A plan with no effect (a job function that does no I/O)."""
+    return
+    yield  # pragma: no cover - makes this a generator

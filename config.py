@@ -60,6 +60,9 @@ class Settings:
     #: idle sender looks for due entries, the first retry delay (doubling), its cap, and how long
     #: after the outcome a callback is still tried before it is given up.
     OUTBOX_SENDERS: int = 2
+    #: The event-loop worker class: threads for the jobs with no sans-I/O form (at most
+    #: ``--concurrency``).
+    ASYNC_BLOCKING_THREADS: int = 32
     OUTBOX_POLL: float = 1.0
     OUTBOX_BACKOFF_BASE: float = 1.0
     OUTBOX_BACKOFF_MAX: float = 600.0
@@ -264,6 +267,7 @@ NUMERIC_MINIMUMS: dict[str, tuple[float, bool]] = {
     "RETRY_TASK_TIMEOUT": (0, False),
     "CALLBACK_TIMEOUT": (0, False),
     "OUTBOX_SENDERS": (1, True),
+    "ASYNC_BLOCKING_THREADS": (1, True),
     "OUTBOX_POLL": (0, False),
     "OUTBOX_BACKOFF_BASE": (0, False),
     "OUTBOX_BACKOFF_MAX": (0, False),

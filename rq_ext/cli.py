@@ -22,6 +22,9 @@ from rq_ext.cli_common import CommandError, _connect, _settings, _talking_to, co
 from rq_ext.connection import serializer_from_settings
 from wrappers.logger import setup_logging
 
+#: Jobs at once of the event-loop class when --concurrency is not given.
+ASYNC_DEFAULT_CONCURRENCY = 256
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
@@ -57,18 +60,19 @@ def cli() -> None:
 )
 @click.option(
     "--worker-class",
-    type=click.Choice(["fork", "simple", "concurrent"]),
+    type=click.Choice(["fork", "simple", "concurrent", "async"]),
     default=None,
     help="fork: a work horse per job (rq's Worker; the default); simple: one job at a time in-process "
     "(rq's SimpleWorker); concurrent: up to --concurrency jobs at once on threads (default when "
-    "--concurrency > 1).",
+    "--concurrency > 1); async: up to --concurrency jobs at once on one event loop (sends through "
+    "aiohttp; jobs with no sans-I/O form on a thread pool).",
 )
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Jobs run at once in this process (> 1 selects the concurrent worker class).",
+    default=None,
+    help="Jobs run at once in this process (> 1 selects the concurrent worker class) [default: 1; "
+    f"{ASYNC_DEFAULT_CONCURRENCY} with --worker-class async].",
 )
 @click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Quit after this many jobs (>= 1).")
 @click.option(
@@ -96,7 +100,7 @@ def worker(
     results_ttl: int | None,
     worker_ttl: int | None,
     worker_class: str | None,
-    concurrency: int,
+    concurrency: int | None,
     max_jobs: int | None,
     log_format: str,
     metrics_port: int | None,
@@ -107,9 +111,10 @@ def worker(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise click.UsageError(f"--logging_level: unknown level {level!r}")
     queues = settings.queue_names(customq)
+    concurrency = concurrency or (ASYNC_DEFAULT_CONCURRENCY if worker_class == "async" else 1)
     chosen = worker_class or ("concurrent" if concurrency > 1 else "fork")
-    if concurrency > 1 and chosen != "concurrent":
-        raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent")
+    if concurrency > 1 and chosen not in ("concurrent", "async"):
+        raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent or async")
     setup_observability(settings, level, log_format)
     connection = _connect(settings, for_worker=True)
     ops.log_banner(settings, queues, chosen, concurrency)
@@ -363,6 +368,10 @@ def _worker_class(name: str, concurrency: int) -> tuple[type, dict[str, Any]]:
 
     if name == "concurrent":
         return FusionConcurrentWorker, {"concurrency": concurrency}
+    if name == "async":
+        from rq_ext.eventloop import FusionAsyncWorker
+
+        return FusionAsyncWorker, {"concurrency": concurrency}
     return {"fork": FusionWorker, "simple": FusionSimpleWorker}[name], {}
 
 

@@ -85,11 +85,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     # -- lifecycle -------------------------------------------------------------------------
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
-        self._threads = [
-            threading.Thread(target=self._serve, name=f"fusion-job-{n}", daemon=True) for n in range(self.concurrency)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._start_runners()
         self.deadlines = Deadlines()
         self.finisher = Finisher(self.connection, self.key, self.name, self._forget, self.sender.wake)
         try:
@@ -107,17 +103,29 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._ready.clear()
         super().teardown()
 
-    def _stop_threads(self) -> None:
+    def _start_runners(self) -> None:
+        """Start what runs the jobs: ``concurrency`` job threads."""
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"fusion-job-{n}", daemon=True) for n in range(self.concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _stop_runners(self) -> None:
+        """Let every job in flight end, then stop the job threads."""
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
             thread.join()
+        self._threads = []
+
+    def _stop_threads(self) -> None:
+        self._stop_runners()
         if self.finisher is not None:
             self.finisher.stop()
         if self.deadlines is not None:
             self.deadlines.stop()
         self.keeper.stop()
-        self._threads = []
 
     def _shutdown(self) -> None:
         """A warm stop never interrupts the loop mid-claim: it stops at the next turn."""
@@ -261,11 +269,15 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         except BaseException:
             self.log.exception("Worker %s: job %s crashed its thread", self.name, job.id)
         finally:
-            self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
-            with self._freed:
-                self._running -= 1
-                if self.concurrency - self._running >= self._wake_at:
-                    self._freed.notify()
+            self._ended(job, queue, started)
+
+    def _ended(self, job: Job, queue: Queue, started: float) -> None:
+        """After a job's outcome: the after-hooks, and its slot freed."""
+        self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
+        with self._freed:
+            self._running -= 1
+            if self.concurrency - self._running >= self._wake_at:
+                self._freed.notify()
 
     def _perform(self, job: Job, queue: Queue) -> None:
         assert self.deadlines is not None

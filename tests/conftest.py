@@ -168,15 +168,19 @@ def run_worker(conn: redis.Redis, settings: Settings) -> Any:
     return worker_runner(conn, FusionSimpleWorker)
 
 
-@pytest.fixture(params=["in-process", "concurrent"])
+@pytest.fixture(params=["in-process", "concurrent", "async"])
 def run_each_worker(request: Any, conn: redis.Redis, settings: Settings) -> Any:
-    """Like ``run_worker``, once with the in-process class (rq's bookkeeping) and once with the
-    concurrent class (the lean path): modules that must hold for both use it as ``run_worker``."""
+    """Like ``run_worker``, once with the in-process class (rq's bookkeeping), once with the
+    concurrent class (the lean path) and once with the event-loop class (its sans-I/O plans on
+    aiohttp): modules that must hold for every class use it as ``run_worker``."""
     from rq_ext.concurrent import FusionConcurrentWorker
+    from rq_ext.eventloop import FusionAsyncWorker
     from rq_ext.worker import FusionSimpleWorker
 
     if request.param == "concurrent":
         return worker_runner(conn, FusionConcurrentWorker, concurrency=1)
+    if request.param == "async":
+        return worker_runner(conn, FusionAsyncWorker, concurrency=1)
     return worker_runner(conn, FusionSimpleWorker)
 
 

@@ -23,6 +23,7 @@ KINDS = {
     "fork": ["--worker-class", "fork"],
     "simple": ["--worker-class", "simple"],
     "concurrent": ["--worker-class", "concurrent", "--concurrency", "4"],
+    "async": ["--worker-class", "async", "--concurrency", "4"],
 }
 #: Short leases so a killed worker's jobs come back within seconds.
 FAST = {"CLAIM_LEASE": 2, "RECOVERY_INTERVAL": 0.5, "CALLBACK_TIMEOUT": 2, "RETRY_TASK_TIMEOUT": 2}
@@ -150,6 +151,7 @@ LOAD = {
     "fork": (["--worker-class", "fork"], 2, 120, (0.05, 0.15)),
     "simple": (["--worker-class", "simple"], 2, 200, (0.05, 0.15)),
     "concurrent": (["--worker-class", "concurrent", "--concurrency", "32"], 1, 400, (0.05, 0.4)),
+    "async": (["--worker-class", "async", "--concurrency", "64"], 1, 400, (0.05, 0.4)),
 }
 
 
@@ -159,6 +161,7 @@ LOAD = {
         "fork",
         "simple",
         "concurrent",
+        "async",
     ],
 )
 def test_redis_killed_and_restarted_twice_under_load(tmp_path, settings_factory, kind):

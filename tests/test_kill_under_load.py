@@ -18,6 +18,7 @@ QUEUES = ["sms", "email", "webhook"]
 def spawn(url: str, kind: str):
     args = ["--customq", ",".join(QUEUES)]
     args += ["--concurrency", "8"] if kind == "concurrent" else ["--worker-class", kind]
+    args += ["--concurrency", "8"] if kind == "async" else []
     return start_worker_process(url, *args, **LEASE)
 
 
@@ -42,7 +43,7 @@ def test_kill_9_under_load(conn, settings, redis_server):
         )
         for _ in range(500)
     ]
-    kinds = ["fork", "concurrent", "simple"]
+    kinds = ["fork", "concurrent", "simple", "async"]
     workers = {kind: spawn(redis_server.url, kind) for kind in kinds}
     in_flight_at_kills: set[str] = set()
     recovery_times: list[float] = []

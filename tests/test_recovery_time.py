@@ -32,6 +32,7 @@ CLASS_ARGS = {
     "fork": ["--worker-class", "fork"],
     "simple": ["--worker-class", "simple"],
     "concurrent": ["--worker-class", "concurrent", "--concurrency", "4"],
+    "async": ["--worker-class", "async", "--concurrency", "4"],
 }
 
 
@@ -95,7 +96,7 @@ def back_or_rerun(conn: Any, job_id: str, queue: str) -> bool:
 # -- 1. recovery time after kill -9 ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", ["fork", "simple", "concurrent"])
+@pytest.mark.parametrize("cls", ["fork", "simple", "concurrent", "async"])
 def test_recovery_time_after_kill_9(cls, conn, settings, redis_server, procs):
     job = enqueue("sms", "tests.jobs_load.sleepy", {"seconds": 30, "then": 0.2}, priority=5, connection=conn)
     victim = spawn(procs, redis_server.url, "--customq", "sms", *CLASS_ARGS[cls])
@@ -238,7 +239,7 @@ def test_forking_worker_keeps_the_lease_of_its_horse(conn, settings, redis_serve
 # -- 3. a same-name restart serves at once -----------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", ["fork", "concurrent"])
+@pytest.mark.parametrize("cls", ["fork", "concurrent", "async"])
 def test_same_name_restart_puts_back_the_dead_ones_jobs(cls, conn, settings, redis_server, procs):
     job = enqueue("sms", "tests.jobs_load.sleepy", {"seconds": 30, "then": 0.2}, priority=3, connection=conn)
     first = spawn(procs, redis_server.url, "--customq", "sms", "--name", "lab-1", *CLASS_ARGS[cls])

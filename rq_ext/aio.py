@@ -1,0 +1,151 @@
+"""The event-loop driver of sans-I/O plans (:mod:`rq_ext.sansio`), and what it drives them with.
+
+:func:`drive` runs a plan as a coroutine: a :class:`~wrappers.transport.Request` goes to the
+event-loop transport (:class:`wrappers.aio_http.AioTransport`), a
+:class:`~rq_ext.sansio.Record` to the :class:`LedgerWriter`, a :class:`~rq_ext.sansio.Call` to
+a bounded thread pool. A failure of an effect is raised into the plan, as on a thread.
+
+The :class:`LedgerWriter` writes the records of every job in flight in one pipeline per batch
+(group commit, as the :class:`~rq_ext.finisher.Finisher` does for finishes) on a thread of its
+own; a plan goes on once its record is written. While Redis is unreachable a batch waits for it
+(``REDIS_OUTAGE_GRACE``), as :meth:`rq_ext.ledger.Ledger.record` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from config import Settings
+from rq_ext import resilience
+from rq_ext.ledger import TTL
+from rq_ext.sansio import Call, Plan, Record
+from wrappers.aio_http import AioTransport
+from wrappers.transport import Request
+
+log = logging.getLogger(__name__)
+
+#: Most ledger records written in one round trip.
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A record waiting for its write, and the future its plan awaits."""
+
+    key: str
+    field: str
+    value: str
+    done: Callable[[BaseException | None], None]
+
+
+class LedgerWriter:
+    """Writes the delivery-ledger records of an event loop's jobs in batches, on a thread."""
+
+    def __init__(self, connection: Redis, settings: Settings) -> None:
+        self.connection = connection
+        self.settings = settings
+        self._pending: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="fusion-ledger-writer", daemon=True)
+        self._thread.start()
+
+    async def record(self, effect: Record) -> None:
+        """Return once the record is in Redis (raises what the write raised)."""
+        ledger = effect.ledger
+        if not ledger.active:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def done(error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, future, error)
+
+        field = ledger.field_of(effect.item)
+        self._pending.put(Pending(ledger.key, field, effect.value or "accepted", done))
+        await future
+        ledger.remember(field, effect.value or "accepted")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._pending.put(None)
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while (first := self._pending.get()) is not None:
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._write(batch)
+                    return
+                batch.append(item)
+            self._write(batch)
+
+    def _write(self, batch: list[Pending]) -> None:
+        error: BaseException | None = None
+        try:
+            resilience.until_redis_answers(lambda: self._save(batch), f"ledger of {len(batch)} jobs", self.settings)
+        except Exception as exc:
+            error = exc
+        for pending in batch:
+            pending.done(error)
+
+    def _save(self, batch: list[Pending]) -> None:
+        with self.connection.pipeline(transaction=False) as pipe:
+            for pending in batch:
+                pipe.hset(pending.key, pending.field, pending.value)
+            for key in dict.fromkeys(p.key for p in batch):
+                pipe.expire(key, TTL)
+            pipe.execute()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the plan was cancelled (its job timed out) meanwhile
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+@dataclass
+class Drivers:
+    """What an event loop's plans are driven with."""
+
+    transport: AioTransport
+    ledger: LedgerWriter
+    blocking: Executor
+
+
+async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
+    """Run a plan on the running loop; its return value."""
+    loop = asyncio.get_running_loop()
+    try:
+        effect = next(steps)
+        while True:
+            try:
+                if isinstance(effect, Request):
+                    result: Any = await drivers.transport.send(effect)
+                elif isinstance(effect, Record):
+                    await drivers.ledger.record(effect)
+                    result = None
+                elif isinstance(effect, Call):
+                    result = await loop.run_in_executor(drivers.blocking, effect.fn, *effect.args)
+                else:
+                    raise TypeError(f"a plan yielded {type(effect).__name__}, which is no effect")
+            except Exception as exc:
+                effect = steps.throw(exc)
+            else:
+                effect = steps.send(result)
+    except StopIteration as stop:
+        return stop.value

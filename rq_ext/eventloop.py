@@ -1,0 +1,184 @@
+"""The event-loop worker (``--worker-class async``): up to ``--concurrency`` jobs at once, into
+the thousands, on one asyncio loop (uvloop) in one process.
+
+It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner: rq's ``work()``
+loop, the batched claim (one script call per batch of free slots), the lease keeper, recovery,
+reconciliation after a lost claim reply, the :class:`~rq_ext.finisher.Finisher`'s batched
+finishes with their outbox entries, the failure path, the middleware, warm and cold shutdown
+are all the concurrent class's, unchanged. Only where a job runs differs:
+
+- a job whose function has a sans-I/O plan (:mod:`rq_ext.sansio`: the webhook channel, the
+  channels converted so far, the bench's no-op) runs as a task on the loop: its requests go
+  through aiohttp (:class:`wrappers.aio_http.AioTransport`, one pool of ``concurrency``
+  connections), its ledger records through one batched writer (:class:`rq_ext.aio.LedgerWriter`),
+  its blocking calls (:class:`~rq_ext.sansio.Call`) on the thread pool; its deadline is an
+  ``asyncio.timeout`` (rq's ``JobTimeoutException`` when it passes, as on the other classes);
+- any other job (a plan-less channel: e-mail through boto3, push; a job function of a user's)
+  runs on a bounded thread pool (``ASYNC_BLOCKING_THREADS``), exactly as a job thread of the
+  concurrent class runs it (its deadline through :class:`~rq_ext.deadlines.Deadlines`);
+- a failure's bookkeeping (classification, the outcome step, the outbox entries) runs on a
+  bookkeeping thread, so that a slow Redis never stalls the loop.
+
+The claim and the finish stay on redis-py's blocking client with hiredis, batched, on the
+loop's neighbouring threads: the loop thread does only HTTP. docs/performance.md measures it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import uvloop
+from rq.job import Job
+from rq.queue import Queue
+from rq.timeouts import JobTimeoutException
+
+from rq_ext import sansio
+from rq_ext.aio import Drivers, LedgerWriter, drive
+from rq_ext.concurrent import FusionConcurrentWorker
+from rq_ext.sansio import Plan
+from wrappers.aio_http import AioTransport
+
+#: Threads that run failures' bookkeeping.
+BOOKKEEPING_THREADS = 2
+#: Longest warm shutdown waits for the loop's jobs before it stops the loop anyway.
+DRAIN_TIMEOUT = 3600.0
+
+
+class FusionAsyncWorker(FusionConcurrentWorker):
+    """Runs up to ``concurrency`` jobs at once on one event loop."""
+
+    kind = "async"
+
+    def __init__(self, queues: Any, *args: Any, concurrency: int = 256, **kwargs: Any) -> None:
+        super().__init__(queues, *args, concurrency=concurrency, **kwargs)
+        self.blocking_threads = max(1, min(concurrency, self.settings.ASYNC_BLOCKING_THREADS))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._inbox: deque[tuple[Job, Queue]] = deque()
+        self._inbox_scheduled = False
+        self._alive: set[asyncio.Task[None]] = set()
+        self.drivers: Drivers | None = None
+        self._blocking: ThreadPoolExecutor | None = None
+        self._bookkeeping: ThreadPoolExecutor | None = None
+
+    # -- the runner ----------------------------------------------------------------------------
+
+    def _start_runners(self) -> None:
+        self._loop = uvloop.new_event_loop()
+        self._blocking = ThreadPoolExecutor(self.blocking_threads, thread_name_prefix="fusion-blocking")
+        self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
+        ledger = LedgerWriter(self.connection, self.settings)
+        self.drivers = Drivers(AioTransport(self.concurrency), ledger, self._blocking)
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="fusion-event-loop", daemon=True)
+        self._loop_thread.start()
+
+    def _stop_runners(self) -> None:
+        """Let every job in flight end (warm shutdown, burst end), then stop the loop."""
+        loop, thread = self._loop, self._loop_thread
+        if loop is None or thread is None:
+            return
+        with self._freed:
+            self._freed.wait_for(lambda: self._running == 0, timeout=DRAIN_TIMEOUT)
+        assert self.drivers is not None
+        closing = asyncio.run_coroutine_threadsafe(self.drivers.transport.close(), loop)
+        try:
+            closing.result(10)
+        except Exception:
+            self.log.warning("Worker %s: the HTTP pool did not close cleanly", self.name)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        for pool in (self._blocking, self._bookkeeping):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        self.drivers.ledger.stop()
+        self._loop = self._loop_thread = None
+
+    def _ended(self, job: Job, queue: Queue, started: float) -> None:
+        super()._ended(job, queue, started)
+        with self._freed:
+            if self._running == 0:
+                self._freed.notify_all()  # a warm shutdown waits for the last one
+
+    # -- handing jobs to the loop --------------------------------------------------------------
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Hand the job to the loop (a slot is free: it was claimed for one). One wake-up of the
+        loop takes every job handed over since the last."""
+        assert self._loop is not None
+        with self._freed:
+            self._running += 1
+        self._inbox.append((job, queue))
+        if not self._inbox_scheduled:
+            self._inbox_scheduled = True
+            self._loop.call_soon_threadsafe(self._take_inbox)
+
+    def _take_inbox(self) -> None:
+        self._inbox_scheduled = False  # before draining: a job appended after this is seen
+        assert self._loop is not None
+        while self._inbox:
+            job, queue = self._inbox.popleft()
+            task = self._loop.create_task(self._run_async(job, queue))
+            self._alive.add(task)
+            task.add_done_callback(self._alive.discard)
+
+    # -- running a job on the loop -------------------------------------------------------------
+
+    async def _run_async(self, job: Job, queue: Queue) -> None:
+        started = time.time()
+        try:
+            self.hooks.before(job, queue.name)
+            await self._perform_async(job, queue)
+        except BaseException:
+            self.log.exception("Worker %s: job %s crashed its task", self.name, job.id)
+        finally:
+            self._ended(job, queue, started)
+
+    async def _perform_async(self, job: Job, queue: Queue) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            steps = self._plan_of(job)
+        except Exception:
+            await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, sys.exc_info())
+            return
+        if steps is None:  # no sans-I/O form: on a thread, as the concurrent class runs it
+            await loop.run_in_executor(self._blocking, self._perform, job, queue)
+            return
+        seconds = job.timeout or self.settings.DEFAULT_JOB_TIMEOUT
+        try:
+            return_value = await self._within(seconds, drive(steps, self._drivers()))
+        except Exception:
+            await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, sys.exc_info())
+        else:
+            self._succeed(job, queue, return_value)
+
+    async def _within(self, seconds: float | None, steps: Any) -> Any:
+        """Await ``steps`` within the job's deadline (None or negative: none); rq's
+        ``JobTimeoutException`` when it passes."""
+        if seconds is None or seconds < 0:
+            return await steps
+        limit = asyncio.timeout(seconds)
+        try:
+            async with limit:
+                return await steps
+        except TimeoutError:
+            if limit.expired():
+                raise JobTimeoutException(f"Task exceeded maximum timeout value ({seconds} seconds)") from None
+            raise
+
+    def _plan_of(self, job: Job) -> Plan[Any] | None:
+        """The job's sans-I/O plan, or None when it has none (one ``task`` argument, no keyword
+        arguments, and a function marked by :func:`rq_ext.sansio.plan`)."""
+        planner = sansio.planner_of(job.func)
+        if planner is None or job.kwargs or len(job.args) != 1:
+            return None
+        return planner(job.args[0], job)
+
+    def _drivers(self) -> Drivers:
+        assert self.drivers is not None
+        return self.drivers

@@ -10,12 +10,15 @@ from typing import Any
 
 from rq import get_current_job
 
+from rq_ext import sansio
+
 #: Hash: job id -> how many times the job ran (``counted``).
 RUNS_KEY = "bench:runs"
 #: Hash: job id -> ``time.time()`` when the job started (``started``).
 STARTED_KEY = "bench:started"
 
 
+@sansio.plan(lambda task, job: sansio.nothing())
 def noop(task: Any) -> None:
     """Does nothing: what is left is the worker's own cost per job."""
 

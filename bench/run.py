@@ -21,11 +21,14 @@ from typing import Any
 from bench import report, scenarios
 from bench.fake_provider import FakeProvider
 from bench.redis_server import RedisServer
-from bench.scenarios import FUSION_FORK, FUSION_SIMPLE, RQ_SIMPLE, RQ_WORKER, Bench, Spec, concurrent
+from bench.scenarios import FUSION_FORK, FUSION_SIMPLE, RQ_SIMPLE, RQ_WORKER, Bench, Spec, concurrent, eventloop
 
 SCENARIOS = ("noop", "io", "pickup", "scaling")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 LATENCY = 0.05
+#: Concurrency of the event-loop class in the I/O scenario; jobs per run (about 3-4 s of work).
+ASYNC_IO = {64: 4000, 128: 8000, 256: 12000, 512: 20000, 1024: 30000}
+ASYNC_NOOP = (64, 256)
 #: The fork worker on ``tasks.dispatch`` (imports every channel module in each work horse).
 DISPATCH_FORK = Spec("FusionWorker, tasks.dispatch", "fusion-fork", func="tasks.dispatch")
 
@@ -58,6 +61,7 @@ def plan(quick: bool, runs: int | None) -> Plan:
             FUSION_SIMPLE.label: n(500),
             concurrent(16).label: n(5000),
             concurrent(32).label: n(5000),
+            **{eventloop(c).label: n(20000) for c in ASYNC_NOOP},
         },
         io_jobs={
             RQ_WORKER.label: n(50),
@@ -68,6 +72,7 @@ def plan(quick: bool, runs: int | None) -> Plan:
             concurrent(32).label: n(3000),
             concurrent(64).label: n(5000),
             DISPATCH_FORK.label: 12,
+            **{eventloop(c).label: n(jobs) for c, jobs in ASYNC_IO.items()},
         },
         pickup_samples=15 if quick else 40,
         idle_window=1.0 if quick else 2.0,
@@ -118,6 +123,12 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
     raw: dict[str, Any] = {}
     summary: dict[str, Any] = {}
     log = print if not options.silent else (lambda _: None)
+    words = [w for w in options.match.split(",") if w]
+
+    def pick(specs: list[Spec]) -> list[Spec]:
+        """The workers ``--match`` keeps (all without it)."""
+        return [spec for spec in specs if not words or any(w in spec.label for w in words)]
+
     with RedisServer() as server:
         needs_fake = any(s in chosen for s in ("io", "scaling"))
         fake = FakeProvider(LATENCY).start() if needs_fake else None
@@ -127,6 +138,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         try:
             if "noop" in chosen:
                 specs = [RQ_WORKER, RQ_SIMPLE, FUSION_FORK, FUSION_SIMPLE, concurrent(16), concurrent(32)]
+                specs += [eventloop(c) for c in ASYNC_NOOP]
                 func = scenarios.NOOP
                 if options.in_process:  # the smoke test: no fork, and count each job's runs
                     specs = [RQ_SIMPLE, FUSION_SIMPLE, concurrent(4)]
@@ -134,7 +146,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 jobs = dict(p.noop_jobs, **{concurrent(4).label: p.noop_jobs[FUSION_SIMPLE.label]})
                 if options.jobs:
                     jobs = dict.fromkeys(jobs, options.jobs)
-                raw["noop"] = scenarios.noop(bench, specs, jobs, p.runs, func)
+                raw["noop"] = scenarios.noop(bench, pick(specs), jobs, p.runs, func)
                 summary["noop"] = report.summarize_throughput(raw["noop"]["runs"])
             if "io" in chosen:
                 specs = [
@@ -146,8 +158,9 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                     concurrent(32),
                     concurrent(64),
                     DISPATCH_FORK,
+                    *(eventloop(c) for c in ASYNC_IO),
                 ]
-                raw["io"] = scenarios.io_bound(bench, specs, p.io_jobs, p.runs, LATENCY)
+                raw["io"] = scenarios.io_bound(bench, pick(specs), p.io_jobs, p.runs, LATENCY)
                 summary["io"] = report.summarize_throughput(raw["io"]["runs"])
             if "pickup" in chosen:
                 all_queues = "sms,email,pn,webhook,whatsapp,scheduler,bench"
@@ -201,6 +214,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", default="", help=f"Comma list of scenarios: {', '.join(SCENARIOS)}.")
     parser.add_argument("--jobs", type=int, default=None, help="Jobs per no-op run (overrides the plan).")
     parser.add_argument("--in-process", action="store_true", help="No-op scenario only: workers in this process.")
+    parser.add_argument(
+        "--match", default="", help="Comma list of words: only the workers whose label holds one (noop, io)."
+    )
     parser.add_argument("--silent", action="store_true", help="No progress lines.")
     parser.add_argument(
         "--out", default=str(RESULTS), help="Where to write the JSON (default bench/results/latest.json)."

@@ -69,6 +69,11 @@ def concurrent(n: int) -> Spec:
     return Spec(f"FusionConcurrentWorker c={n}", "fusion-concurrent", n)
 
 
+def eventloop(n: int) -> Spec:
+    """The event-loop class (``--worker-class async``) at concurrency ``n``."""
+    return Spec(f"FusionAsyncWorker c={n}", "fusion-async", n)
+
+
 @dataclass
 class Bench:
     """What every scenario needs: the private Redis, the fake provider, a scratch directory."""

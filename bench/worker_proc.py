@@ -23,7 +23,7 @@ from typing import Any
 import redis
 
 #: Worker kinds: stock rq on list queues, Fusion on priority queues.
-KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concurrent")
+KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concurrent", "fusion-async")
 
 
 def count_round_trips() -> Any:
@@ -76,6 +76,10 @@ def build_worker(kind: str, queue: str, concurrency: int, level: str) -> Any:
     }
     if kind == "fusion-concurrent":
         return FusionConcurrentWorker(queues, concurrency=concurrency, **common)
+    if kind == "fusion-async":
+        from rq_ext.eventloop import FusionAsyncWorker
+
+        return FusionAsyncWorker(queues, concurrency=concurrency, **common)
     return (FusionWorker if kind == "fusion-fork" else FusionSimpleWorker)(queues, **common)
 
 

@@ -1,18 +1,32 @@
-"""Webhook hardening: the SSRF guard, address pinning, TLS for the real hostname, size caps."""
+"""Webhook hardening: the SSRF guard, address pinning, TLS for the real hostname, size caps.
+
+Every test runs twice: on the threaded transport (urllib3, ``send_webhook``) and on the event-loop
+transport (aiohttp, the webhook's plan driven as the async worker class drives it).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import sys
 
 import pytest
 from werkzeug import Response
 
 from errors import InvalidPayload, ProviderRejected, ProviderUnavailable, RateLimited
 from rq_ext.classify import classify
-from tasks.webhooks import send_webhook
+from tasks.webhooks import plan_webhook, send_webhook
+from tests.loop_transport import run_on_loop
 from wrappers import ssrf
 
 OPEN = r"^https?://"
+
+
+@pytest.fixture(params=["threaded", "event-loop"], autouse=True)
+def transport(request, monkeypatch):
+    """``send_webhook`` of these tests: the job function, or its plan on an event loop."""
+    if request.param == "event-loop":
+        monkeypatch.setattr(sys.modules[__name__], "send_webhook", lambda t: run_on_loop(plan_webhook(t, None)))
+    return request.param
 
 
 def task(url: str, **extra) -> dict:

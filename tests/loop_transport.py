@@ -1,0 +1,29 @@
+"""Driving a sans-I/O plan on an event loop of its own, as the event-loop worker drives it (the
+aiohttp transport, the batched ledger writer), for tests that compare both transports."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from config import get_settings
+from rq_ext.aio import Drivers, LedgerWriter, drive
+from rq_ext.sansio import Plan
+from wrappers.aio_http import AioTransport
+
+
+def run_on_loop(steps: Plan[Any], connection: Any = None) -> Any:
+    """The plan's return value, its effects done by the event-loop drivers."""
+
+    async def go() -> Any:
+        transport = AioTransport(8)
+        writer = LedgerWriter(connection, get_settings())
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                return await drive(steps, Drivers(transport, writer, pool))
+        finally:
+            await transport.close()
+            writer.stop()
+
+    return asyncio.run(go())

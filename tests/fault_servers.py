@@ -20,6 +20,9 @@ class Recorder(ThreadingHTTPServer):
     give the first N answers another status."""
 
     daemon_threads = True
+    #: A real provider's listen backlog (socketserver's default of 5 drops connections opened at
+    #: once by a worker with dozens of slots, which then wait seconds for a SYN retransmit).
+    request_queue_size = 1024
 
     def __init__(self, latency: tuple[float, float] = (0.0, 0.0), status: int = 200) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

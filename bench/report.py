@@ -44,6 +44,8 @@ def summarize_throughput(runs: Runs) -> list[dict[str, Any]]:
             "ideal_jobs_per_s",
             "ratio_to_ideal",
             "provider_connections",
+            "added_latency_ms_p50",
+            "added_latency_ms_p99",
         ):
             if any(key in r for r in results):
                 row[key] = median(results, key)
@@ -145,6 +147,7 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if row["worker"].startswith("Fusion") and row["commands_vs_pair"] is not None:
             value = row["commands_vs_pair"]
             add(f"commands/job, {row['worker']} vs {row['pair']}", "<= 0.25", value, value <= 0.25)
+    targets_16(summary, add)
     for row in summary.get("pickup", []):
         if row["worker"].startswith("Fusion"):
             add(f"pickup p50, {row['worker']}", "< 5 ms", row["p50_ms"], row["p50_ms"] < 5)
@@ -152,6 +155,33 @@ def targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
             rate = row["idle_commands_per_s"]
             add(f"idle Redis commands/s, {row['worker']}", "<= 20", rate, rate <= 20)
     return out
+
+
+def targets_16(summary: dict[str, Any], add: Any) -> None:
+    """Issue 16's targets for the event-loop class (those the scenarios measure)."""
+    io = {r["worker"]: r for r in summary.get("io", [])}
+    noop = {r["worker"]: r for r in summary.get("noop", [])}
+    c64, c512 = io.get("FusionAsyncWorker c=64"), io.get("FusionAsyncWorker c=512")
+    if c64:
+        ratio = c64.get("ratio_to_ideal")
+        add("[16] webhooks async c=64, share of ideal", ">= 0.90", ratio, ratio is not None and ratio >= 0.9)
+        cpu = c64.get("worker_cpu_ms_per_job")
+        add("[16] worker CPU ms per webhook, async c=64", "<= 0.5", cpu, cpu is not None and cpu <= 0.5)
+    if c512:
+        rate = c512["jobs_per_s"]
+        add("[16] webhooks async c=512, jobs/s", ">= 2,500", rate, rate >= 2500)
+        rss = c512.get("rss_mb")
+        add("[16] RSS MB, async c=512", "<= 150", rss, rss is not None and rss <= 150)
+    for label, row in io.items():
+        if label.startswith(("FusionAsyncWorker", "FusionConcurrentWorker")) and row.get("round_trips_per_job"):
+            trips = row["round_trips_per_job"]
+            add(f"[16] Redis round trips/job, {label}", "<= 4", trips, trips <= 4)
+    best = max((r for k, r in noop.items() if k.startswith("FusionAsyncWorker")), key=lambda r: r["jobs_per_s"] or 0,
+               default=None)  # fmt: skip
+    if best:
+        rate, ratio = best["jobs_per_s"], best["x_rq_simple"]
+        add(f"[16] no-op, {best['worker']}, jobs/s", ">= 10,000", rate, rate >= 10000)
+        add(f"[16] no-op, {best['worker']} vs rq SimpleWorker", ">= 50x", ratio, ratio is not None and ratio >= 50)
 
 
 def _fmt(value: Any) -> str:
@@ -191,10 +221,12 @@ def render(summary: dict[str, Any]) -> str:
         parts.append(
             table(
                 ["worker", "jobs/s", "ideal", "share of ideal", "x rq Worker", "x rq SimpleWorker", "cmds/job",
-                 "worker CPU ms/job", "RSS MB", "provider conns", "all sent once"],
+                 "round trips/job", "worker CPU ms/job", "added latency p50 ms", "p99 ms", "RSS MB",
+                 "provider conns", "all sent once"],
                 [[r["worker"], r["jobs_per_s"], r.get("ideal_jobs_per_s"), r.get("ratio_to_ideal"), r["x_rq_worker"],
-                  r["x_rq_simple"], r["commands_per_job"], r.get("worker_cpu_ms_per_job"), r.get("rss_mb"),
-                  r.get("provider_connections"),
+                  r["x_rq_simple"], r["commands_per_job"], r.get("round_trips_per_job"),
+                  r.get("worker_cpu_ms_per_job"), r.get("added_latency_ms_p50"), r.get("added_latency_ms_p99"),
+                  r.get("rss_mb"), r.get("provider_connections"),
                   r["all_finished"] and r.get("provider_requests_equal_jobs")] for r in summary["io"]],
             )
         )  # fmt: skip
@@ -220,7 +252,7 @@ def render(summary: dict[str, Any]) -> str:
                 )
             )  # fmt: skip
     if summary.get("targets"):
-        parts.append("## Issue 6 targets")
+        parts.append("## Targets (issue 6; [16]: issue 16)")
         parts.append(
             table(
                 ["target", "goal", "measured", "met"],

@@ -34,6 +34,8 @@ NOOP = "bench.jobs.noop"
 COUNTED = "bench.jobs.counted"
 STARTED = "bench.jobs.started"
 WEBHOOK = "tasks.webhooks.send_webhook"
+#: The webhook, its request timed in the worker (``bench.jobs.SEND_TIMES``): in-process classes.
+TIMED_WEBHOOK = "bench.jobs.timed_webhook"
 #: Commands of the benchmark itself, left out of the per-job counts.
 OWN_COMMANDS = {"info", "config", "flushall"}
 
@@ -297,6 +299,8 @@ def drain(bench: Bench, spec: Spec, job_ids: Sequence[str], processes: int = 1, 
         result["horse_rss_mb"] = round(horse / 1024, 1) if horse else None
         result["worker_log_lines"] = sum(r["log_lines"] for r in reports)
         result["worker_log_samples"] = reports[0]["log_samples"]
+        if len(reports) == 1 and "send_ms_p50" in reports[0]:
+            result["send_ms_p50"], result["send_ms_p99"] = reports[0]["send_ms_p50"], reports[0]["send_ms_p99"]
     return result
 
 
@@ -368,7 +372,8 @@ def io_bound(bench: Bench, specs: Sequence[Spec], jobs: dict[str, int], runs: in
             {"payload": {"task": 4, "url": fake.url, "json": {"n": i, "text": "hello"}}}
             for i in range(jobs[spec.label])
         ]
-        ids = enqueue(bench, spec, spec.func or WEBHOOK, tasks)
+        timed = spec.kind in ("fusion-concurrent", "fusion-async")
+        ids = enqueue(bench, spec, spec.func or (TIMED_WEBHOOK if timed else WEBHOOK), tasks)
         fake.reset()
         # Stock rq gets the job's module imported up front, as rq's docs advise; Fusion runs as
         # its CLI runs (it preloads the channel modules itself, or its horses import them).
@@ -379,6 +384,10 @@ def io_bound(bench: Bench, specs: Sequence[Spec], jobs: dict[str, int], runs: in
         ideal = spec.concurrency / latency
         result["ideal_jobs_per_s"] = round(ideal, 1)
         result["ratio_to_ideal"] = round(result["jobs_per_s"] / ideal, 3)
+        for q in ("p50", "p99"):
+            seen = result.pop(f"send_ms_{q}", None)
+            if seen is not None:
+                result[f"added_latency_ms_{q}"] = round(seen - 1000 * latency, 3)
         return result
 
     return {"latency_s": latency, "runs": rounds(bench, specs, runs, one, "io")}

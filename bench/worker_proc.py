@@ -17,6 +17,7 @@ import importlib
 import json
 import multiprocessing
 import resource
+import sys
 import time
 from typing import Any
 
@@ -83,6 +84,16 @@ def build_worker(kind: str, queue: str, concurrency: int, level: str) -> Any:
     return (FusionWorker if kind == "fusion-fork" else FusionSimpleWorker)(queues, **common)
 
 
+def send_latency() -> dict[str, Any]:
+    """p50/p99 of the requests' round trips seen by ``bench.jobs.timed_webhook`` in this process."""
+    jobs = sys.modules.get("bench.jobs")
+    times = sorted(getattr(jobs, "SEND_TIMES", []))
+    if not times:
+        return {}
+    at = lambda q: round(1000 * times[min(len(times) - 1, round(q * (len(times) - 1)))], 3)  # noqa: E731
+    return {"send_ms_p50": at(0.5), "send_ms_p99": at(0.99), "sends_timed": len(times)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", choices=KINDS, required=True)
@@ -125,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         "round_trips": counter.value - marks["round_trips"],
         "cpu_s": cpu_seconds() - marks["cpu"],
     }
+    report.update(send_latency())
     with open(options.out, "w") as out:
         out.write(json.dumps(report) + "\n")
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from config import get_settings
@@ -96,7 +97,13 @@ class Rule:
     link_local_refused: bool = False
 
     def allowed(self) -> list[Network]:
-        return [ipaddress.ip_network(cidr, strict=False) for cidr in getattr(get_settings(), self.setting)]
+        return list(networks(tuple(getattr(get_settings(), self.setting))))
+
+
+@lru_cache(maxsize=32)
+def networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    """The networks of a setting's CIDR list (parsed once per distinct list)."""
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 #: Webhooks, attachments and every URL a payload names (gateways, WhatsApp providers).

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +38,13 @@ MAX_BATCH = 256
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A record waiting for its write, and the future its plan awaits."""
+    """A record waiting for its write, and the future its plan awaits (on ``loop``)."""
 
     key: str
     field: str
     value: str
-    done: Callable[[BaseException | None], None]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
 
 
 class LedgerWriter:
@@ -64,14 +64,10 @@ class LedgerWriter:
             return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, error)
-
-        field = ledger.field_of(effect.item)
-        self._pending.put(Pending(ledger.key, field, effect.value or "accepted", done))
+        field, value = ledger.field_of(effect.item), effect.value or "accepted"
+        self._pending.put(Pending(ledger.key, field, value, loop, future))
         await future
-        ledger.remember(field, effect.value or "accepted")
+        ledger.remember(field, value)
 
     def stop(self, timeout: float = 30.0) -> None:
         self._pending.put(None)
@@ -97,8 +93,10 @@ class LedgerWriter:
             resilience.until_redis_answers(lambda: self._save(batch), f"ledger of {len(batch)} jobs", self.settings)
         except Exception as exc:
             error = exc
-        for pending in batch:
-            pending.done(error)
+        loops = dict.fromkeys(p.loop for p in batch)  # one wake-up of each loop per batch
+        for loop in loops:
+            futures = [p.future for p in batch if p.loop is loop]
+            loop.call_soon_threadsafe(_settle, futures, error)
 
     def _save(self, batch: list[Pending]) -> None:
         with self.connection.pipeline(transaction=False) as pipe:
@@ -109,13 +107,14 @@ class LedgerWriter:
             pipe.execute()
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # the plan was cancelled (its job timed out) meanwhile
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # the plan was cancelled (its job timed out) meanwhile
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 @dataclass

@@ -276,8 +276,8 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
         with self._freed:
             self._running -= 1
-            if self.concurrency - self._running >= self._wake_at:
-                self._freed.notify()
+            if self._running == 0 or self.concurrency - self._running >= self._wake_at:
+                self._freed.notify_all()  # the claim loop; a warm stop of the event-loop class
 
     def _perform(self, job: Job, queue: Queue) -> None:
         assert self.deadlines is not None

@@ -99,12 +99,6 @@ class FusionAsyncWorker(FusionConcurrentWorker):
         self.drivers.ledger.stop()
         self._loop = self._loop_thread = None
 
-    def _ended(self, job: Job, queue: Queue, started: float) -> None:
-        super()._ended(job, queue, started)
-        with self._freed:
-            if self._running == 0:
-                self._freed.notify_all()  # a warm shutdown waits for the last one
-
     # -- handing jobs to the loop --------------------------------------------------------------
 
     def execute_job(self, job: Job, queue: Queue) -> None:

@@ -173,3 +173,16 @@ def test_whatsapp_transport_failure_thrown_in_is_the_jobs_error_without_its_chai
             chain.append(error)
             error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
         assert failure in chain and cause not in chain  # the transport's own error is dropped
+
+
+def test_a_plan_closed_under_a_request_hands_the_probe_back(settings: Any, monkeypatch: Any) -> None:
+    released: list[Ticket] = []
+    monkeypatch.setattr(Breaker, "released", lambda self, ticket: released.append(ticket))
+    task = {"payload": {"task": 1, "gateway": "sinch", "config": SINCH, "to": NUMBER, "message": TEXT}}
+    plan = plan_sms(task, FakeJob())
+    admit = next(plan)
+    assert isinstance(admit, Call) and admit.fn.__name__ == "admit"
+    probe = Ticket(probe=True)
+    assert isinstance(plan.send(probe), Request)
+    plan.close()  # the driver gave up on the job (a cancelled task): no effect can follow
+    assert released == [probe]

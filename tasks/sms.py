@@ -18,10 +18,14 @@ import json
 import logging
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
 from errors import ConfigurationError, FusionError, InvalidPayload, InvalidRecipient, ProviderRejected
+from rq_ext import sansio
+from rq_ext.sansio import Plan
 from tasks.gateways import accounts, engine, numbers, registry
-from tasks.gateways.delivery import Ledger, Sms, deliver
+from tasks.gateways.delivery import Ledger, Sms, plan_deliver
 from tasks.gateways.encoding import detect
 from tasks.payload import SMS, optional, payload_of, require
 from wrappers.echoes import Secrets, guarding
@@ -151,8 +155,9 @@ def dry_run(found: list[accounts.Account], sms: Sms) -> dict[str, Any]:
     }
 
 
-def send_sms(task: Any) -> dict[str, Any]:
-    """Send one SMS job through its gateway (and fallbacks); the delivery details."""
+def plan_sms(task: Any, job: Any) -> Plan[dict[str, Any]]:
+    """The sans-I/O form of :func:`send_sms` (:mod:`rq_ext.sansio`): every check first, then the
+    requests gateway by gateway, each accepted number a ledger record of ``job``."""
     payload = payload_of(task, SMS)
     found = accounts.resolve_all(payload, get_settings().SMS_ACCOUNTS, "SMS_ACCOUNTS")
     for account in found:
@@ -162,4 +167,11 @@ def send_sms(task: Any) -> dict[str, Any]:
         return dry_run(found, sms)
     check_accounts(found, sms.sender)
     with guarding(Secrets(values=sms.numbers, texts=[sms.text])):  # every log line of the send
-        return outcome_of(sms, deliver(found, sms, Ledger("sms").load(sms.numbers)))
+        ledger = yield from Ledger("sms", job=job).loading(sms.numbers)
+        return outcome_of(sms, (yield from plan_deliver(found, sms, ledger, job)))
+
+
+@sansio.plan(plan_sms)
+def send_sms(task: Any) -> dict[str, Any]:
+    """Send one SMS job through its gateway (and fallbacks); the delivery details."""
+    return sansio.run(plan_sms(task, get_current_job()))

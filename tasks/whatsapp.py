@@ -17,8 +17,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq import get_current_job
+
 from config import get_settings
 from errors import FusionError
+from rq_ext import sansio
+from rq_ext.sansio import Call, Plan
 from tasks.gateways import numbers, ratelimit
 from tasks.gateways.accounts import Account, resolve_all
 from tasks.gateways.delivery import Ledger, with_fallback
@@ -39,18 +43,21 @@ def recipients(payload: dict[str, Any]) -> list[str]:
     return numbers.normalise_all([str(n) for n in to] if isinstance(to, list) else to, region)
 
 
-def through(account: Account, message: WhatsAppMessage, to: list[str], ledger: Ledger, reference: str | None) -> None:
-    """Send to every number not yet accepted, through one provider account."""
+def through(
+    account: Account, message: WhatsAppMessage, to: list[str], ledger: Ledger, reference: str | None
+) -> Plan[None]:
+    """Send to every number not yet accepted, through one provider account (a plan)."""
     provider = registry.get(account.gateway)
     rate = ratelimit.rate_of(account.config, f"{account.gateway} account {account.label}")
     for number in (n for n in to if n not in ledger.sent):
         if rate is not None:
-            ratelimit.acquire(ledger.conn, f"wa:{account.key}", rate, 1, f"{account.gateway}/{account.label}")
+            label = f"{account.gateway}/{account.label}"
+            yield Call(ratelimit.acquire, (ledger.conn, f"wa:{account.key}", rate, 1, label))
         sender = account.config.get("sender") or None
         written = numbers.write(number, provider.number_format)
         out = WhatsAppOut(written, message, sender, account.config, reference, guard_url=account.url_from_job)
-        message_id = engine.send(provider, out)
-        ledger.record([number], provider.name, message_id)
+        message_id = yield from engine.send(provider, out)
+        yield from ledger.record([number], provider.name, message_id)
         log.info(
             "whatsapp %s accepted by %s for %s, id %s",
             message.kind,
@@ -89,8 +96,9 @@ def dry_run(found: list[Account], message: WhatsAppMessage, to: list[str]) -> di
     return {"dry_run": "true", "channel": "whatsapp", "gateway": found[0].gateway, "recipients": len(to)}
 
 
-def send_whatsapp(task: Any) -> dict[str, Any]:
-    """Send one WhatsApp job through its provider (and fallbacks); the delivery details."""
+def plan_whatsapp(task: Any, job: Any) -> Plan[dict[str, Any]]:
+    """The sans-I/O form of :func:`send_whatsapp` (:mod:`rq_ext.sansio`): every check first, then
+    one request per number, each accepted number a ledger record of ``job``."""
     payload = payload_of(task, WHATSAPP)
     found = resolve_all(payload, get_settings().WHATSAPP_ACCOUNTS, "WHATSAPP_ACCOUNTS")
     message = message_of(payload)
@@ -100,9 +108,15 @@ def send_whatsapp(task: Any) -> dict[str, Any]:
         return dry_run(found, message, to)
     for provider, account in zip(providers, found, strict=True):
         engine.check(provider, account.config, message.kind)
-    ledger = Ledger("whatsapp").load(to)
+    ledger = yield from Ledger("whatsapp", job=job).loading(to)
     reference = task.get("reference")
     ref = None if reference is None else str(reference)
     with guarding(Secrets(values=to, texts=[message.body_text])):  # every log line of the send
-        with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp")
+        yield from with_fallback(found, lambda account: through(account, message, to, ledger, ref), "whatsapp", job)
     return result(to, message, ledger)
+
+
+@sansio.plan(plan_whatsapp)
+def send_whatsapp(task: Any) -> dict[str, Any]:
+    """Send one WhatsApp job through its provider (and fallbacks); the delivery details."""
+    return sansio.run(plan_whatsapp(task, get_current_job()))

@@ -14,9 +14,10 @@ every worker, for as long as it is down. So, per account (``<gateway>/<label>``)
   keep skipping, for at most ``BREAKER_PROBE_TIMEOUT``); its success closes the breaker, its
   retryable failure opens it for another cool-down.
 
-Each step is one Lua call (:mod:`tasks.gateways.breaker_scripts`). A Redis error in the breaker
-never fails a job: it is logged and the attempt goes ahead as if closed. Outside a worker (a
-direct call of a job function) there is no breaker.
+Each step is one Lua call (:mod:`tasks.gateways.breaker_scripts`), a
+:class:`~rq_ext.sansio.Call` of the plan :func:`guard` wraps around an attempt. A Redis error in
+the breaker never fails a job: it is logged and the attempt goes ahead as if closed. Outside a
+worker (a direct call of a job function: no job) there is no breaker.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis
-from rq import get_current_job
 
 from config import Settings, get_settings
 from errors import CircuitOpen, Deferred, DestinationRefused, FusionError, ProviderRejected, RetryableError
 from rq_ext import contract
+from rq_ext.sansio import Call, Plan
 from tasks.gateways import breaker_scripts as scripts
 from tasks.gateways.accounts import Account
 
@@ -166,10 +167,9 @@ class Breaker:
             self._safely(lambda: self._call(scripts.RELEASED, [self.key], []), "release", 0)
 
 
-def breaker_for(account: Account, channel: str) -> Breaker | None:
-    """The account's breaker in this job, or None (breakers off, or no job around the call)."""
+def breaker_for(account: Account, channel: str, job: Any) -> Breaker | None:
+    """The account's breaker in ``job``, or None (breakers off, or no job around the call)."""
     settings = get_settings()
-    job = get_current_job()
     if not settings.BREAKER_ENABLED or job is None or job.connection is None:
         return None
     return Breaker(job.connection, account, channel, Policy.of(settings))
@@ -180,25 +180,28 @@ def _answered(exc: BaseException) -> bool:
     return isinstance(exc, ProviderRejected) and not isinstance(exc, DestinationRefused)
 
 
-def guard(account: Account, channel: str, attempt: Callable[[Account], None]) -> None:
-    """Run ``attempt`` on ``account`` through its breaker (:class:`CircuitOpen` if skipped)."""
-    breaker = breaker_for(account, channel)
+def guard(account: Account, channel: str, attempt: Callable[[Account], Plan[None]], job: Any) -> Plan[None]:
+    """The plan ``attempt(account)`` run through the account's breaker in ``job`` (each breaker
+    step a :class:`~rq_ext.sansio.Call`; :class:`CircuitOpen` if the account is skipped)."""
+    breaker = breaker_for(account, channel, job)
     if breaker is None:
-        attempt(account)
+        yield from attempt(account)
         return
-    ticket = breaker.admit()
+    ticket: Ticket = yield Call(breaker.admit)
     try:
-        attempt(account)
+        yield from attempt(account)
     except RetryableError as exc:
-        breaker.failed(ticket, exc)
+        yield Call(breaker.failed, (ticket, exc))
+        raise
+    except GeneratorExit:
+        # The plan was closed under a request (its driver gave up on it): no effect can be
+        # yielded any more, so the probe is handed back here, on this thread.
+        breaker.released(ticket)
         raise
     except BaseException as exc:
-        if _answered(exc):
-            breaker.succeeded(ticket)
-        else:
-            breaker.released(ticket)
+        yield Call(breaker.succeeded if _answered(exc) else breaker.released, (ticket,))
         raise
-    breaker.succeeded(ticket)
+    yield Call(breaker.succeeded, (ticket,))
 
 
 def exhausted(failures: list[RetryableError]) -> FusionError:

@@ -12,6 +12,10 @@
   raises (after the accepted numbers are recorded), so only the refused numbers are tried again;
   a permanent refusal of some numbers does not stop the others (the job decides at the end:
   :func:`tasks.sms.outcome_of`).
+
+Sending is a plan (:mod:`rq_ext.sansio`): the requests, the ledger writes, the rate limit and the
+breaker steps are its effects; :func:`plan_deliver` gets the job explicitly (None outside a
+worker: no breaker, no ledger, no client reference). :func:`deliver` drives it on this thread.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from errors import DestinationRefused, InvalidRecipient, PermanentError, ProviderRejected, RetryableError
+from rq_ext import sansio
 from rq_ext.ledger import Ledger as JobLedger
+from rq_ext.sansio import Call, Plan, Record
 from tasks.gateways import breaker, engine, numbers, ratelimit, registry
 from tasks.gateways.accounts import Account
 from tasks.gateways.encoding import Encoding
@@ -49,10 +55,11 @@ class Ledger:
     Kept in the job's delivery ledger (:mod:`rq_ext.ledger`, one Redis hash per job) as
     ``<gateway>|<message id>``; outside a worker it lives in memory only. ``refused`` holds this
     attempt's permanent refusals (number -> (gateway, refusal)), in memory: a retry of the job
-    sends to them again."""
+    sends to them again. A plan hands its ``job`` in; ``job_id`` and ``connection`` name a
+    ledger directly (tests)."""
 
-    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None) -> None:
-        self.store = JobLedger(channel, job_id=job_id, connection=connection)
+    def __init__(self, channel: str, job_id: str | None = None, connection: Any = None, *, job: Any = None) -> None:
+        self.store = JobLedger(channel, job_id=job_id, connection=connection, job=job)
         self.sent: dict[str, tuple[str, str]] = {}
         self.refused: dict[str, tuple[str, Refusal]] = {}
 
@@ -69,23 +76,34 @@ class Ledger:
                 self.sent[number] = (gateway, message_id)
         return self
 
-    def record(self, batch: list[str], gateway: str, message_id: str) -> None:
+    def loading(self, numbers: tuple[str, ...] | list[str]) -> Plan[Ledger]:
+        """:meth:`load` in a plan: read here when it is free (a first run: the ledger is this
+        run's own records; no ledger outside a worker), else a :class:`~rq_ext.sansio.Call`."""
+        if self.store.active and self.store.fresh is None:
+            loaded: Ledger = yield Call(self.load, (numbers,))
+            return loaded
+        return self.load(numbers)
+
+    def record(self, batch: list[str], gateway: str, message_id: str) -> Plan[None]:
+        """Remember the numbers the provider accepted: in memory, and a ledger write per number."""
         for number in batch:
             self.sent[number] = (gateway, message_id)
-            self.store.record(number, f"{gateway}|{message_id}")
+            yield Record(self.store, number, f"{gateway}|{message_id}")
 
 
-def outbound(account: Account, sms: Sms, batch: list[str], number_format: str) -> Outbound:
-    """The request data for one batch: payload values win over the account's defaults."""
+def outbound(account: Account, sms: Sms, batch: list[str], number_format: str, job: Any = None) -> Outbound:
+    """The request data for one batch: payload values win over the account's defaults; the job's
+    id is the client reference."""
     config = account.config
     sender = sms.sender or config.get("sender") or None
     template = sms.template_id or config.get("template_id") or None
     written = tuple(numbers.write(n, number_format) for n in batch)
     unicode, template_id = sms.encoding.unicode, template and str(template)
-    return Outbound(written, sms.text, sender, unicode, template_id, config, guard_url=account.url_from_job)
+    reference = None if job is None else str(job.id)
+    return Outbound(written, sms.text, sender, unicode, template_id, config, account.url_from_job, reference)
 
 
-def through(account: Account, sms: Sms, ledger: Ledger) -> None:
+def through(account: Account, sms: Sms, ledger: Ledger, job: Any = None) -> Plan[None]:
     """Send every number not yet accepted or refused through one gateway account."""
     gateway = registry.get(account.gateway)
     pending = [n for n in sms.numbers if n not in ledger.sent and n not in ledger.refused]
@@ -93,22 +111,23 @@ def through(account: Account, sms: Sms, ledger: Ledger) -> None:
     rate = ratelimit.rate_of(account.config, f"{account.gateway} account {account.label}")
     for batch in (b for b in batches if b):
         if rate is not None:
-            ratelimit.acquire(ledger.conn, account.key, rate, len(batch), f"{account.gateway}/{account.label}")
-        out = outbound(account, sms, batch, gateway.number_format)
+            label = f"{account.gateway}/{account.label}"
+            yield Call(ratelimit.acquire, (ledger.conn, account.key, rate, len(batch), label))
+        out = outbound(account, sms, batch, gateway.number_format, job)
         try:
-            sent = engine.send(gateway, out)
+            sent = yield from engine.send(gateway, out)
         except (InvalidRecipient, ProviderRejected) as exc:
             if isinstance(exc, DestinationRefused):
                 raise
             sent = Sent(refused={n: Refusal("", exc) for n in out.numbers})  # the request as a whole
-        settle(gateway, sms, ledger, dict(zip(out.numbers, batch, strict=True)), sent)
+        yield from settle(gateway, sms, ledger, dict(zip(out.numbers, batch, strict=True)), sent)
 
 
-def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sent: Sent) -> None:
+def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sent: Sent) -> Plan[None]:
     """Record one answer: accepted numbers in the ledger, permanent refusals in ``ledger.refused``;
     then raise the retryable refusals (the reason lists each masked number and its code)."""
     for written, message_id in sent.accepted.items():
-        ledger.record([e164[written]], gateway.name, message_id)
+        yield from ledger.record([e164[written]], gateway.name, message_id)
     if sent.accepted:
         log.info(
             "sms accepted by %s for %s (%d segment(s), %s), id %s",
@@ -130,13 +149,16 @@ def settle(gateway: Gateway, sms: Sms, ledger: Ledger, e164: dict[str, str], sen
         raise type(retry[0])("; ".join(dict.fromkeys(str(e) for e in retry)), retry_after=after)
 
 
-def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], channel: str) -> None:
-    """Run ``attempt`` on the first account, then the next ones while failures are retryable;
-    an account whose circuit breaker is open is skipped (:mod:`tasks.gateways.breaker`)."""
+def with_fallback(
+    accounts: list[Account], attempt: Callable[[Account], Plan[None]], channel: str, job: Any = None
+) -> Plan[None]:
+    """Run the plan ``attempt`` on the first account, then the next ones while failures are
+    retryable; an account whose circuit breaker (in ``job``) is open is skipped
+    (:mod:`tasks.gateways.breaker`)."""
     failures: list[RetryableError] = []
     for index, account in enumerate(accounts):
         try:
-            breaker.guard(account, channel, attempt)
+            yield from breaker.guard(account, channel, attempt, job)
             return
         except RetryableError as exc:
             failures.append(exc)
@@ -146,7 +168,12 @@ def with_fallback(accounts: list[Account], attempt: Callable[[Account], None], c
             log.warning("%s gateway %s failed (%s); falling back to %s", channel, account.gateway, exc, following)
 
 
-def deliver(accounts: list[Account], sms: Sms, ledger: Ledger) -> Ledger:
+def plan_deliver(accounts: list[Account], sms: Sms, ledger: Ledger, job: Any = None) -> Plan[Ledger]:
     """Send through the first account, falling back on retryable failures; the filled ledger."""
-    with_fallback(accounts, lambda account: through(account, sms, ledger), "sms")
+    yield from with_fallback(accounts, lambda account: through(account, sms, ledger, job), "sms", job)
     return ledger
+
+
+def deliver(accounts: list[Account], sms: Sms, ledger: Ledger) -> Ledger:
+    """:func:`plan_deliver` outside a worker, driven on this thread (no job: no breaker)."""
+    return sansio.run(plan_deliver(accounts, sms, ledger))

@@ -73,7 +73,7 @@ def auth_of(gateway: Gateway | Provider) -> str:
     if isinstance(gateway, Gateway):
         parts += [f"header `{name}: {value}` (when set)" for name, value in gateway.optional_headers.items()]
         parts += [f"param `{param}`=`{key}`" for param, key in gateway.credentials.items()]
-        if gateway.transport is not None and not parts:
+        if gateway.custom and not parts:
             parts.append(TRANSPORT_AUTH.get(gateway.name, "from config"))
     return "; ".join(parts) or "key in path"
 
@@ -114,7 +114,7 @@ def success_of(success: Success) -> str:
 
 def sms_row(g: Gateway) -> str:
     endpoint = f"{g.method} `{g.url}{g.path}`" if g.url or g.path else "configured `base_url`"
-    if g.transport is not None:
+    if g.custom:
         endpoint = f"`{g.url}`"
     dlt = ", ".join(f"`{f}`" for f in (g.dlt_entity, g.dlt_template) if f) or NONE
     unicode = f"`{g.unicode[0]}` = {flag_of(g.unicode[2])}" if g.unicode else NONE

@@ -1,4 +1,9 @@
-"""The one engine that runs every declarative gateway: build the request, send it, read the answer."""
+"""The one engine that runs every declarative gateway: build the request, send it, read the answer.
+
+:func:`send` is a plan (:mod:`rq_ext.sansio`): it yields the :class:`wrappers.transport.Request`
+and reads the :class:`~wrappers.transport.Answer` it gets back; a gateway with its own blocking
+``transport`` (SMPP, SNS) is a :class:`~rq_ext.sansio.Call`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,12 @@ from dataclasses import dataclass
 from string import Formatter
 from typing import Any
 
-from rq import get_current_job
-
 from config import get_settings
 from errors import ConfigurationError, FusionError
+from rq_ext.sansio import Call, Plan
 from tasks.gateways.recipients import read_all
 from tasks.gateways.spec import FORM, JSON, QUERY, Gateway, Outbound, Sent
-from wrappers import guarded, http
+from wrappers import transport
 from wrappers.echoes import Secrets, guarding
 
 
@@ -83,9 +87,8 @@ def flat_params(gateway: Gateway, out: Outbound) -> dict[str, Any]:
         if value is not None:  # a string, number or JSON boolean: a form or query string writes it as text
             params[name] = value if gateway.encoding == JSON else wire(value)
     params.update({param: config[key] for param, key in gateway.options.items() if config.get(key) not in (None, "")})
-    job = get_current_job()
-    if gateway.reference and job is not None:
-        params[gateway.reference] = job.id
+    if gateway.reference and out.reference is not None:
+        params[gateway.reference] = out.reference
     return params
 
 
@@ -121,29 +124,32 @@ def build(gateway: Gateway, out: Outbound) -> Request:
     return Request(gateway.method, url_of(gateway, out), params, body, headers, auth)
 
 
-def send(gateway: Gateway, out: Outbound) -> Sent:
-    """Send one request for ``out`` through ``gateway``; what the provider said for each number
-    (raises the classified error when it refused the request as a whole)."""
+def send(gateway: Gateway, out: Outbound) -> Plan[Sent]:
+    """Send one request for ``out`` through ``gateway`` (a plan); what the provider said for each
+    number (raises the classified error when it refused the request as a whole)."""
+    if gateway.delegate is not None:
+        check_config(gateway, out.config, out.sender)
+        return (yield from gateway.delegate(gateway, out))
     if gateway.transport is not None:
         check_config(gateway, out.config, out.sender)
-        answer = gateway.transport(gateway, out)
+        answer = yield Call(gateway.transport, (gateway, out))
         return answer if isinstance(answer, Sent) else Sent.all(out.numbers, answer)
-    request = build(gateway, out)
-    kwargs: dict[str, Any] = {"params": request.params or None, "headers": request.headers, "auth": request.auth}
+    built = build(gateway, out)
+    kwargs: dict[str, Any] = {"params": built.params or None, "headers": built.headers, "auth": built.auth}
     if gateway.encoding == JSON:
-        kwargs["json"] = request.body
+        kwargs["json"] = built.body
     elif gateway.encoding == FORM:
-        kwargs["data"] = request.body
-    kwargs["timeout"] = get_settings().PROVIDER_TIMEOUT
+        kwargs["data"] = built.body
+    timeout = get_settings().PROVIDER_TIMEOUT
     with guarding(secrets(out)) as known:
+        request = transport.encode(built.method, built.url, gateway.name, timeout, guarded=out.guard_url, **kwargs)
         try:
-            sender = guarded.send if out.guard_url else http.send
-            response = sender(request.method, request.url, gateway.name, **kwargs)
+            answer = yield request
         except FusionError as exc:
-            # Drop the chained requests exception: its text carries the URL, and a query string
+            # Drop the chained transport exception: its text carries the URL, and a query string
             # can carry the credentials, the numbers and the message.
             raise exc from None
-        return read_all(gateway.name, gateway.success, response, out.numbers, known)
+        return read_all(gateway.name, gateway.success, answer, out.numbers, known)
 
 
 def secrets(out: Outbound) -> Secrets:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from errors import ConfigurationError
+from rq_ext.sansio import Plan
 from tasks.gateways import engine, numbers
 from tasks.gateways.spec import E164, FORM, JSON, NATIONAL, PLAIN, QUERY, Gateway, Outbound, Sent, Success
 
@@ -63,14 +64,15 @@ def definition(config: dict[str, Any]) -> Gateway:
     )
 
 
-def send(gateway: Gateway, out: Outbound) -> Sent:
-    """Send through the definition built from the config (its ``url`` is the whole endpoint); the
-    answer is one verdict for every number of the request (a success pattern cannot say more)."""
+def send(gateway: Gateway, out: Outbound) -> Plan[Sent]:
+    """Send through the definition built from the config (its ``url`` is the whole endpoint), as a
+    plan; the answer is one verdict for every number of the request (a success pattern cannot say
+    more)."""
     config = {k: v for k, v in out.config.items() if k != "base_url"}
     configured = definition(dict(out.config))
     written = tuple(numbers.write(n, configured.number_format) for n in out.numbers)  # they arrive in E.164
-    sent = Outbound(written, out.text, out.sender, out.unicode, out.template_id, config, guard_url=out.guard_url)
-    answer = engine.send(configured, sent)
+    sent = Outbound(written, out.text, out.sender, out.unicode, out.template_id, config, out.guard_url, out.reference)
+    answer = yield from engine.send(configured, sent)
     by_written = dict(zip(written, out.numbers, strict=True))  # back to the E.164 numbers the engine sent
     return Sent(
         {by_written[n]: i for n, i in answer.accepted.items()}, {by_written[n]: r for n, r in answer.refused.items()}
@@ -87,7 +89,7 @@ GATEWAY = Gateway(
     to="{receiver_param}",
     message="{message_param}",
     number_format=E164,
-    transport=send,
+    delegate=send,
     confidence="n/a (user-configured)",
     source="ERPNext SMS Settings",
 )

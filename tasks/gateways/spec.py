@@ -2,17 +2,20 @@
 
 A gateway is data: where to send, how to authenticate, what each parameter is called, how numbers
 are written and how the answer says "accepted". :mod:`tasks.gateways.engine` runs every definition;
-a gateway whose body is nested gets a ``body`` builder, and one that is not plain HTTP (AWS SNS,
-the user-configured ``http`` gateway) gets a ``transport``.
+a gateway whose body is nested gets a ``body`` builder, one that is not plain HTTP (AWS SNS, SMPP)
+gets a ``transport``, and the user-configured ``http`` gateway a ``delegate``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from errors import FusionError
+
+if TYPE_CHECKING:
+    from rq_ext.sansio import Plan
 
 #: Number formats: ``+919876543210``, ``919876543210``, ``9876543210``.
 E164, PLAIN, NATIONAL = "e164", "plain", "national"
@@ -116,12 +119,18 @@ class Outbound:
     config: Mapping[str, Any]
     #: The URL comes from job data: it passes the SSRF guard and the request is pinned.
     guard_url: bool = True
+    #: The client reference a gateway with ``Gateway.reference`` sends: the job's id (None
+    #: outside a worker).
+    reference: str | None = None
 
 
-#: Builds a nested JSON body (``body``) or sends by other means (``transport``): the message id for
-#: every number, or a :class:`Sent` number by number.
+#: Builds a nested JSON body (``body``) or sends by other means (``transport``, blocking: a plan
+#: runs it as a :class:`~rq_ext.sansio.Call`): the message id for every number, or a :class:`Sent`
+#: number by number. A ``delegate`` sends through another definition, as a plan
+#: (:mod:`rq_ext.sansio`): the ``http`` gateway, whose definition is built from its config.
 BodyBuilder = Callable[["Gateway", Outbound], dict[str, Any] | list[Any]]
 Transport = Callable[["Gateway", Outbound], "str | Sent"]
+Delegate = Callable[["Gateway", Outbound], "Plan[Sent]"]
 
 
 #: A unicode flag's value.
@@ -180,9 +189,15 @@ class Gateway:
     success: Success = Success()
     body: BodyBuilder | None = None
     transport: Transport | None = None
+    delegate: Delegate | None = None
     #: H = request and success check seen in code; M = provider docs / consistent samples; L = verify.
     confidence: str = "M"
     source: str = ""
+
+    @property
+    def custom(self) -> bool:
+        """True when code sends it (a ``transport`` or a ``delegate``), not one declared request."""
+        return self.transport is not None or self.delegate is not None
 
     @property
     def batches_numbers(self) -> bool:

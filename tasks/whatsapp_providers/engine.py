@@ -1,4 +1,8 @@
-"""The engine of WhatsApp providers: build one request per number, send it, read the answer."""
+"""The engine of WhatsApp providers: build one request per number, send it, read the answer.
+
+:func:`send` is a plan (:mod:`rq_ext.sansio`): it yields the :class:`wrappers.transport.Request`
+and reads the :class:`~wrappers.transport.Answer` it gets back.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ from typing import Any
 
 from config import get_settings
 from errors import ConfigurationError, FusionError, InvalidPayload
+from rq_ext.sansio import Plan
 from tasks.gateways import outcome
 from tasks.gateways.spec import FORM, JSON
 from tasks.whatsapp_providers.spec import Provider, WhatsAppOut
-from wrappers import guarded, http
+from wrappers import transport
 from wrappers.echoes import Secrets, guarding
 
 
@@ -34,8 +39,8 @@ def secrets(out: WhatsAppOut) -> Secrets:
     return Secrets(values=values, texts=[out.message.body_text])
 
 
-def send(provider: Provider, out: WhatsAppOut) -> str:
-    """Send one message to one number; the provider's message id."""
+def send(provider: Provider, out: WhatsAppOut) -> Plan[str]:
+    """Send one message to one number (a plan); the provider's message id."""
     values = _Values(out.config)
     values.update({key: value for key, value in provider.defaults.items() if values.get(key) in (None, "")})
     values.setdefault("to", out.number)
@@ -46,10 +51,11 @@ def send(provider: Provider, out: WhatsAppOut) -> str:
         kwargs["auth"] = (str(values[provider.basic[0]]), str(out.config.get(provider.basic[1], "")))
     body = provider.build(provider, out)
     kwargs["json" if provider.encoding == JSON else "data" if provider.encoding == FORM else "params"] = body
+    timeout = get_settings().PROVIDER_TIMEOUT
     with guarding(secrets(out)) as known:
+        request = transport.encode("POST", url, provider.name, timeout, guarded=out.guard_url, **kwargs)
         try:
-            sender = guarded.send if out.guard_url else http.send
-            response = sender("POST", url, provider.name, timeout=get_settings().PROVIDER_TIMEOUT, **kwargs)
+            answer = yield request
         except FusionError as exc:
-            raise exc from None  # the chained requests error would carry the URL
-        return outcome.read(provider.name, provider.success_for(out.message.kind), response, known)
+            raise exc from None  # the chained transport error would carry the URL
+        return outcome.read(provider.name, provider.success_for(out.message.kind), answer, known)

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Most ledger records written in one round trip.
 MAX_BATCH = 256
+#: Seconds between two sweeps of the loop's job deadlines (their precision).
+SWEEP = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,42 @@ def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) ->
             future.set_result(None)
         else:
             future.set_exception(error)
+
+
+class LoopDeadlines:
+    """Job deadlines on one event loop: a sweep every :data:`SWEEP` seconds cancels the tasks
+    past theirs (``asyncio.timeout`` per job cost more than the rest of a job's bookkeeping)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._due: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweeping = False
+
+    def arm(self, task: asyncio.Task[Any], seconds: float) -> None:
+        self._due[task] = self.loop.time() + seconds
+        if not self._sweeping:
+            self._sweeping = True
+            self.loop.call_later(SWEEP, self._sweep)
+
+    def disarm(self, task: asyncio.Task[Any]) -> bool:
+        """Forget the task's deadline; whether it had passed (and the task was cancelled for it)."""
+        self._due.pop(task, None)
+        if task in self._expired:
+            self._expired.discard(task)
+            return True
+        return False
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for task, due in list(self._due.items()):
+            if due <= now:
+                del self._due[task]
+                self._expired.add(task)
+                task.cancel()
+        self._sweeping = bool(self._due)
+        if self._sweeping:
+            self.loop.call_later(SWEEP, self._sweep)
 
 
 @dataclass

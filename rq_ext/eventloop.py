@@ -11,8 +11,9 @@ are all the concurrent class's, unchanged. Only where a job runs differs:
   channels converted so far, the bench's no-op) runs as a task on the loop: its requests go
   through aiohttp (:class:`wrappers.aio_http.AioTransport`, one pool of ``concurrency``
   connections), its ledger records through one batched writer (:class:`rq_ext.aio.LedgerWriter`),
-  its blocking calls (:class:`~rq_ext.sansio.Call`) on the thread pool; its deadline is an
-  ``asyncio.timeout`` (rq's ``JobTimeoutException`` when it passes, as on the other classes);
+  its blocking calls (:class:`~rq_ext.sansio.Call`) on the thread pool; its deadline is
+  watched by one sweep of the loop (rq's ``JobTimeoutException`` when it passes, as on the
+  other classes);
 - any other job (a plan-less channel: e-mail through boto3, push; a job function of a user's)
   runs on a bounded thread pool (``ASYNC_BLOCKING_THREADS``), exactly as a job thread of the
   concurrent class runs it (its deadline through :class:`~rq_ext.deadlines.Deadlines`);
@@ -39,7 +40,7 @@ from rq.queue import Queue
 from rq.timeouts import JobTimeoutException
 
 from rq_ext import sansio
-from rq_ext.aio import Drivers, LedgerWriter, drive
+from rq_ext.aio import Drivers, LedgerWriter, LoopDeadlines, drive
 from rq_ext.concurrent import FusionConcurrentWorker
 from rq_ext.sansio import Plan
 from wrappers.aio_http import AioTransport
@@ -66,11 +67,14 @@ class FusionAsyncWorker(FusionConcurrentWorker):
         self.drivers: Drivers | None = None
         self._blocking: ThreadPoolExecutor | None = None
         self._bookkeeping: ThreadPoolExecutor | None = None
+        self._deadlines: LoopDeadlines | None = None
+        self._planners: dict[str, sansio.PlanFn | None] = {}
 
     # -- the runner ----------------------------------------------------------------------------
 
     def _start_runners(self) -> None:
         self._loop = uvloop.new_event_loop()
+        self._deadlines = LoopDeadlines(self._loop)
         self._blocking = ThreadPoolExecutor(self.blocking_threads, thread_name_prefix="fusion-blocking")
         self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
         ledger = LedgerWriter(self.connection, self.settings)
@@ -153,22 +157,29 @@ class FusionAsyncWorker(FusionConcurrentWorker):
 
     async def _within(self, seconds: float | None, steps: Any) -> Any:
         """Await ``steps`` within the job's deadline (None or negative: none); rq's
-        ``JobTimeoutException`` when it passes."""
-        if seconds is None or seconds < 0:
+        ``JobTimeoutException`` when it passes (within :data:`rq_ext.aio.SWEEP` seconds)."""
+        task = asyncio.current_task()
+        if seconds is None or seconds < 0 or task is None or self._deadlines is None:
             return await steps
-        limit = asyncio.timeout(seconds)
+        self._deadlines.arm(task, seconds)
         try:
-            async with limit:
-                return await steps
-        except TimeoutError:
-            if limit.expired():
-                raise JobTimeoutException(f"Task exceeded maximum timeout value ({seconds} seconds)") from None
-            raise
+            return await steps
+        except asyncio.CancelledError:
+            if not self._deadlines.disarm(task):
+                raise
+            task.uncancel()
+            raise JobTimeoutException(f"Task exceeded maximum timeout value ({seconds} seconds)") from None
+        finally:
+            self._deadlines.disarm(task)
 
     def _plan_of(self, job: Job) -> Plan[Any] | None:
         """The job's sans-I/O plan, or None when it has none (one ``task`` argument, no keyword
-        arguments, and a function marked by :func:`rq_ext.sansio.plan`)."""
-        planner = sansio.planner_of(job.func)
+        arguments, and a function marked by :func:`rq_ext.sansio.plan`). A function's planner is
+        looked up once (through ``job.func``: the allowlist, the import)."""
+        name = job.func_name or ""
+        if name not in self._planners:
+            self._planners[name] = sansio.planner_of(job.func)
+        planner = self._planners[name]
         if planner is None or job.kwargs or len(job.args) != 1:
             return None
         return planner(job.args[0], job)

@@ -26,7 +26,7 @@ from yarl import URL
 from errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable
 from wrappers import pinned
 from wrappers.ssrf import Target
-from wrappers.transport import Answer, Request, needs_lookup, target_of
+from wrappers.transport import Answer, Request, target_of, target_without_lookup
 
 #: aiohttp's errors -> (classified error, what it says), most specific first.
 ERRORS: tuple[tuple[type[BaseException], type[Exception], str], ...] = (
@@ -53,6 +53,12 @@ def transport_error(exc: BaseException, what: str) -> Exception:
 def tls_context(ca_bundle: str) -> ssl.SSLContext:
     """Certificates verified against ``ca_bundle`` (:func:`wrappers.pinned.ca_bundle`)."""
     return ssl.create_default_context(cafile=ca_bundle)
+
+
+@lru_cache(maxsize=64)
+def client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """Connect and read timeouts of ``seconds`` each (no total: the job's deadline is that)."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
 
 
 def wire_url(target: Target, request: Request) -> URL:
@@ -86,17 +92,16 @@ class AioTransport:
 
     async def send(self, request: Request) -> Answer:
         """Perform ``request``; the answer, read and capped. Raises the classified errors."""
-        if needs_lookup(request):
+        target = target_without_lookup(request)
+        if target is None:  # a name: resolved and checked on a thread, never on the loop
             target = await asyncio.get_running_loop().run_in_executor(None, target_of, request)
-        else:
-            target = target_of(request)
         headers = pinned.request_headers(request.headers, target, request.what)
         options: dict[str, Any] = {}
         if target.scheme == "https":
             options["ssl"] = tls_context(pinned.ca_bundle())
             if not target.is_ip_literal:
                 options["server_hostname"] = target.host
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=request.timeout, sock_read=request.timeout)
+        timeout = client_timeout(request.timeout)
         try:
             async with self.session().request(
                 request.method, wire_url(target, request), data=request.body, headers=headers,

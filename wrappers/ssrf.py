@@ -186,6 +186,24 @@ def check_url(url: str, rule: Rule = JOB_DATA) -> Target:
     return Target(url=url, scheme=scheme, host=host, port=port, address=check_host(host, port, rule))
 
 
+def check_url_without_lookup(url: str, rule: Rule = JOB_DATA) -> Target | None:
+    """:func:`check_url` when the host is an address (no name to look up), else None: an event
+    loop then runs :func:`check_url` on a thread. The verdict on an address is kept per address
+    and allowed networks (it depends on nothing else)."""
+    scheme, host, port = parse(url)
+    if literal(host) is None:
+        return None
+    address = _literal_verdict(host, rule, tuple(getattr(get_settings(), rule.setting)))
+    return Target(url=url, scheme=scheme, host=host, port=port, address=address)
+
+
+@lru_cache(maxsize=1024)
+def _literal_verdict(host: str, rule: Rule, cidrs: tuple[str, ...]) -> str:
+    address = ipaddress.ip_address(host)
+    check_address(address, list(networks(cidrs)), rule)
+    return str(address)
+
+
 def check_host(host: str, port: int, rule: Rule = JOB_DATA) -> str:
     """Check a bare host from job data (an SMSC, which is no URL) as :func:`check_url` does: every
     resolved address must pass. The address to connect to (pinned), or DestinationRefused."""

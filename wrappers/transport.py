@@ -26,7 +26,7 @@ import requests
 
 from errors import InvalidPayload
 from wrappers import pinned
-from wrappers.ssrf import JOB_DATA, SCHEMES, Target, check_url, literal, parse
+from wrappers.ssrf import JOB_DATA, SCHEMES, Target, check_url, check_url_without_lookup, parse
 
 #: Most of a provider's answer that is read (an acceptance or an error is a few hundred bytes).
 MAX_ANSWER_BYTES = 256 * 1024
@@ -98,15 +98,12 @@ def target_of(request: Request) -> Target:
     return Target(url=request.url, scheme=scheme, host=host, port=port or SCHEMES[scheme], address=host)
 
 
-def needs_lookup(request: Request) -> bool:
-    """Whether checking the request's URL resolves a name (blocking: an event loop does it on a
-    thread)."""
+def target_without_lookup(request: Request) -> Target | None:
+    """:func:`target_of` when no name must be looked up for it (unguarded, or an address),
+    else None (an event loop then runs :func:`target_of` on a thread)."""
     if not request.guarded:
-        return False
-    try:
-        return literal(parse(request.url)[1]) is None
-    except Exception:
-        return False  # the check itself refuses it, without a lookup
+        return target_of(request)
+    return check_url_without_lookup(request.url, JOB_DATA)
 
 
 def send(request: Request) -> Answer:

@@ -1,5 +1,6 @@
 """A fake provider for I/O-bound jobs: an HTTP server on 127.0.0.1 that answers every request
-``200 {"ok": true}`` after a fixed delay (50 ms), in its own process so that it never competes
+``200 {"ok": true, "id": "msg-<n>"}`` (a webhook's answer; a JSON SMS gateway's acceptance)
+after a fixed delay (50 ms), in its own process so that it never competes
 for the worker's GIL. It serves any number of concurrent requests (asyncio), keeps connections
 alive, and counts requests and distinct client connections (``GET /__stats``, ``POST /__reset``).
 
@@ -35,7 +36,7 @@ def serve(port: int, delay: float) -> None:
         counters["peers"].add(request.transport.get_extra_info("peername") if request.transport else None)
         await request.read()
         await asyncio.sleep(delay)
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": True, "id": f"msg-{counters['requests']}"})
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({"requests": counters["requests"], "connections": len(counters["peers"])})

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.fake_provider import FakeProvider
 from bench.redis_server import RedisServer
-from bench.scenarios import NOOP, ROOT, WEBHOOK, Bench, Spec, enqueue
+from bench.scenarios import NOOP, ROOT, SMS, WEBHOOK, Bench, Spec, enqueue, sms_task
 
 
 def top(collapsed: Path, count: int, match: str) -> str:
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--kind", default="fusion-concurrent")
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--scenario", choices=("noop", "io"), default="io")
+    parser.add_argument("--scenario", choices=("noop", "io", "sms"), default="io")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=250, help="Samples per second.")
     parser.add_argument("--idle", action="store_true", help="Include threads waiting (sleep, I/O).")
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         if options.scenario == "io":
             tasks = [{"payload": {"task": 4, "url": fake.url, "json": {"n": i}}} for i in range(options.jobs)]
             enqueue(bench, spec, WEBHOOK, tasks)
+        elif options.scenario == "sms":
+            enqueue(bench, spec, SMS, [sms_task(fake, i) for i in range(options.jobs)])
         else:
             enqueue(bench, spec, NOOP, [{"n": i} for i in range(options.jobs)])
         collapsed = workdir / "stacks.txt"

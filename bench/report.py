@@ -172,6 +172,10 @@ def targets_16(summary: dict[str, Any], add: Any) -> None:
         add("[16] webhooks async c=512, jobs/s", ">= 2,500", rate, rate >= 2500)
         rss = c512.get("rss_mb")
         add("[16] RSS MB, async c=512", "<= 150", rss, rss is not None and rss <= 150)
+    sms = next((r for r in summary.get("sms", []) if r["worker"] == "FusionAsyncWorker c=64"), None)
+    if sms:
+        ratio = sms.get("ratio_to_ideal")
+        add("[16] SMS path async c=64, share of ideal", ">= 0.85", ratio, ratio is not None and ratio >= 0.85)
     for label, row in io.items():
         if label.startswith(("FusionAsyncWorker", "FusionConcurrentWorker")) and row.get("round_trips_per_job"):
             trips = row["round_trips_per_job"]
@@ -228,6 +232,18 @@ def render(summary: dict[str, Any]) -> str:
                   r.get("worker_cpu_ms_per_job"), r.get("added_latency_ms_p50"), r.get("added_latency_ms_p99"),
                   r.get("rss_mb"), r.get("provider_connections"),
                   r["all_finished"] and r.get("provider_requests_equal_jobs")] for r in summary["io"]],
+            )
+        )  # fmt: skip
+    if summary.get("sms"):
+        parts.append("## 6. The SMS path (a JSON gateway: numbers, encoding, breaker, ledger), 50 ms, one process")
+        parts.append(
+            table(
+                ["worker", "jobs/s", "ideal", "share of ideal", "x rq SimpleWorker", "cmds/job", "round trips/job",
+                 "worker CPU ms/job", "RSS MB", "all sent once"],
+                [[r["worker"], r["jobs_per_s"], r.get("ideal_jobs_per_s"), r.get("ratio_to_ideal"), r["x_rq_simple"],
+                  r["commands_per_job"], r.get("round_trips_per_job"), r.get("worker_cpu_ms_per_job"),
+                  r.get("rss_mb"), r["all_finished"] and r.get("provider_requests_equal_jobs")]
+                 for r in summary["sms"]],
             )
         )  # fmt: skip
     if summary.get("pickup"):

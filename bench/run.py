@@ -23,7 +23,7 @@ from bench.fake_provider import FakeProvider
 from bench.redis_server import RedisServer
 from bench.scenarios import FUSION_FORK, FUSION_SIMPLE, RQ_SIMPLE, RQ_WORKER, Bench, Spec, concurrent, eventloop
 
-SCENARIOS = ("noop", "io", "pickup", "scaling")
+SCENARIOS = ("noop", "io", "sms", "pickup", "scaling")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 LATENCY = 0.05
 #: Concurrency of the event-loop class in the I/O scenario; jobs per run (about 3-4 s of work).
@@ -44,6 +44,7 @@ class Plan:
     idle_window: float
     scaling_noop_jobs: dict[str, int]
     scaling_io_jobs: dict[str, int]
+    sms_jobs: dict[str, int]
 
 
 def plan(quick: bool, runs: int | None) -> Plan:
@@ -78,6 +79,7 @@ def plan(quick: bool, runs: int | None) -> Plan:
         idle_window=1.0 if quick else 2.0,
         scaling_noop_jobs={RQ_SIMPLE.label: n(500), FUSION_SIMPLE.label: n(500)},
         scaling_io_jobs={concurrent(32).label: n(3000)},
+        sms_jobs={RQ_SIMPLE.label: n(60), concurrent(64).label: n(3000), eventloop(64).label: n(4000)},
     )
 
 
@@ -130,7 +132,7 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
         return [spec for spec in specs if not words or any(w in spec.label for w in words)]
 
     with RedisServer() as server:
-        needs_fake = any(s in chosen for s in ("io", "scaling"))
+        needs_fake = any(s in chosen for s in ("io", "sms", "scaling"))
         fake = FakeProvider(LATENCY).start() if needs_fake else None
         bench = Bench(server, fake, in_process=options.in_process, log=log)
         bench.configure()
@@ -162,6 +164,10 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 ]
                 raw["io"] = scenarios.io_bound(bench, pick(specs), p.io_jobs, p.runs, LATENCY)
                 summary["io"] = report.summarize_throughput(raw["io"]["runs"])
+            if "sms" in chosen:
+                specs = pick([RQ_SIMPLE, concurrent(64), eventloop(64)])
+                raw["sms"] = scenarios.sms_path(bench, specs, p.sms_jobs, p.runs, LATENCY)
+                summary["sms"] = report.summarize_throughput(raw["sms"]["runs"])
             if "pickup" in chosen:
                 all_queues = "sms,email,pn,webhook,whatsapp,scheduler,bench"
                 specs = [RQ_WORKER, RQ_SIMPLE, FUSION_FORK, FUSION_SIMPLE, concurrent(32)]

@@ -393,6 +393,37 @@ def io_bound(bench: Bench, specs: Sequence[Spec], jobs: dict[str, int], runs: in
     return {"latency_s": latency, "runs": rounds(bench, specs, runs, one, "io")}
 
 
+#: The SMS path's job function, and its gateway: Sinch (JSON), its base URL the fake provider.
+SMS = "tasks.sms.send_sms"
+
+
+def sms_task(fake: FakeProvider, i: int) -> dict[str, Any]:
+    """One SMS through a JSON gateway: number parsing, encoding, breaker, ledger, the request."""
+    config = {"service_plan_id": "bench", "api_token": "bench-token", "sender": "LABXYZ", "base_url": fake.url}
+    number = f"+1415555{i % 10000:04d}"
+    text = f"Your lab report {i} is ready"
+    return {"payload": {"task": 1, "gateway": "sinch", "config": config, "to": number, "message": text}}
+
+
+def sms_path(bench: Bench, specs: Sequence[Spec], jobs: dict[str, int], runs: int, latency: float) -> dict[str, Any]:
+    """6. The SMS path: ``tasks.sms.send_sms`` through a JSON gateway to the fake provider."""
+    assert bench.fake is not None
+    fake = bench.fake
+
+    def one(spec: Spec) -> dict[str, Any]:
+        bench.conn.flushall()
+        ids = enqueue(bench, spec, SMS, [sms_task(fake, i) for i in range(jobs[spec.label])])
+        fake.reset()
+        result = drain(bench, spec, ids, preload="tasks.sms" if spec.stock else "")
+        result["provider_requests"] = fake.stats()["requests"]
+        ideal = spec.concurrency / latency
+        result["ideal_jobs_per_s"] = round(ideal, 1)
+        result["ratio_to_ideal"] = round(result["jobs_per_s"] / ideal, 3)
+        return result
+
+    return {"latency_s": latency, "runs": rounds(bench, specs, runs, one, "sms")}
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))

@@ -176,6 +176,12 @@ def targets_16(summary: dict[str, Any], add: Any) -> None:
     if sms:
         ratio = sms.get("ratio_to_ideal")
         add("[16] SMS path async c=64, share of ideal", ">= 0.85", ratio, ratio is not None and ratio >= 0.85)
+    for row in summary.get("pickup", []):
+        if row["worker"].startswith("FusionAsyncWorker"):
+            p50, p99, idle = row["p50_ms"], row["p99_ms"], row["idle_commands_per_s"]
+            add(f"[16] pickup p50, {row['worker']}", "< 2 ms", p50, p50 < 2)
+            add(f"[16] pickup p99, {row['worker']}", "< 10 ms", p99, p99 < 10)
+            add(f"[16] idle Redis commands/s, {row['worker']}", "<= 20", idle, idle <= 20)
     for label, row in io.items():
         if label.startswith(("FusionAsyncWorker", "FusionConcurrentWorker")) and row.get("round_trips_per_job"):
             trips = row["round_trips_per_job"]

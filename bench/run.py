@@ -170,8 +170,9 @@ def run(options: argparse.Namespace) -> dict[str, Any]:
                 summary["sms"] = report.summarize_throughput(raw["sms"]["runs"])
             if "pickup" in chosen:
                 all_queues = "sms,email,pn,webhook,whatsapp,scheduler,bench"
-                specs = [RQ_WORKER, RQ_SIMPLE, FUSION_FORK, FUSION_SIMPLE, concurrent(32)]
+                specs = [RQ_WORKER, RQ_SIMPLE, FUSION_FORK, FUSION_SIMPLE, concurrent(32), eventloop(256)]
                 specs.append(Spec("FusionSimpleWorker, 7 queues", "fusion-simple", queues=all_queues))
+                specs = pick(specs)
                 raw["pickup"] = scenarios.pickup(bench, specs, p.pickup_samples, p.runs, p.idle_window)
                 summary["pickup"] = report.summarize_pickup(raw["pickup"]["runs"])
             if "scaling" in chosen:

@@ -43,6 +43,19 @@ def count_round_trips() -> Any:
     return counter
 
 
+def peak_rss_kb() -> int:
+    """This process's peak RSS (``VmHWM``). Not ``ru_maxrss``: Linux carries that over ``exec``
+    from the parent, so every worker would report at least the benchmark's own peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def cpu_seconds() -> float:
     """User + system CPU of this process and its waited-for children (the work horses)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -131,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         "kind": options.kind,
         "start": start,
         "end": end,
-        "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_kb": peak_rss_kb(),
         "children_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "round_trips": counter.value - marks["round_trips"],
         "cpu_s": cpu_seconds() - marks["cpu"],

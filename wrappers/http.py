@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import requests
 import requests.adapters
 
-from errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable, RateLimited
+from errors import ProviderRejected, ProviderUnavailable, RateLimited
 
 _sessions: dict[int, requests.Session] = {}
 
@@ -52,7 +52,7 @@ class Answer(Protocol):
 
 class TextAnswer(Answer, Protocol):
     """An answer whose body has been read: a ``requests.Response`` or a
-    :class:`wrappers.guarded.Answer`."""
+    :class:`wrappers.transport.Answer`."""
 
     @property
     def text(self) -> str: ...
@@ -110,19 +110,3 @@ def raise_for_outcome(response: Answer, what: str) -> None:
     if 300 <= status < 400:
         raise ProviderRejected(f"{what}: HTTP {status} redirect not followed")
     raise ProviderRejected(f"{what}: HTTP {status} {response.reason}")
-
-
-def send(method: str, url: str, what: str, **kwargs: object) -> requests.Response:
-    """Send one request without following redirects; transport errors become classified errors."""
-    try:
-        return session().request(method, url, allow_redirects=False, **kwargs)  # type: ignore[arg-type]
-    except (requests.ConnectTimeout, requests.ReadTimeout) as exc:
-        raise DeliveryTimeout(f"{what}: timed out ({type(exc).__name__})") from exc
-    except requests.ConnectionError as exc:
-        raise ProviderUnavailable(f"{what}: connection failed ({type(exc).__name__})") from exc
-    except (
-        requests.exceptions.InvalidURL,
-        requests.exceptions.MissingSchema,
-        requests.exceptions.InvalidSchema,
-    ) as exc:
-        raise ProviderRejected(f"{what}: invalid URL ({type(exc).__name__})") from exc

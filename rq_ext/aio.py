@@ -25,6 +25,7 @@ from redis import Redis
 
 from config import Settings
 from rq_ext import resilience
+from rq_ext.finisher import take_batch
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record
 from wrappers.aio_http import AioTransport
@@ -77,17 +78,10 @@ class LedgerWriter:
 
     def _loop(self) -> None:
         while (first := self._pending.get()) is not None:
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._pending.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._write(batch)
-                    return
-                batch.append(item)
+            batch, stopping = take_batch(self._pending, first, MAX_BATCH)
             self._write(batch)
+            if stopping:
+                return
 
     def _write(self, batch: list[Pending]) -> None:
         error: BaseException | None = None

@@ -27,7 +27,7 @@ import time
 from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from redis import Redis
 from rq.job import Job
@@ -38,6 +38,7 @@ from rq_ext import batch_scripts, contract, events, resilience, scripts, timelin
 from rq_ext.outbox import Entry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Most jobs finished in one round trip.
 MAX_BATCH = 128
@@ -96,17 +97,8 @@ class Finisher:
         first = self._pending.get()
         if first is None:
             return [], True
-        batch = [first]
         time.sleep(LINGER)  # let others join: one wake-up per batch, not one per job
-        while len(batch) < MAX_BATCH:
-            try:
-                item = self._pending.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
+        return take_batch(self._pending, first, MAX_BATCH)
 
     def _write(self, batch: list[Finish]) -> None:
         try:
@@ -126,6 +118,21 @@ class Finisher:
             scripts.run(self.connection, batch_scripts.FINISH, keys, args, client=pipe)
             timeline.record(pipe, [(f.queue_name, *labels_of(f.job), "finished") for f in batch])
             pipe.execute()
+
+
+def take_batch(pending: queue.SimpleQueue[T | None], first: T, limit: int) -> tuple[list[T], bool]:
+    """``first`` and what else waits in ``pending``, up to ``limit`` items; whether the stop
+    signal (None) came among them."""
+    batch = [first]
+    while len(batch) < limit:
+        try:
+            item = pending.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            return batch, True
+        batch.append(item)
+    return batch, False
 
 
 def labels_of(job: Job) -> tuple[str, str]:

@@ -29,6 +29,8 @@ from typing import Any
 MODES = ("LOCAL", "PRODUCTION", "TEST")
 
 #: Queues a worker serves for ``--customq all``, in the order they are tried.
+#: Jobs at once of the event-loop worker class (``--worker-class async``) without ``--concurrency``.
+ASYNC_CONCURRENCY = 256
 DEFAULT_QUEUES = ["sms", "email", "pn", "webhook", "whatsapp", "scheduler", "dictionary", "report"]
 
 
@@ -61,7 +63,7 @@ class Settings:
     #: after the outcome a callback is still tried before it is given up.
     OUTBOX_SENDERS: int = 2
     #: The event-loop worker class: threads for the jobs with no sans-I/O form (at most
-    #: ``--concurrency``).
+    #: ``--concurrency``, whose default for that class is :data:`ASYNC_CONCURRENCY`).
     ASYNC_BLOCKING_THREADS: int = 32
     OUTBOX_POLL: float = 1.0
     OUTBOX_BACKOFF_BASE: float = 1.0

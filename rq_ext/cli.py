@@ -16,14 +16,11 @@ from typing import Any
 import click
 import redis
 
-from config import ConfigError, Settings
+from config import ASYNC_CONCURRENCY, ConfigError, Settings
 from rq_ext import contract, ops, resilience
 from rq_ext.cli_common import CommandError, _connect, _settings, _talking_to, config_option, url_option
 from rq_ext.connection import serializer_from_settings
 from wrappers.logger import setup_logging
-
-#: Jobs at once of the event-loop class when --concurrency is not given.
-ASYNC_DEFAULT_CONCURRENCY = 256
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +69,7 @@ def cli() -> None:
     type=click.IntRange(min=1),
     default=None,
     help="Jobs run at once in this process (> 1 selects the concurrent worker class) [default: 1; "
-    f"{ASYNC_DEFAULT_CONCURRENCY} with --worker-class async].",
+    f"{ASYNC_CONCURRENCY} with --worker-class async].",
 )
 @click.option("--max-jobs", type=click.IntRange(min=1), default=None, help="Quit after this many jobs (>= 1).")
 @click.option(
@@ -111,7 +108,7 @@ def worker(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise click.UsageError(f"--logging_level: unknown level {level!r}")
     queues = settings.queue_names(customq)
-    concurrency = concurrency or (ASYNC_DEFAULT_CONCURRENCY if worker_class == "async" else 1)
+    concurrency = concurrency or (ASYNC_CONCURRENCY if worker_class == "async" else 1)
     chosen = worker_class or ("concurrent" if concurrency > 1 else "fork")
     if concurrency > 1 and chosen not in ("concurrent", "async"):
         raise click.UsageError(f"--concurrency {concurrency} needs --worker-class concurrent or async")

@@ -39,6 +39,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.timeouts import JobTimeoutException
 
+from config import ASYNC_CONCURRENCY
 from rq_ext import sansio
 from rq_ext.aio import Drivers, LedgerWriter, LoopDeadlines, drive
 from rq_ext.concurrent import FusionConcurrentWorker
@@ -56,7 +57,7 @@ class FusionAsyncWorker(FusionConcurrentWorker):
 
     kind = "async"
 
-    def __init__(self, queues: Any, *args: Any, concurrency: int = 256, **kwargs: Any) -> None:
+    def __init__(self, queues: Any, *args: Any, concurrency: int = ASYNC_CONCURRENCY, **kwargs: Any) -> None:
         super().__init__(queues, *args, concurrency=concurrency, **kwargs)
         self.blocking_threads = max(1, min(concurrency, self.settings.ASYNC_BLOCKING_THREADS))
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -188,33 +188,34 @@ def check_url(url: str, rule: Rule = JOB_DATA) -> Target:
 
 def check_url_without_lookup(url: str, rule: Rule = JOB_DATA) -> Target | None:
     """:func:`check_url` when the host is an address (no name to look up), else None: an event
-    loop then runs :func:`check_url` on a thread. The verdict on an address is kept per address
-    and allowed networks (it depends on nothing else)."""
+    loop then runs :func:`check_url` on a thread."""
     scheme, host, port = parse(url)
     if literal(host) is None:
         return None
-    address = _literal_verdict(host, rule, tuple(getattr(get_settings(), rule.setting)))
-    return Target(url=url, scheme=scheme, host=host, port=port, address=address)
-
-
-@lru_cache(maxsize=1024)
-def _literal_verdict(host: str, rule: Rule, cidrs: tuple[str, ...]) -> str:
-    address = ipaddress.ip_address(host)
-    check_address(address, list(networks(cidrs)), rule)
-    return str(address)
+    return Target(url=url, scheme=scheme, host=host, port=port, address=check_host(host, port, rule))
 
 
 def check_host(host: str, port: int, rule: Rule = JOB_DATA) -> str:
     """Check a bare host from job data (an SMSC, which is no URL) as :func:`check_url` does: every
     resolved address must pass. The address to connect to (pinned), or DestinationRefused."""
-    found = literal(host)
-    addresses = [found] if found is not None else resolve(host, port)
+    if literal(host) is not None:
+        return _literal_verdict(host, rule, tuple(getattr(get_settings(), rule.setting)))
+    addresses = resolve(host, port)
     if not addresses:
         raise ProviderUnavailable(f"host {mask_text(host)} resolved to no address")
     allowed = rule.allowed()
     for address in addresses:
         check_address(address, allowed, rule)
     return str(addresses[0])
+
+
+@lru_cache(maxsize=1024)
+def _literal_verdict(host: str, rule: Rule, cidrs: tuple[str, ...]) -> str:
+    """The verdict on an address: it depends on nothing but the address, the rule and the
+    allowed networks, so a passed one is kept (a refusal raises and is not kept)."""
+    address = ipaddress.ip_address(host)
+    check_address(address, list(networks(cidrs)), rule)
+    return str(address)
 
 
 def check_callback_url(url: str) -> Target:

@@ -26,7 +26,7 @@ import requests
 
 from errors import InvalidPayload
 from wrappers import pinned
-from wrappers.ssrf import JOB_DATA, SCHEMES, Target, check_url, check_url_without_lookup, parse
+from wrappers.ssrf import JOB_DATA, Target, check_url, check_url_without_lookup, parse
 
 #: Most of a provider's answer that is read (an acceptance or an error is a few hundred bytes).
 MAX_ANSWER_BYTES = 256 * 1024
@@ -95,7 +95,7 @@ def target_of(request: Request) -> Target:
     if request.guarded:
         return check_url(request.url, JOB_DATA)
     scheme, host, port = parse(request.url)
-    return Target(url=request.url, scheme=scheme, host=host, port=port or SCHEMES[scheme], address=host)
+    return Target(url=request.url, scheme=scheme, host=host, port=port, address=host)
 
 
 def target_without_lookup(request: Request) -> Target | None:

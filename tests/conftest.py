@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -211,7 +212,42 @@ def start_worker_process(redis_url: str, *args: str, **env: Any) -> subprocess.P
     )
     proc.log_path = log.name  # type: ignore[attr-defined]
     log.close()
+    STARTED_WORKERS.append(proc)
     return proc
+
+
+#: Worker processes started by the running test (:func:`start_worker_process`).
+STARTED_WORKERS: list[subprocess.Popen[bytes]] = []
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a forking worker's horse), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_worker_outlives_its_test() -> Iterator[None]:
+    """A worker a test started and did not stop (a failed wait, an assertion before the stop) is
+    killed with its horses when the test ends: left running, it would take the next tests' jobs
+    from the session's Redis with other settings (a whole run of unrelated failures)."""
+    yield
+    while STARTED_WORKERS:
+        proc = STARTED_WORKERS.pop()
+        if proc.poll() is None:
+            for pid in [*_descendants(proc.pid), proc.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.wait(timeout=10)
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:

@@ -6,26 +6,26 @@ event-loop transport (:class:`wrappers.aio_http.AioTransport`), a
 a bounded thread pool. A failure of an effect is raised into the plan, as on a thread.
 
 The :class:`LedgerWriter` writes the records of every job in flight in one pipeline per batch
-(group commit, as the :class:`~rq_ext.finisher.Finisher` does for finishes) on a thread of its
-own; a plan goes on once its record is written. While Redis is unreachable a batch waits for it
-(``REDIS_OUTAGE_GRACE``), as :meth:`rq_ext.ledger.Ledger.record` does.
+(group commit, as the :class:`~rq_ext.finisher.Finisher` does for finishes) on the loop itself,
+through redis-py's asyncio client with hiredis; a plan goes on once its record is written. While
+Redis is unreachable a batch waits for it (``REDIS_OUTAGE_GRACE``), as
+:meth:`rq_ext.ledger.Ledger.record` does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from config import Settings
 from rq_ext import resilience
-from rq_ext.finisher import take_batch
+from rq_ext.connection import async_twin
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record
 from wrappers.aio_http import AioTransport
@@ -41,24 +41,27 @@ SWEEP = 0.1
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A record waiting for its write, and the future its plan awaits (on ``loop``)."""
+    """A record waiting for its write, and the future its plan awaits."""
 
     key: str
     field: str
     value: str
-    loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None]
 
 
 class LedgerWriter:
-    """Writes the delivery-ledger records of an event loop's jobs in batches, on a thread."""
+    """Writes the delivery-ledger records of an event loop's jobs in batches, on that loop,
+    through redis-py's asyncio client (a twin of the worker's ``connection``, made on the loop).
+
+    The first record starts a write; the records that come while it is in flight go together in
+    the next (group commit, as the :class:`~rq_ext.finisher.Finisher` does on its thread)."""
 
     def __init__(self, connection: Redis, settings: Settings) -> None:
         self.connection = connection
         self.settings = settings
-        self._pending: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="fusion-ledger-writer", daemon=True)
-        self._thread.start()
+        self._client: AsyncRedis | None = None
+        self._waiting: list[Pending] = []
+        self._writing: asyncio.Task[None] | None = None
 
     async def record(self, effect: Record) -> None:
         """Return once the record is in Redis (raises what the write raised)."""
@@ -66,41 +69,48 @@ class LedgerWriter:
         if not ledger.active:
             return
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
         field, value = ledger.field_of(effect.item), effect.value or "accepted"
-        self._pending.put(Pending(ledger.key, field, value, loop, future))
-        await future
+        pending = Pending(ledger.key, field, value, loop.create_future())
+        self._waiting.append(pending)
+        if self._writing is None:
+            self._writing = loop.create_task(self._write_all())
+        await pending.future
         ledger.remember(field, value)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        self._pending.put(None)
-        self._thread.join(timeout)
+    async def close(self) -> None:
+        """Write what waits, then close the client."""
+        if self._writing is not None:
+            await self._writing
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
-    def _loop(self) -> None:
-        while (first := self._pending.get()) is not None:
-            batch, stopping = take_batch(self._pending, first, MAX_BATCH)
-            self._write(batch)
-            if stopping:
-                return
+    async def _write_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                await self._write(batch)
+        finally:
+            self._writing = None
 
-    def _write(self, batch: list[Pending]) -> None:
+    async def _write(self, batch: list[Pending]) -> None:
         error: BaseException | None = None
         try:
-            resilience.until_redis_answers(lambda: self._save(batch), f"ledger of {len(batch)} jobs", self.settings)
+            what = f"ledger of {len(batch)} jobs"
+            await resilience.until_redis_answers_async(lambda: self._save(batch), what, self.settings)
         except Exception as exc:
             error = exc
-        loops = dict.fromkeys(p.loop for p in batch)  # one wake-up of each loop per batch
-        for loop in loops:
-            futures = [p.future for p in batch if p.loop is loop]
-            loop.call_soon_threadsafe(_settle, futures, error)
+        _settle([p.future for p in batch], error)
 
-    def _save(self, batch: list[Pending]) -> None:
-        with self.connection.pipeline(transaction=False) as pipe:
+    async def _save(self, batch: list[Pending]) -> None:
+        if self._client is None:
+            self._client = async_twin(self.connection)
+        async with self._client.pipeline(transaction=False) as pipe:
             for pending in batch:
                 pipe.hset(pending.key, pending.field, pending.value)
             for key in dict.fromkeys(p.key for p in batch):
                 pipe.expire(key, TTL)
-            pipe.execute()
+            await pipe.execute()
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
@@ -156,6 +166,13 @@ class Drivers:
     transport: AioTransport
     ledger: LedgerWriter
     blocking: Executor
+
+    async def close(self) -> None:
+        """Close the HTTP pool and write the ledger records that wait (on the loop)."""
+        try:
+            await self.transport.close()
+        finally:
+            await self.ledger.close()
 
 
 async def drive(steps: Plan[Any], drivers: Drivers) -> Any:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
+import redis.asyncio
+import redis.asyncio.connection
+import redis.asyncio.sentinel
 from redis import Redis
-from redis.sentinel import Sentinel
+from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
+from redis.sentinel import Sentinel, SentinelConnectionPool
 from rq.serializers import JSONSerializer
 
 from config import Settings
@@ -73,3 +77,37 @@ def serializer_from_settings(settings: Settings) -> Any:
     writes as rq's DefaultSerializer and reads through the restricted unpickler
     (:mod:`wrappers.safe_pickle`: plain data and ``PICKLE_SAFE_CLASSES`` only)."""
     return JSONSerializer if settings.SERIALIZER == "json" else SafePickleSerializer
+
+
+#: The settings of a blocking client that its asyncio twin takes over (the rest are the blocking
+#: client's own machinery).
+TWIN_KEYS = (
+    "host", "port", "path", "db", "username", "password", "client_name",
+    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "health_check_interval",
+    "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_data", "ssl_check_hostname",
+)  # fmt: skip
+_TWIN_CLASSES: dict[type, type[redis.asyncio.connection.AbstractConnection]] = {
+    Connection: redis.asyncio.connection.Connection,
+    SSLConnection: redis.asyncio.connection.SSLConnection,
+    UnixDomainSocketConnection: redis.asyncio.connection.UnixDomainSocketConnection,
+}
+
+
+def async_twin(connection: Redis) -> redis.asyncio.Redis:
+    """An asyncio client (hiredis' parser when installed) for the same Redis as ``connection``,
+    with its timeouts and credentials: a plain, TLS or unix-socket server, or the master that
+    the same sentinels elect. Create and close it on the loop that uses it."""
+    pool = connection.connection_pool
+    kwargs = _twin_kwargs(pool.connection_kwargs)
+    if isinstance(pool, SentinelConnectionPool):
+        manager = pool.sentinel_manager
+        sentinels = [(s.connection_pool.connection_kwargs["host"], s.connection_pool.connection_kwargs["port"])
+                     for s in manager.sentinels]  # fmt: skip
+        twin = redis.asyncio.sentinel.Sentinel(sentinels, sentinel_kwargs=manager.sentinel_kwargs)
+        return twin.master_for(pool.service_name, **kwargs)
+    kind = _TWIN_CLASSES.get(pool.connection_class, redis.asyncio.connection.Connection)
+    return redis.asyncio.Redis(connection_pool=redis.asyncio.ConnectionPool(connection_class=kind, **kwargs))
+
+
+def _twin_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {key: kwargs[key] for key in TWIN_KEYS if key in kwargs}

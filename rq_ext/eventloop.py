@@ -10,7 +10,8 @@ are all the concurrent class's, unchanged. Only where a job runs differs:
 - a job whose function has a sans-I/O plan (:mod:`rq_ext.sansio`: the webhook channel, the
   channels converted so far, the bench's no-op) runs as a task on the loop: its requests go
   through aiohttp (:class:`wrappers.aio_http.AioTransport`, one pool of ``concurrency``
-  connections), its ledger records through one batched writer (:class:`rq_ext.aio.LedgerWriter`),
+  connections), its ledger records through one batched writer on the loop
+  (:class:`rq_ext.aio.LedgerWriter`, redis-py's asyncio client with hiredis),
   its blocking calls (:class:`~rq_ext.sansio.Call`) on the thread pool; its deadline is
   watched by one sweep of the loop (rq's ``JobTimeoutException`` when it passes, as on the
   other classes);
@@ -91,17 +92,16 @@ class FusionAsyncWorker(FusionConcurrentWorker):
         with self._freed:
             self._freed.wait_for(lambda: self._running == 0, timeout=DRAIN_TIMEOUT)
         assert self.drivers is not None
-        closing = asyncio.run_coroutine_threadsafe(self.drivers.transport.close(), loop)
+        closing = asyncio.run_coroutine_threadsafe(self.drivers.close(), loop)
         try:
             closing.result(10)
         except Exception:
-            self.log.warning("Worker %s: the HTTP pool did not close cleanly", self.name)
+            self.log.warning("Worker %s: the HTTP pool or the ledger client did not close cleanly", self.name)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         for pool in (self._blocking, self._bookkeeping):
             if pool is not None:
                 pool.shutdown(wait=True)
-        self.drivers.ledger.stop()
         self._loop = self._loop_thread = None
 
     # -- handing jobs to the loop --------------------------------------------------------------

@@ -7,9 +7,10 @@ backoff for up to ``REDIS_OUTAGE_GRACE`` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis
@@ -26,17 +27,40 @@ REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError, ConnectionError, Timeou
 
 def until_redis_answers(step: Callable[[], T], what: str, settings: Settings | None = None) -> T:
     """Run ``step``; while Redis is unreachable, retry it with backoff (bounded by the grace)."""
-    deadline = time.monotonic() + (settings or get_settings()).REDIS_OUTAGE_GRACE
-    delay = 0.5
+    backoff = Backoff(what, settings or get_settings())
     while True:
         try:
             return step()
         except REDIS_DOWN as exc:
-            if time.monotonic() + delay > deadline:
-                raise
-            log.warning("Redis unreachable during %s (%s); retrying in %.1fs", what, type(exc).__name__, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            time.sleep(backoff.next_or_raise(exc))
+
+
+async def until_redis_answers_async(step: Callable[[], Awaitable[T]], what: str, settings: Settings) -> T:
+    """:func:`until_redis_answers` on an event loop: the backoff sleeps without blocking it."""
+    backoff = Backoff(what, settings)
+    while True:
+        try:
+            return await step()
+        except REDIS_DOWN as exc:
+            await asyncio.sleep(backoff.next_or_raise(exc))
+
+
+class Backoff:
+    """The waits between tries of a step while Redis is down: 0.5 s doubling up to 5 s, until
+    ``REDIS_OUTAGE_GRACE`` has passed (then the step's error is raised)."""
+
+    def __init__(self, what: str, settings: Settings) -> None:
+        self.what = what
+        self.deadline = time.monotonic() + settings.REDIS_OUTAGE_GRACE
+        self.delay = 0.5
+
+    def next_or_raise(self, exc: BaseException) -> float:
+        delay = self.delay
+        if time.monotonic() + delay > self.deadline:
+            raise exc
+        log.warning("Redis unreachable during %s (%s); retrying in %.1fs", self.what, type(exc).__name__, delay)
+        self.delay = min(delay * 2, 5.0)
+        return delay
 
 
 def tolerate_outage(step: Callable[[], T], what: str, default: T) -> T:

@@ -19,11 +19,11 @@ def run_on_loop(steps: Plan[Any], connection: Any = None) -> Any:
     async def go() -> Any:
         transport = AioTransport(8)
         writer = LedgerWriter(connection, get_settings())
-        try:
-            with ThreadPoolExecutor(2) as pool:
-                return await drive(steps, Drivers(transport, writer, pool))
-        finally:
-            await transport.close()
-            writer.stop()
+        with ThreadPoolExecutor(2) as pool:
+            drivers = Drivers(transport, writer, pool)
+            try:
+                return await drive(steps, drivers)
+            finally:
+                await drivers.close()
 
     return asyncio.run(go())

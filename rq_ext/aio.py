@@ -20,12 +20,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
 from config import Settings
 from rq_ext import resilience
-from rq_ext.connection import async_twin
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record
 from wrappers.aio_http import AioTransport
@@ -51,15 +49,14 @@ class Pending:
 
 class LedgerWriter:
     """Writes the delivery-ledger records of an event loop's jobs in batches, on that loop,
-    through redis-py's asyncio client (a twin of the worker's ``connection``, made on the loop).
+    through redis-py's asyncio ``client`` (None: no ledger is active, as outside a worker).
 
     The first record starts a write; the records that come while it is in flight go together in
     the next (group commit, as the :class:`~rq_ext.finisher.Finisher` does on its thread)."""
 
-    def __init__(self, connection: Redis, settings: Settings) -> None:
-        self.connection = connection
+    def __init__(self, client: AsyncRedis | None, settings: Settings) -> None:
+        self.client = client
         self.settings = settings
-        self._client: AsyncRedis | None = None
         self._waiting: list[Pending] = []
         self._writing: asyncio.Task[None] | None = None
 
@@ -78,12 +75,9 @@ class LedgerWriter:
         ledger.remember(field, value)
 
     async def close(self) -> None:
-        """Write what waits, then close the client."""
+        """Write what waits (the client is its owner's to close)."""
         if self._writing is not None:
             await self._writing
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def _write_all(self) -> None:
         try:
@@ -103,9 +97,9 @@ class LedgerWriter:
         _settle([p.future for p in batch], error)
 
     async def _save(self, batch: list[Pending]) -> None:
-        if self._client is None:
-            self._client = async_twin(self.connection)
-        async with self._client.pipeline(transaction=False) as pipe:
+        if self.client is None:
+            raise RuntimeError("a ledger record with no Redis client to write it")
+        async with self.client.pipeline(transaction=False) as pipe:
             for pending in batch:
                 pipe.hset(pending.key, pending.field, pending.value)
             for key in dict.fromkeys(p.key for p in batch):

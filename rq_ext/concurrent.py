@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from datetime import datetime
 from queue import SimpleQueue
 from typing import Any
 
@@ -210,21 +211,29 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
             self.log.warning("Worker %s: job %s claimed during an outage put back into its queue", self.name, job_id)
 
     def _claim(self, count: int) -> list[tuple[FusionJob, Queue]]:
+        started, start = self._start_args()
+        claim = self.queue_class.claim
+        jobs = claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, self.name, start)
+        self._took(jobs, count, started)
+        if jobs:
+            self._set_state(WorkerStatus.BUSY)
+        return jobs
+
+    def _start_args(self) -> tuple[datetime, list[Any]]:
+        """When this claim starts its jobs, and the claim script's ``start`` arguments."""
         self._batches += 1
         started = now()
         timeout = self.settings.DEFAULT_JOB_TIMEOUT
-        start = [utcformat(started), started.timestamp(), timeout, f"{self._exec_prefix}.{self._batches}."]
-        claim = self.queue_class.claim
-        jobs = claim(self._ordered_queues, self.connection, self.job_class, self.serializer, count, self.name, start)
+        return started, [utcformat(started), started.timestamp(), timeout, f"{self._exec_prefix}.{self._batches}."]
+
+    def _took(self, jobs: list[tuple[FusionJob, Queue]], count: int, started: datetime) -> None:
+        """The claimed jobs are this worker's, started at ``started``, in hand until finished."""
         self._deep_backlog = len(jobs) >= count
         for job, _ in jobs:
             job.started_at = job.last_heartbeat = started
             job.worker_name = self.name
             job._status = JobStatus.STARTED
             self._in_hand[job.id] = job
-        if jobs:
-            self._set_state(WorkerStatus.BUSY)
-        return jobs
 
     def _wait_for_free_slots(self) -> int:
         """Block until a slot is free (heartbeating meanwhile); with a deep backlog, wait a few

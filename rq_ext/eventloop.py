@@ -1,11 +1,13 @@
 """The event-loop worker (``--worker-class async``): up to ``--concurrency`` jobs at once, into
 the thousands, on one asyncio loop (uvloop) in one process.
 
-It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner: rq's ``work()``
-loop, the batched claim (one script call per batch of free slots), the lease keeper, recovery,
-reconciliation after a lost claim reply, the :class:`~rq_ext.finisher.Finisher`'s batched
-finishes with their outbox entries, the failure path, the middleware, warm and cold shutdown
-are all the concurrent class's, unchanged. Only where a job runs differs:
+It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner and its claim loop
+on the event loop (:mod:`rq_ext.loop_claim`: the same batched ``CLAIM`` script, through
+redis-py's asyncio client with hiredis, each claimed job started as a task at once). rq's
+``work()`` loop, the lease keeper, recovery, reconciliation after a lost claim reply, the
+:class:`~rq_ext.finisher.Finisher`'s batched finishes with their outbox entries, the failure
+path, the middleware, warm and cold shutdown are the concurrent class's, unchanged. Where a job
+runs differs:
 
 - a job whose function has a sans-I/O plan (:mod:`rq_ext.sansio`: the webhook channel, the
   channels converted so far, the bench's no-op) runs as a task on the loop: its requests go
@@ -21,8 +23,8 @@ are all the concurrent class's, unchanged. Only where a job runs differs:
 - a failure's bookkeeping (classification, the outcome step, the outbox entries) runs on a
   bookkeeping thread, so that a slow Redis never stalls the loop.
 
-The claim and the finish stay on redis-py's blocking client with hiredis, batched, on the
-loop's neighbouring threads: the loop thread does only HTTP. docs/performance.md measures it.
+The finish stays on the concurrent class's finisher thread (redis-py's blocking client,
+batched): a slot is free again before its finish is written. docs/performance.md measures it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import asyncio
 import sys
 import threading
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,7 +44,8 @@ from rq.timeouts import JobTimeoutException
 from config import ASYNC_CONCURRENCY
 from rq_ext import sansio
 from rq_ext.aio import Drivers, LedgerWriter, LoopDeadlines, drive
-from rq_ext.concurrent import FusionConcurrentWorker
+from rq_ext.connection import async_twin
+from rq_ext.loop_claim import LoopClaiming
 from rq_ext.sansio import Plan
 from wrappers.aio_http import AioTransport
 
@@ -53,7 +55,7 @@ BOOKKEEPING_THREADS = 2
 DRAIN_TIMEOUT = 3600.0
 
 
-class FusionAsyncWorker(FusionConcurrentWorker):
+class FusionAsyncWorker(LoopClaiming):
     """Runs up to ``concurrency`` jobs at once on one event loop."""
 
     kind = "async"
@@ -63,8 +65,7 @@ class FusionAsyncWorker(FusionConcurrentWorker):
         self.blocking_threads = max(1, min(concurrency, self.settings.ASYNC_BLOCKING_THREADS))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
-        self._inbox: deque[tuple[Job, Queue]] = deque()
-        self._inbox_scheduled = False
+        self._aredis = None
         self._alive: set[asyncio.Task[None]] = set()
         self.drivers: Drivers | None = None
         self._blocking: ThreadPoolExecutor | None = None
@@ -79,24 +80,26 @@ class FusionAsyncWorker(FusionConcurrentWorker):
         self._deadlines = LoopDeadlines(self._loop)
         self._blocking = ThreadPoolExecutor(self.blocking_threads, thread_name_prefix="fusion-blocking")
         self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
-        ledger = LedgerWriter(self.connection, self.settings)
+        self._aredis = async_twin(self.connection)
+        ledger = LedgerWriter(self._aredis, self.settings)
         self.drivers = Drivers(AioTransport(self.concurrency), ledger, self._blocking)
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="fusion-event-loop", daemon=True)
         self._loop_thread.start()
 
     def _stop_runners(self) -> None:
-        """Let every job in flight end (warm shutdown, burst end), then stop the loop."""
+        """End the claim loop, let every job in flight end (warm shutdown, burst end), then stop
+        the event loop."""
         loop, thread = self._loop, self._loop_thread
         if loop is None or thread is None:
             return
+        self._stop_claiming()
         with self._freed:
             self._freed.wait_for(lambda: self._running == 0, timeout=DRAIN_TIMEOUT)
-        assert self.drivers is not None
-        closing = asyncio.run_coroutine_threadsafe(self.drivers.close(), loop)
+        closing = asyncio.run_coroutine_threadsafe(self._close_clients(), loop)
         try:
             closing.result(10)
         except Exception:
-            self.log.warning("Worker %s: the HTTP pool or the ledger client did not close cleanly", self.name)
+            self.log.warning("Worker %s: the HTTP pool or the Redis client did not close cleanly", self.name)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         for pool in (self._blocking, self._bookkeeping):
@@ -104,27 +107,19 @@ class FusionAsyncWorker(FusionConcurrentWorker):
                 pool.shutdown(wait=True)
         self._loop = self._loop_thread = None
 
-    # -- handing jobs to the loop --------------------------------------------------------------
+    async def _close_clients(self) -> None:
+        try:
+            await self._drivers().close()
+        finally:
+            if self._aredis is not None:
+                await self._aredis.aclose()
 
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        """Hand the job to the loop (a slot is free: it was claimed for one). One wake-up of the
-        loop takes every job handed over since the last."""
+    def _start_task(self, job: Job, queue: Queue) -> None:
+        """Run a claimed job as a task of the loop (called on the loop)."""
         assert self._loop is not None
-        with self._freed:
-            self._running += 1
-        self._inbox.append((job, queue))
-        if not self._inbox_scheduled:
-            self._inbox_scheduled = True
-            self._loop.call_soon_threadsafe(self._take_inbox)
-
-    def _take_inbox(self) -> None:
-        self._inbox_scheduled = False  # before draining: a job appended after this is seen
-        assert self._loop is not None
-        while self._inbox:
-            job, queue = self._inbox.popleft()
-            task = self._loop.create_task(self._run_async(job, queue))
-            self._alive.add(task)
-            task.add_done_callback(self._alive.discard)
+        task = self._loop.create_task(self._run_async(job, queue))
+        self._alive.add(task)
+        task.add_done_callback(self._alive.discard)
 
     # -- running a job on the loop -------------------------------------------------------------
 

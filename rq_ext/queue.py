@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
 from rq.queue import Queue
 
@@ -113,30 +114,74 @@ class FusionQueue(Queue):
         naming ``worker`` in their hashes. ``start`` (started_at, now, default timeout,
         execution id prefix) starts them in the same script. A malformed job is failed in Redis
         with its reason and left out."""
-        claim_keys = [q.key for q in queues] + [contract.CLAIMS, contract.AWAITING_RETRY]
-        by_key = {q.key: q for q in queues}
-        lease = cls.current_settings().CLAIM_LEASE
+        keys, args = cls.claim_script_args(queues, count, worker, start)
         while True:
-            args = [lease, count, worker, "1" if start else "0", *(start or [])]
-            claimed = scripts.run(connection, batch_scripts.CLAIM, claim_keys, args) or []
-            jobs = []
-            for raw_id, raw_key, fields, delivered, member in claimed:
-                queue, job_id, wip = by_key[contract.text(raw_key)], contract.text(raw_id), contract.text(member)
-                raw = dict(zip(fields[::2], fields[1::2], strict=True))
-                job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip or None)
-                if job is not None:
-                    job.origin = queue.name  # the script wrote it; the hash it returned predates that
-                    job.ledger_fresh = None if delivered else {}
-                    jobs.append((job, queue))
+            claimed = scripts.run(connection, batch_scripts.CLAIM, keys, args) or []
+            jobs = cls.load_claimed(claimed, queues, connection, job_class, serializer)
             if jobs or not claimed:  # only malformed jobs claimed: they failed; claim again
                 return jobs
+
+    @classmethod
+    async def claim_async(
+        cls,
+        client: AsyncRedis,
+        queues: list[Queue],
+        connection: Redis,
+        job_class: type[FusionJob],
+        serializer: Any = None,
+        count: int = 1,
+        worker: str = "",
+        start: list[Any] | None = None,
+    ) -> list[tuple[FusionJob, Queue]]:
+        """:meth:`claim` through an asyncio ``client`` (the loaded jobs use ``connection``)."""
+        keys, args = cls.claim_script_args(queues, count, worker, start)
+        while True:
+            claimed = await scripts.run_async(client, batch_scripts.CLAIM, keys, args) or []
+            jobs = cls.load_claimed(claimed, queues, connection, job_class, serializer)
+            if jobs or not claimed:
+                return jobs
+
+    @classmethod
+    def claim_script_args(
+        cls, queues: list[Queue], count: int, worker: str, start: list[Any] | None
+    ) -> tuple[list[str], list[Any]]:
+        """The ``CLAIM`` script's keys and arguments."""
+        keys = [q.key for q in queues] + [contract.CLAIMS, contract.AWAITING_RETRY]
+        lease = cls.current_settings().CLAIM_LEASE
+        return keys, [lease, count, worker, "1" if start else "0", *(start or [])]
+
+    @classmethod
+    def load_claimed(
+        cls, claimed: list[Any], queues: list[Queue], connection: Redis, job_class: type[FusionJob], serializer: Any
+    ) -> list[tuple[FusionJob, Queue]]:
+        """The jobs of a ``CLAIM`` reply; a malformed one is failed in Redis and left out."""
+        by_key = {q.key: q for q in queues}
+        jobs = []
+        for raw_id, raw_key, fields, delivered, member in claimed:
+            queue, job_id, wip = by_key[contract.text(raw_key)], contract.text(raw_id), contract.text(member)
+            raw = dict(zip(fields[::2], fields[1::2], strict=True))
+            job = cls._load_claimed(connection, job_id, raw, queue, job_class, serializer, wip or None)
+            if job is not None:
+                job.origin = queue.name  # the script wrote it; the hash it returned predates that
+                job.ledger_fresh = None if delivered else {}
+                jobs.append((job, queue))
+        return jobs
 
     @classmethod
     def wait_for_jobs(cls, connection: Redis, queues: list[Queue], seconds: float) -> None:
         """Sleep until a producer's wake-up token arrives, or ``POLL_INTERVAL`` at most (jobs
         written by producers that push no token are found by this polling)."""
         wake_keys = [contract.wake_key(q.name) for q in queues]
-        connection.blpop(wake_keys, timeout=max(0.01, min(seconds, cls.current_settings().POLL_INTERVAL)))
+        connection.blpop(wake_keys, timeout=cls._poll_seconds(seconds))
+
+    @classmethod
+    async def wait_for_jobs_async(cls, client: AsyncRedis, queues: list[Queue], seconds: float) -> None:
+        """:meth:`wait_for_jobs` through an asyncio client."""
+        await client.blpop([contract.wake_key(q.name) for q in queues], timeout=cls._poll_seconds(seconds))
+
+    @classmethod
+    def _poll_seconds(cls, seconds: float) -> float:
+        return max(0.01, min(seconds, cls.current_settings().POLL_INTERVAL))
 
     @classmethod
     def dequeue_any(  # type: ignore[override]

@@ -17,9 +17,13 @@ lean path's claim and finish are in :mod:`rq_ext.batch_scripts`. Key prefixes co
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import NoScriptError
 
 from rq_ext import contract
 
@@ -227,6 +231,21 @@ def run(connection: Redis, source: str, keys: list[str], args: list[Any], client
     if script is None:
         script = _cache[cache_key] = connection.register_script(source)
     return script(keys=keys, args=args, client=client)
+
+
+async def run_async(client: AsyncRedis, source: str, keys: list[str], args: list[Any]) -> Any:
+    """:func:`run` through an asyncio client: by SHA, loading the script when Redis lacks it."""
+    sha = _sha_of(source)
+    try:
+        return await client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        await client.script_load(source)
+        return await client.evalsha(sha, len(keys), *keys, *args)
+
+
+@functools.cache
+def _sha_of(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()  # Redis names scripts by SHA-1
 
 
 def push(connection: Redis, origin: str, job_id: str, client: Any = None, at_front: bool = False) -> Any:

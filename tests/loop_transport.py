@@ -9,6 +9,7 @@ from typing import Any
 
 from config import get_settings
 from rq_ext.aio import Drivers, LedgerWriter, drive
+from rq_ext.connection import async_twin
 from rq_ext.sansio import Plan
 from wrappers.aio_http import AioTransport
 
@@ -18,12 +19,15 @@ def run_on_loop(steps: Plan[Any], connection: Any = None) -> Any:
 
     async def go() -> Any:
         transport = AioTransport(8)
-        writer = LedgerWriter(connection, get_settings())
+        client = async_twin(connection) if connection is not None else None
+        writer = LedgerWriter(client, get_settings())
         with ThreadPoolExecutor(2) as pool:
             drivers = Drivers(transport, writer, pool)
             try:
                 return await drive(steps, drivers)
             finally:
                 await drivers.close()
+                if client is not None:
+                    await client.aclose()
 
     return asyncio.run(go())

@@ -78,7 +78,8 @@ def test_ledger_writer_waits_out_an_outage_then_writes(tmp_path: Path, settings_
     restarted = threading.Timer(1.5, lambda: RedisProc(tmp_path / "r", port=port).start())
 
     async def go() -> float:
-        writer = LedgerWriter(blocking, settings)
+        client = async_twin(blocking)
+        writer = LedgerWriter(client, settings)
         ledgers = [Ledger("webhook", f"job-{n}", blocking) for n in range(3)]
         started = time.monotonic()
         restarted.start()
@@ -86,6 +87,7 @@ def test_ledger_writer_waits_out_an_outage_then_writes(tmp_path: Path, settings_
             await asyncio.gather(*(writer.record(Record(ledger, "request", "id-1")) for ledger in ledgers))
         finally:
             await writer.close()
+            await client.aclose()
         return time.monotonic() - started
 
     waited = asyncio.run(go())

@@ -121,3 +121,61 @@ def test_cli_async_defaults_to_256_slots(conn, settings, redis_server):
     with open(proc.log_path) as fh:
         log = fh.read()
     assert "worker_class=async concurrency=256" in log
+
+
+def test_max_jobs_claims_no_more_than_that(conn, settings, recorder):
+    """``--max-jobs``: the claim loop on the event loop claims that many jobs in all, and the
+    others stay queued (none claimed and put back)."""
+    jobs = [enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, n), connection=conn) for n in range(30)]
+    worker = FusionAsyncWorker(["webhook"], connection=conn, concurrency=16)
+    worker.work(burst=False, max_jobs=7)
+    assert [Job.fetch(j.id, connection=conn).get_status() for j in jobs].count("finished") == 7
+    assert conn.zcard("rq:queue:webhook") == 23 and conn.zcard(contract.CLAIMS) == 0
+    assert len(recorder.jobs_sent()) == 7
+
+
+def test_suspended_workers_claim_nothing_until_resumed(conn, settings, redis_server, recorder):
+    from rq.suspension import resume, suspend
+
+    proc = start_worker_process(redis_server.url, "--customq", "webhook", "--worker-class", "async")
+    try:
+        wait_for(lambda: conn.scard("rq:workers") == 1, timeout=20)
+        suspend(conn)
+        time.sleep(1.5)  # the claim loop reads the suspension once a second
+        job = enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, 0), connection=conn)
+        time.sleep(2)
+        assert Job.fetch(job.id, connection=conn).get_status() == "queued"
+        resume(conn)
+        wait_for(lambda: Job.fetch(job.id, connection=conn).get_status() == "finished", timeout=10)
+    finally:
+        resume(conn)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_an_idle_worker_stops_at_once_on_sigterm(conn, settings, redis_server):
+    """The claim loop waits for a wake-up token on the event loop; a warm stop ends that wait."""
+    proc = start_worker_process(redis_server.url, "--customq", "webhook", "--worker-class", "async")
+    wait_for(lambda: conn.scard("rq:workers") == 1, timeout=20)
+    time.sleep(1)
+    stopped = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert time.monotonic() - stopped < 5
+    assert conn.scard("rq:workers") == 0
+
+
+def test_a_job_enqueued_while_idle_is_taken_at_once(conn, settings_factory, recorder):
+    """A producer's wake-up token ends the claim loop's wait (no polling delay)."""
+    import threading
+
+    settings_factory(POLL_INTERVAL=5)
+    worker = FusionAsyncWorker(["webhook"], connection=conn, concurrency=4)
+    late = threading.Timer(1.0, lambda: enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, 1),
+                                                connection=conn))  # fmt: skip
+    late.start()
+    started = time.monotonic()
+    worker.work(burst=False, max_jobs=1)
+    late.join()
+    assert 1.0 <= time.monotonic() - started < 4
+    assert len(recorder.jobs_sent()) == 1

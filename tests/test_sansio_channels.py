@@ -7,6 +7,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from requests.structures import CaseInsensitiveDict
 
 import errors
@@ -40,12 +41,14 @@ def answer(status: int, body: Any) -> Answer:
     return Answer(status, "OK", CaseInsensitiveDict({"Content-Type": kind}), content)
 
 
-def until_request(plan: Plan[Any], effect: Any, seen: list[Any]) -> Any:
+def until_request(plan: Plan[Any], effect: Any, seen: list[Any], ticket: Ticket | None = None) -> Any:
     """Answer every effect up to the next Request (or the end) as the driver would: a breaker's
-    admission gets a ticket, other Calls and Records nothing. The Request, or StopIteration."""
+    admission gets ``ticket`` (a closed breaker's by default), other Calls and Records nothing.
+    The Request, or StopIteration."""
     while not isinstance(effect, Request):
         seen.append(effect)
-        result = Ticket() if isinstance(effect, Call) and effect.fn.__name__ == "admit" else None
+        admitted = isinstance(effect, Call) and effect.fn.__name__ == "admit"
+        result = (ticket or Ticket()) if admitted else None
         effect = plan.send(result)
     return effect
 
@@ -56,11 +59,21 @@ def breaker_steps(seen: list[Any]) -> list[tuple[str, str]]:
     return [(name, owner.name) for name, owner in owners if isinstance(owner, Breaker)]
 
 
-def test_plan_sms_one_json_request_then_a_record_per_accepted_number(settings: Any) -> None:
+@pytest.mark.parametrize(
+    ("ticket", "steps"),
+    [
+        (Ticket(), ["admit"]),  # a closed breaker with no failures: its success writes nothing
+        (Ticket(failures=2), ["admit", "succeeded"]),  # a run of failures ends
+        (Ticket(probe=True), ["admit", "succeeded"]),  # the probe closes it
+    ],
+)
+def test_plan_sms_one_json_request_then_a_record_per_accepted_number(
+    settings: Any, ticket: Ticket, steps: list[str]
+) -> None:
     task = {"payload": {"task": 1, "gateway": "sinch", "config": SINCH, "to": [NUMBER, OTHER], "message": TEXT}}
     plan = plan_sms(task, FakeJob())
     seen: list[Any] = []
-    request = until_request(plan, next(plan), seen)
+    request = until_request(plan, next(plan), seen, ticket)
     assert request.method == "POST"
     assert request.url == "https://us.sms.api.sinch.com/xms/v1/PLAN1/batches"
     assert request.guarded is False  # the gateway's own URL, from the code
@@ -70,14 +83,14 @@ def test_plan_sms_one_json_request_then_a_record_per_accepted_number(settings: A
     assert body == {"from": "LABXYZ", "to": [NUMBER, OTHER], "body": TEXT, "client_reference": "job-sansio-1"}
     assert [name for name, _ in breaker_steps(seen)] == ["admit"]
     try:
-        until_request(plan, plan.send(answer(201, {"id": "01ABC"})), seen)
+        until_request(plan, plan.send(answer(201, {"id": "01ABC"})), seen, ticket)
         raise AssertionError("the plan asked for a second request")
     except StopIteration as stop:
         result = stop.value
     records = [e for e in seen if isinstance(e, Record)]
     assert [(r.item, r.value) for r in records] == [(NUMBER, "sinch|01ABC"), (OTHER, "sinch|01ABC")]
     assert {r.ledger.job_id for r in records} == {"job-sansio-1"} and records[0].ledger.channel == "sms"
-    assert [name for name, _ in breaker_steps(seen)] == ["admit", "succeeded"]
+    assert [name for name, _ in breaker_steps(seen)] == steps
     assert result["gateway"] == "sinch" and result["provider_message_id"] == "01ABC"
     assert result["recipients"] == 2 and result["partial"] is False
     assert [r["status"] for r in result["results"]] == ["accepted", "accepted"]
@@ -103,7 +116,7 @@ def test_a_retryable_failure_thrown_in_falls_back_to_the_next_account(settings: 
         result = stop.value
     assert [(r.item, r.value) for r in seen if isinstance(r, Record)] == [(NUMBER, "textlocal|7")]
     names = [(step, account.split("/")[0]) for step, account in breaker_steps(seen)]
-    assert names == [("admit", "sinch"), ("failed", "sinch"), ("admit", "textlocal"), ("succeeded", "textlocal")]
+    assert names == [("admit", "sinch"), ("failed", "sinch"), ("admit", "textlocal")]
     assert result["gateway"] == "textlocal" and result["provider_message_id"] == "7"
 
 
@@ -146,7 +159,7 @@ def test_plan_whatsapp_one_request_and_a_record(settings: Any) -> None:
         result = stop.value
     records = [e for e in seen if isinstance(e, Record)]
     assert [(r.item, r.value, r.ledger.channel) for r in records] == [(E164, "meta|wamid.HBgM", "whatsapp")]
-    assert [name for name, _ in breaker_steps(seen)] == ["admit", "succeeded"]
+    assert [name for name, _ in breaker_steps(seen)] == ["admit"]
     assert result == {
         "channel": "whatsapp",
         "gateway": "meta",

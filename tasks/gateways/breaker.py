@@ -81,6 +81,11 @@ class Ticket:
     failures: int = 0
     live: bool = True
 
+    @property
+    def to_settle(self) -> bool:
+        """Whether a success or a release has anything to write (else it is no Redis call)."""
+        return self.live and (self.probe or self.failures > 0)
+
 
 class Breaker:
     """The breaker of one account on one channel."""
@@ -154,7 +159,7 @@ class Breaker:
 
     def succeeded(self, ticket: Ticket) -> None:
         """The gateway answered: the probe closes the breaker; a run of failures ends."""
-        if not ticket.live or not (ticket.probe or ticket.failures):
+        if not ticket.to_settle:
             return
         keys, args = [self.key, contract.BREAKERS], [int(ticket.probe)]
         closed = self._safely(lambda: self._call(scripts.SUCCEEDED, keys, args), "success", 0)
@@ -199,9 +204,11 @@ def guard(account: Account, channel: str, attempt: Callable[[Account], Plan[None
         breaker.released(ticket)
         raise
     except BaseException as exc:
-        yield Call(breaker.succeeded if _answered(exc) else breaker.released, (ticket,))
+        if ticket.to_settle:
+            yield Call(breaker.succeeded if _answered(exc) else breaker.released, (ticket,))
         raise
-    yield Call(breaker.succeeded, (ticket,))
+    if ticket.to_settle:  # the common case, a closed breaker with no failures, writes nothing
+        yield Call(breaker.succeeded, (ticket,))
 
 
 def exhausted(failures: list[RetryableError]) -> FusionError:

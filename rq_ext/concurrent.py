@@ -41,7 +41,7 @@ from rq.worker import SimpleWorker, WorkerStatus
 
 from rq_ext import contract, outcome, recovery, resilience
 from rq_ext.deadlines import Deadlines
-from rq_ext.finisher import Finisher
+from rq_ext.finisher import Finisher, Finishing
 from rq_ext.job import FusionJob
 from rq_ext.keeper import LeaseKeeper
 from rq_ext.worker import FusionWorkerMixin
@@ -79,7 +79,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self._state = ""
         self._suspension_checked = 0.0
         self.deadlines: Deadlines | None = None
-        self.finisher: Finisher | None = None
+        self.finisher: Finishing | None = None
         #: Renews this worker's leases from a process of its own (busy job threads starve ours).
         self.keeper = LeaseKeeper(self.settings, self.name)
 
@@ -88,7 +88,7 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         self._start_runners()
         self.deadlines = Deadlines()
-        self.finisher = Finisher(self.connection, self.key, self.name, self._forget, self.sender.wake)
+        self.finisher = self._new_finisher()
         try:
             super().bootstrap(*args, **kwargs)
             self.keeper.start()  # after register_birth: the name is this worker's now
@@ -96,6 +96,9 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         except BaseException:  # rq's work() calls teardown only after a bootstrap that worked
             self._stop_threads()
             raise
+
+    def _new_finisher(self) -> Finishing:
+        return Finisher(self.connection, self.key, self.name, self._forget, self.sender.wake)
 
     def teardown(self) -> None:
         """Warm shutdown and burst end: wait for every job in flight and its finish first."""

@@ -1,11 +1,11 @@
 """The event-loop worker (``--worker-class async``): up to ``--concurrency`` jobs at once, into
 the thousands, on one asyncio loop (uvloop) in one process.
 
-It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner and its claim loop
-on the event loop (:mod:`rq_ext.loop_claim`: the same batched ``CLAIM`` script, through
-redis-py's asyncio client with hiredis, each claimed job started as a task at once). rq's
-``work()`` loop, the lease keeper, recovery, reconciliation after a lost claim reply, the
-:class:`~rq_ext.finisher.Finisher`'s batched finishes with their outbox entries, the failure
+It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner, its claims and its
+finishes on the event loop through redis-py's asyncio client with hiredis: the same batched
+``CLAIM`` script, each claimed job started as a task at once (:mod:`rq_ext.loop_claim`), and the
+same batched ``FINISH`` script with the outbox entries (:mod:`rq_ext.loop_finish`). rq's
+``work()`` loop, the lease keeper, recovery, reconciliation after a lost claim reply, the failure
 path, the middleware, warm and cold shutdown are the concurrent class's, unchanged. Where a job
 runs differs:
 
@@ -23,8 +23,7 @@ runs differs:
 - a failure's bookkeeping (classification, the outcome step, the outbox entries) runs on a
   bookkeeping thread, so that a slow Redis never stalls the loop.
 
-The finish stays on the concurrent class's finisher thread (redis-py's blocking client,
-batched): a slot is free again before its finish is written. docs/performance.md measures it.
+docs/performance.md measures it.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ from rq_ext import sansio
 from rq_ext.aio import Drivers, LedgerWriter, LoopDeadlines, drive
 from rq_ext.connection import async_twin
 from rq_ext.loop_claim import LoopClaiming
+from rq_ext.loop_finish import LoopFinisher
 from rq_ext.sansio import Plan
 from wrappers.aio_http import AioTransport
 
@@ -110,9 +110,17 @@ class FusionAsyncWorker(LoopClaiming):
     async def _close_clients(self) -> None:
         try:
             await self._drivers().close()
+            if isinstance(self.finisher, LoopFinisher):
+                await self.finisher.close()
         finally:
             if self._aredis is not None:
                 await self._aredis.aclose()
+
+    def _new_finisher(self) -> LoopFinisher:
+        """Finishes written on the loop (called after :meth:`_start_runners`)."""
+        assert self._aredis is not None and self._loop is not None
+        worker = (self.key, self.name)
+        return LoopFinisher(self._aredis, self._loop, worker, self._forget, self.sender.wake, self.settings)
 
     def _start_task(self, job: Job, queue: Queue) -> None:
         """Run a claimed job as a task of the loop (called on the loop)."""

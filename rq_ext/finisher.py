@@ -27,7 +27,7 @@ import time
 from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from redis import Redis
 from rq.job import Job
@@ -110,14 +110,33 @@ class Finisher:
         self.written()
 
     def _save(self, batch: list[Finish]) -> None:
-        args: list[Any] = [current_timestamp(), self.worker_name, working_time(batch), len(batch)]
-        for finish in batch:
-            args += job_args(finish)
-        keys = [contract.CLAIMS, self.worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE]
+        keys, args = script_call(batch, self.worker_key, self.worker_name)
         with self.connection.pipeline(transaction=False) as pipe:  # one round trip
             scripts.run(self.connection, batch_scripts.FINISH, keys, args, client=pipe)
-            timeline.record(pipe, [(f.queue_name, *labels_of(f.job), "finished") for f in batch])
+            timeline.record(pipe, timeline_of(batch))
             pipe.execute()
+
+
+class Finishing(Protocol):
+    """What a worker hands its successful jobs to (:class:`Finisher`, or the event-loop class's
+    :class:`rq_ext.loop_finish.LoopFinisher`)."""
+
+    def submit(self, job: Job, queue_name: str, result_ttl: int, entry: Entry | None = None) -> None: ...
+
+    def stop(self, timeout: float = 30.0) -> None: ...
+
+
+def script_call(batch: list[Finish], worker_key: str, worker_name: str) -> tuple[list[str], list[Any]]:
+    """The ``FINISH`` script's keys and arguments for a batch."""
+    args: list[Any] = [current_timestamp(), worker_name, working_time(batch), len(batch)]
+    for finish in batch:
+        args += job_args(finish)
+    return [contract.CLAIMS, worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE], args
+
+
+def timeline_of(batch: list[Finish]) -> list[tuple[str, str, str, str]]:
+    """The batch's entries in the per-minute outcome counts."""
+    return [(f.queue_name, *labels_of(f.job), "finished") for f in batch]
 
 
 def take_batch(pending: queue.SimpleQueue[T | None], first: T, limit: int) -> tuple[list[T], bool]:

@@ -37,7 +37,7 @@ def test_webhooks_run_at_once_on_the_loop_each_sent_once(conn, settings, run_wor
     ]
     started = time.monotonic()
     worker = run_worker(["webhook"], cls=FusionAsyncWorker, concurrency=64)
-    assert time.monotonic() - started < 200 * 0.05 / 4  # not one at a time
+    assert time.monotonic() - started < 200 * 0.05 / 2  # not one at a time (start-up included)
     assert statuses(conn, jobs) == {"finished"}
     assert set(recorder.jobs_sent().values()) == {1} and len(recorder.jobs_sent()) == 200
     assert conn.hget(contract.LEDGER_PREFIX + jobs[0].id, "webhook:request") == b"200"

@@ -62,3 +62,22 @@ def test_job_requeue_uses_priority(conn, settings):
     FusionJob.fetch("rqq", connection=conn).requeue()
     assert conn.zscore("rq:queue:email", "rqq") == 4 and conn.zscore("rq:failed:email", "rqq") is None
     assert conn.zscore(contract.SCHEDULER_SET, "rqq") is None
+
+
+def test_rq_names_the_event_loop_claim_relies_on(conn):
+    """rq_ext/loop_claim.py moves the claim onto the event loop through these rq names: the
+    ``max_jobs`` argument of ``work()`` (read to bound the claims), ``_stop_requested`` (a warm
+    stop), the signature of the dequeue seam, ``execute_job``, and the suspension key."""
+    import inspect
+
+    from rq.suspension import WORKERS_SUSPENDED
+    from rq.worker import Worker
+
+    assert "max_jobs" in inspect.signature(Worker.work).parameters
+    assert list(inspect.signature(Worker.dequeue_job_and_maintain_ttl).parameters)[1:] == ["timeout", "max_idle_time"]
+    assert list(inspect.signature(Worker.execute_job).parameters)[1:] == ["job", "queue"]
+    assert WORKERS_SUSPENDED == "rq:suspended"
+    worker = Worker(["pins"], connection=conn)
+    assert worker._stop_requested is False
+    assert "self._stop_requested" in inspect.getsource(Worker.work)  # rq's loop stops on it
+    assert "self._shutdown()" in inspect.getsource(Worker.request_stop)  # the seam a warm stop takes

@@ -31,6 +31,7 @@ from tasks.push import fcm_auth, fcm_errors, outcome
 from tasks.push.credentials import fingerprint, service_account_info
 from tasks.push.fcm_message import fcm_kwargs
 from tasks.push.message import Push
+from tasks.push.outcome import TokenResult
 from tasks.push.token_cache import TokenCache
 from wrappers import http
 from wrappers.masking import mask_text
@@ -129,7 +130,7 @@ def token_expired(answer: Answer) -> bool:
     return isinstance(details, list) and any(isinstance(d, dict) and d.get("reason") == EXPIRED for d in details)
 
 
-def classify(token: str, answer: Answer) -> outcome.TokenResult:
+def classify(token: str, answer: Answer) -> TokenResult:
     """One token's result from FCM's answer."""
     body = body_of(answer)
     if answer.status_code == 200:
@@ -143,44 +144,48 @@ def classify(token: str, answer: Answer) -> outcome.TokenResult:
     return outcome.failed(token, f"{label}: {mask_text(error.message)[:200]}".rstrip(": "), False)
 
 
-def lost(token: str, error: FusionError) -> outcome.TokenResult:
+def lost(token: str, error: FusionError) -> TokenResult:
     """A token whose request failed in the transport: retryable (the answer never came)."""
     if isinstance(error, DeliveryTimeout):
         return outcome.failed(token, f"{WHAT}: timed out", True)
     return outcome.failed(token, str(error), True)
 
 
-def plan_deliver(session: Session, payload: bytes, token: str) -> Plan[outcome.TokenResult]:
+def plan_request(session: Session, payload: bytes, token: str, access_token: str) -> Plan[Answer | TokenResult]:
+    """One request: FCM's answer, or the token's result when the transport failed."""
+    try:
+        answer: Answer = yield request(session, payload, access_token)
+    except FusionError as exc:
+        return lost(token, exc)
+    return answer
+
+
+def plan_deliver(session: Session, payload: bytes, token: str) -> Plan[TokenResult]:
     """One attempt; after ``401 ACCESS_TOKEN_EXPIRED`` one more with a new access token."""
-    access_token = session.access_token
-    for attempt in range(2):
-        try:
-            answer: Answer = yield request(session, payload, access_token)
-        except FusionError as exc:
-            return lost(token, exc)
-        if attempt or not token_expired(answer):
-            break
-        access_token = yield Call(session.app.renewed_token, (session.cache, access_token))
-    return classify(token, answer)
+    reply = yield from plan_request(session, payload, token, session.access_token)
+    if isinstance(reply, Answer) and token_expired(reply):
+        renewed: str = yield Call(session.app.renewed_token, (session.cache, session.access_token))
+        reply = yield from plan_request(session, payload, token, renewed)
+    return classify(token, reply) if isinstance(reply, Answer) else reply
 
 
-def plan_one(session: Session, push: Push, token: str) -> Plan[outcome.TokenResult]:
+def plan_one(session: Session, push: Push, token: str) -> Plan[TokenResult]:
     try:
         payload: bytes = session.app.parse_payload(fcm_token=token, **fcm_kwargs(push))
-        result: outcome.TokenResult = yield from plan_deliver(session, payload, token)
+        result: TokenResult = yield from plan_deliver(session, payload, token)
     except FusionError as exc:
         return outcome.from_error(token, exc)
     return result
 
 
-def plan_send(push: Push, settings: Settings, connection: Any | None = None) -> Plan[list[outcome.TokenResult]]:
+def plan_send(push: Push, settings: Settings, connection: Any | None = None) -> Plan[list[TokenResult]]:
     """Send ``push`` to every token through FCM, one request after another; the access token is
     shared through ``connection`` (the job's Redis) and fetched once, up front."""
     config = push.config.get("fcm")
     if not isinstance(config, dict):
         raise ConfigurationError("push config has no 'fcm' section")
     session: Session = yield Call(open_session, (config, settings, connection))
-    results: list[outcome.TokenResult] = []
+    results: list[TokenResult] = []
     for token in push.tokens:
         results.append((yield from plan_one(session, push, token)))
     return results

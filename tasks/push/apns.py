@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ class Reply:
     reason: str = ""
     apns_id: str | None = None
     retry_after: str | None = None
-    jwt: str = ""
+    jwt: str = field(default="", repr=False)  # a bearer secret: never in a repr
 
 
 def reply_of(response: httpx.Response) -> Reply:

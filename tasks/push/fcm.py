@@ -17,7 +17,7 @@ Each token gets a single attempt (plus one with a new access token after
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.oauth2 import service_account
@@ -75,7 +75,7 @@ class Session:
     app: FusionFCM
     url: str
     cache: TokenCache
-    access_token: str
+    access_token: str = field(repr=False)  # a bearer secret: never in a repr
 
 
 def app_for(config: dict[str, Any], settings: Settings) -> FusionFCM:

@@ -102,6 +102,16 @@ def run(steps: Plan[R]) -> R:
         return stop.value
 
 
+def reading(ledger: Ledger, fn: Callable[..., R], *args: Any) -> Plan[R]:
+    """``fn(*args)``, a read of ``ledger``, in a plan: done here when it is free (a first run: the
+    ledger is this run's own records; no ledger outside a worker), else a :class:`Call` (a Redis
+    read, which an event loop runs on a thread)."""
+    if ledger.active and ledger.fresh is None:
+        result: R = yield Call(fn, args)
+        return result
+    return fn(*args)
+
+
 def nothing() -> Plan[None]:
     """A plan with no effect (a job function that does no I/O)."""
     return

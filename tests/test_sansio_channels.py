@@ -1,9 +1,12 @@
-"""The SMS and WhatsApp channels as plans (:mod:`rq_ext.sansio`), driven by hand: no socket is
+"""The SMS, WhatsApp, push and e-mail channels as plans (:mod:`rq_ext.sansio`), driven by hand: no socket is
 opened; every Request is answered (or failed) by the test, and every effect is looked at."""
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,10 +14,19 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 import errors
+import tasks
+from rq_ext import sansio
 from rq_ext.sansio import Call, Plan, Record
+from tasks.email import plan_email, send_email
 from tasks.gateways.breaker import Breaker, Ticket
+from tasks.mail.attachments import Attachment
+from tasks.push import apns, fcm
+from tasks.push.apns import Reply
+from tasks.push.token_cache import TokenCache
+from tasks.push_notification import plan_push, send_push
 from tasks.sms import plan_sms
 from tasks.whatsapp import plan_whatsapp
+from tests.channels.push_fakes import GOOGLE_TOKEN_URI, PROJECT, service_account
 from tests.sms.cases_whatsapp import E164, META, META_OK
 from tests.sms.harness import NUMBER, OTHER, TEXT, textlocal_ok
 from wrappers.transport import Answer, Request
@@ -199,3 +211,228 @@ def test_a_plan_closed_under_a_request_hands_the_probe_back(settings: Any, monke
     assert isinstance(plan.send(probe), Request)
     plan.close()  # the driver gave up on the job (a cancelled task): no effect can follow
     assert released == [probe]
+
+
+# -- push and e-mail ------------------------------------------------------------------------------
+
+
+def by_hand(plan: Plan[Any], respond: Callable[[Any], Any]) -> tuple[Any, list[Any]]:
+    """Drive a plan to its end, ``respond`` answering each effect; its return value and effects."""
+    seen: list[Any] = []
+    try:
+        effect = next(plan)
+        while True:
+            seen.append(effect)
+            effect = plan.send(respond(effect))
+    except StopIteration as stop:
+        return stop.value, seen
+
+
+def records(seen: list[Any]) -> list[tuple[str, str, str]]:
+    return [(e.ledger.channel, e.item, e.value) for e in seen if isinstance(e, Record)]
+
+
+def test_push_and_email_offer_their_plans_to_dispatch(settings: Any) -> None:
+    assert sansio.planner_of(send_push) is plan_push and sansio.planner_of(send_email) is plan_email
+    for payload in ({"task": 2, **MAIL}, {"task": 3, "platform": "android", "tokens": ["t"], "title": "x"}):
+        assert tasks.plan_dispatch({"payload": payload}, FakeJob()) is not None
+
+
+MAIL = {"from": "Lab <reports@lab.example>", "to": ["asha.k@patients.example"], "subject": "Report", "text": "Hi"}
+
+
+def test_plan_email_one_ses_call_then_the_record(settings: Any) -> None:
+    from tasks.mail.ses import send
+
+    def respond(effect: Any) -> Any:
+        assert isinstance(effect, (Call, Record))
+        return "SES-ID-1" if isinstance(effect, Call) else None
+
+    result, seen = by_hand(plan_email({"payload": {"task": 2, **MAIL}}, FakeJob()), respond)
+    (call,) = [e for e in seen if isinstance(e, Call)]  # a first run reads its ledger for free
+    assert call.fn is send and call.args[1] is None  # Simple content: no raw message
+    assert call.args[0].to == ["asha.k@patients.example"]
+    assert records(seen) == [("email", "message", "SES-ID-1")]
+    assert result == {"channel": "email", "message_id": "SES-ID-1", "recipients": 1, "attachments": 0}
+
+
+def test_plan_email_attachments_are_a_call_and_the_mime_message_is_built_in_the_plan(settings: Any) -> None:
+    from tasks.mail.attachments import load_attachments
+
+    content = base64.b64encode(b"%PDF-1.4 report").decode()
+    payload = {"task": 2, **MAIL, "attachments": [{"filename": "r.pdf", "content_base64": content}]}
+    loaded = [Attachment("r.pdf", "application/pdf", b"%PDF-1.4 report")]
+    calls: list[Call] = []
+
+    def respond(effect: Any) -> Any:
+        if isinstance(effect, Call):
+            calls.append(effect)
+            return loaded if effect.fn is load_attachments else "SES-ID-2"
+        return None
+
+    result, seen = by_hand(plan_email({"payload": payload}, FakeJob()), respond)
+    assert [c.fn.__name__ for c in calls] == ["load_attachments", "send"]
+    raw = calls[1].args[1]
+    assert isinstance(raw, bytes) and b'filename="r.pdf"' in raw and b"Subject: Report" in raw
+    assert result["attachments"] == 1 and records(seen) == [("email", "message", "SES-ID-2")]
+
+
+def test_plan_email_accepted_before_is_not_sent_again(settings: Any) -> None:
+    job = FakeJob()
+    job.ledger_fresh["email:message"] = "SES-OLD"  # this run's own record (or read from Redis)
+    result, seen = by_hand(plan_email({"payload": {"task": 2, **MAIL}}, job), lambda effect: None)
+    assert seen == [] and result["message_id"] == "SES-OLD"
+
+
+def test_plan_email_ledger_read_from_redis_is_a_call(settings: Any) -> None:
+    job = FakeJob()
+    job.ledger_fresh = None  # type: ignore[assignment]  # run before: the ledger is in Redis
+    plan = plan_email({"payload": {"task": 2, **MAIL}}, job)
+    read = next(plan)
+    assert isinstance(read, Call) and read.fn.__name__ == "accepted" and read.args == ("message",)
+    try:
+        plan.send("SES-OLD")
+        raise AssertionError("the plan sent an e-mail SES had accepted")
+    except StopIteration as stop:
+        assert stop.value["message_id"] == "SES-OLD"
+
+
+def test_plan_email_dry_run_has_no_effect(settings_factory: Any) -> None:
+    settings_factory(DRY_RUN=True)
+    result, seen = by_hand(plan_email({"payload": {"task": 2, **MAIL}}, FakeJob()), lambda effect: None)
+    assert seen == [] and result == {"dry_run": "true", "channel": "email"}
+
+
+@pytest.fixture(scope="module")
+def fcm_account() -> dict[str, Any]:
+    info, _ = service_account(GOOGLE_TOKEN_URI)
+    return {"service_account": info, "project_id": PROJECT}
+
+
+def fcm_session(config: dict[str, Any], settings: Any) -> fcm.Session:
+    """What the plan's first Call would give: the client and an access token (no grant)."""
+    app = fcm.app_for(config, settings)
+    return fcm.Session(app, app.fcm_end_point, TokenCache("fcm", None), "ya29.first")
+
+
+def push_task(platform: str, tokens: list[str], config: dict[str, Any]) -> dict[str, Any]:
+    payload = {"task": 3, "platform": platform, "tokens": tokens, "title": "Report", "body": "Ready"}
+    return {"payload": {**payload, "config": config}}
+
+
+def test_plan_push_fcm_one_request_per_token_then_records(settings: Any, fcm_account: dict[str, Any]) -> None:
+    session = fcm_session(fcm_account, settings)
+    answers = {
+        "tok-ok": answer(200, {"name": f"projects/{PROJECT}/messages/1"}),
+        "tok-gone": answer(404, {"error": {"status": "NOT_FOUND", "details": [{"@type": fcm.fcm_errors.FCM_ERROR,
+                                                                             "errorCode": "UNREGISTERED"}]}}),
+    }  # fmt: skip
+
+    def respond(effect: Any) -> Any:
+        if isinstance(effect, Call):
+            assert effect.fn is fcm.open_session and effect.args[0] == fcm_account
+            return session
+        if isinstance(effect, Request):
+            return answers[json.loads(effect.body or b"")["message"]["token"]]
+        return None
+
+    result, seen = by_hand(plan_push(push_task("android", ["tok-ok", "tok-gone"], {"fcm": fcm_account}), FakeJob()),
+                           respond)  # fmt: skip
+    requests = [e for e in seen if isinstance(e, Request)]
+    assert [r.url for r in requests] == [f"{settings.FCM_ENDPOINT}/v1/projects/{PROJECT}/messages:send"] * 2
+    assert {r.guarded for r in requests} == {False}  # FCM_ENDPOINT is a setting, as before
+    assert {r.headers["Authorization"] for r in requests} == {"Bearer ya29.first"}
+    assert json.loads(requests[0].body or b"")["message"]["android"] == {"priority": "high"}
+    assert records(seen) == [("push", "tok-ok", f"projects/{PROJECT}/messages/1")]
+    assert (result["sent"], result["invalid"], json.loads(result["invalid_tokens"])) == (1, 1, ["tok-gone"])
+
+
+def test_plan_push_fcm_expired_access_token_is_renewed_by_a_call(settings: Any, fcm_account: dict[str, Any]) -> None:
+    session = fcm_session(fcm_account, settings)
+    plan = plan_push(push_task("android", ["tok-ok"], {"fcm": fcm_account}), None)
+    assert isinstance(next(plan), Call)
+    first = plan.send(session)
+    assert isinstance(first, Request) and first.headers["Authorization"] == "Bearer ya29.first"
+    renew = plan.send(
+        answer(401, {"error": {"status": "UNAUTHENTICATED", "details": [{"reason": "ACCESS_TOKEN_EXPIRED"}]}})
+    )
+    assert isinstance(renew, Call) and renew.fn == session.app.renewed_token and renew.args[1] == "ya29.first"
+    again = plan.send("ya29.second")
+    assert isinstance(again, Request) and again.headers["Authorization"] == "Bearer ya29.second"
+    result, seen = by_hand_from(plan, answer(200, {"name": "projects/p/messages/2"}))
+    assert result["sent"] == 1
+    assert [(r.item, r.ledger.active) for r in seen] == [("tok-ok", False)]  # outside a worker: a no-op record
+
+
+def by_hand_from(plan: Plan[Any], result: Any) -> tuple[Any, list[Any]]:
+    """Send ``result`` into a started plan and drive it to its end, answering None."""
+    seen: list[Any] = []
+    try:
+        effect = plan.send(result)
+        while True:
+            seen.append(effect)
+            effect = plan.send(None)
+    except StopIteration as stop:
+        return stop.value, seen
+
+
+@pytest.mark.parametrize(
+    "failure, reason",
+    [
+        (errors.DeliveryTimeout("FCM: timed out (ReadTimeoutError)"), "FCM: timed out"),
+        (errors.ProviderUnavailable("FCM: connection failed (NewConnectionError)"), "FCM: connection failed"),
+        (errors.ProviderRejected("FCM: TLS certificate verification failed"), "FCM: TLS certificate"),
+    ],
+)
+def test_plan_push_fcm_transport_failure_is_a_retryable_token(
+    settings: Any, fcm_account: dict[str, Any], failure: Exception, reason: str
+) -> None:
+    plan = plan_push(push_task("android", ["tok-ok"], {"fcm": fcm_account}), None)
+    next(plan)
+    assert isinstance(plan.send(fcm_session(fcm_account, settings)), Request)
+    with pytest.raises(errors.ProviderUnavailable) as info:  # as with requests: retryable, never permanent
+        plan.throw(failure)
+    assert f"first reason: {reason}" in str(info.value) and "tok-ok" not in str(info.value)
+
+
+def test_plan_push_apns_one_call_for_the_batch_and_replies_read_in_the_plan(settings: Any, tmp_path: Path) -> None:
+    key = tmp_path / "AuthKey.p8"
+    key.write_text("never read here: the provider token is a Call")
+    config = {"team_id": "TEAM123456", "key_id": "KEY1234567", "key": str(key), "topic": "com.lab.app"}
+    tokens = ["a1" * 32, "b2" * 32, "c3" * 32]
+    replies = [
+        Reply(200, apns_id="apns-1"),
+        Reply(403, "ExpiredProviderToken", jwt="JWT-1"),
+        Reply(410, "Unregistered"),
+    ]
+
+    def respond(effect: Any) -> Any:
+        if isinstance(effect, Call) and effect.fn is apns.auth_headers:
+            return {"authorization": "bearer JWT-1"}
+        if isinstance(effect, Call) and effect.fn is apns.send_all:
+            return replies
+        return None
+
+    result, seen = by_hand(plan_push(push_task("ios", tokens, {"apns": config}), FakeJob()), respond)
+    calls = [e for e in seen if isinstance(e, Call)]
+    assert [c.fn.__name__ for c in calls] == ["auth_headers", "send_all", "forget_jwt"]
+    app, sent_to, body, headers = calls[1].args
+    assert sent_to == tokens and headers["authorization"] == "bearer JWT-1" and headers["apns-topic"] == "com.lab.app"
+    assert json.loads(body)["aps"]["alert"] == {"title": "Report", "body": "Ready"}
+    assert calls[2].args[:2] == (app, "JWT-1")  # the expired JWT dropped once, by a Call
+    assert records(seen) == [("push", tokens[0], "apns-1")]
+    rows = {row["token"]: row for row in json.loads(result["results"])}
+    assert rows[tokens[1]] == {"token": tokens[1], "status": "failed", "reason": "APNs 403 ExpiredProviderToken",
+                               "retryable": True}  # fmt: skip
+    assert json.loads(result["invalid_tokens"]) == [tokens[2]]
+
+
+def test_plan_push_skips_tokens_the_ledger_holds(settings: Any, fcm_account: dict[str, Any]) -> None:
+    job = FakeJob()
+    job.ledger_fresh["push:tok-done"] = "projects/p/messages/0"
+    plan = plan_push(push_task("android", ["tok-done", "tok-new"], {"fcm": fcm_account}), job)
+    assert isinstance(next(plan), Call)
+    request = plan.send(fcm_session(fcm_account, settings))
+    assert isinstance(request, Request) and json.loads(request.body or b"")["message"]["token"] == "tok-new"
+    result, seen = by_hand_from(plan, answer(200, {"name": "projects/p/messages/1"}))
+    assert records(seen) == [("push", "tok-new", "projects/p/messages/1")] and result["sent"] == 2

@@ -4,7 +4,9 @@ The hosts are settings (``APNS_ENDPOINT``, ``APNS_SANDBOX_ENDPOINT``). One
 ``httpx.Client(http2=True)`` per process and app, limited to one connection and kept open
 across jobs (the in-process and concurrent classes reuse it; a forked work horse opens its own
 and it ends with the job: a client inherited over a fork is dropped, never used or closed). The
-tokens of a job are sent concurrently from a thread pool as multiplexed HTTP/2 streams. Per
+tokens of a job are sent concurrently from a thread pool as multiplexed HTTP/2 streams: in the
+channel's plan (:mod:`rq_ext.sansio`) the batch is one :class:`~rq_ext.sansio.Call` (aiohttp, the
+event loop's transport, has no HTTP/2), its replies read in the plan. Per
 token: 200 is sent (``apns-id``); 410 ``Unregistered`` and 400 ``BadDeviceToken`` mark it
 invalid; 429, 5xx and transport errors are retryable; 403 ``ExpiredProviderToken`` drops the
 shared JWT if it is old enough (retryable); other answers are permanent.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import httpx
 
 from config import Settings
 from errors import ConfigurationError
+from rq_ext.sansio import Call, Plan
 from tasks.push import apns_auth, outcome
 from tasks.push.apns_message import apns_headers, apns_payload
 from tasks.push.credentials import resolve_path
@@ -89,9 +92,26 @@ def auth_headers(app: App, cache: TokenCache) -> dict[str, str]:
     return {"authorization": f"bearer {apns_auth.provider_token(app.team_id, app.key_id, app.key_path, cache)}"}
 
 
-def sent_jwt(response: httpx.Response) -> str:
-    """The provider token the request carried."""
-    return response.request.headers.get("authorization", "").removeprefix("bearer ")
+@dataclass(frozen=True)
+class Reply:
+    """What APNs answered for one token: the status, ``reason``, ``apns-id``, ``retry-after`` and
+    the provider token the request carried."""
+
+    status: int
+    reason: str = ""
+    apns_id: str | None = None
+    retry_after: str | None = None
+    jwt: str = field(default="", repr=False)  # a bearer secret: never in a repr
+
+
+def reply_of(response: httpx.Response) -> Reply:
+    return Reply(
+        response.status_code,
+        reason_of(response),
+        response.headers.get("apns-id"),
+        response.headers.get("retry-after"),
+        response.request.headers.get("authorization", "").removeprefix("bearer "),
+    )
 
 
 def reason_of(response: httpx.Response) -> str:
@@ -101,20 +121,26 @@ def reason_of(response: httpx.Response) -> str:
         return ""
 
 
-def classify(app: App, token: str, response: httpx.Response, cache: TokenCache) -> outcome.TokenResult:
-    status, reason = response.status_code, reason_of(response)
-    label = f"APNs {status} {reason}".strip()
+def classify(token: str, reply: Reply) -> outcome.TokenResult:
+    """One token's result from APNs's answer (pure: an expired provider token is dropped by the
+    caller, :func:`expired_jwt`)."""
+    status = reply.status
+    label = f"APNs {status} {reply.reason}".strip()
     if status == 200:
-        return outcome.sent(token, response.headers.get("apns-id"))
-    if status == 410 or (status == 400 and reason == "BadDeviceToken"):
+        return outcome.sent(token, reply.apns_id)
+    if status == 410 or (status == 400 and reply.reason == "BadDeviceToken"):
         return outcome.invalid(token, label)
-    if status == 403 and reason == "ExpiredProviderToken" and app.key_path:
-        apns_auth.forget_token(str(app.team_id), str(app.key_id), app.key_path, sent_jwt(response), cache)
+    if expired_jwt(reply):
         return outcome.failed(token, label, True)
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("retry-after")
-        return outcome.failed(token, label, True, float(retry_after) if (retry_after or "").isdigit() else None)
+        retry_after = reply.retry_after or ""
+        return outcome.failed(token, label, True, float(retry_after) if retry_after.isdigit() else None)
     return outcome.failed(token, label, False)
+
+
+def expired_jwt(reply: Reply) -> bool:
+    """Whether APNs refused the (token-auth) provider token as expired."""
+    return reply.status == 403 and reply.reason == "ExpiredProviderToken" and bool(reply.jwt)
 
 
 def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -131,27 +157,43 @@ def post(app: App, token: str, body: bytes, headers: dict[str, str]) -> httpx.Re
         return client_for(app).post(url, content=body, headers=headers)
 
 
-def send_one(app: App, token: str, body: bytes, headers: dict[str, str], cache: TokenCache) -> outcome.TokenResult:
+def send_one(app: App, token: str, body: bytes, headers: dict[str, str]) -> Reply | outcome.TokenResult:
+    """APNs's reply for one token, or the token's result when no reply came."""
     if not _DEVICE_TOKEN.match(token):
         return outcome.invalid(token, "APNs: not a hexadecimal device token")
     try:
-        response = post(app, token, body, headers)
+        return reply_of(post(app, token, body, headers))
     except httpx.TimeoutException:
         return outcome.failed(token, "APNs: timed out", True)
     except httpx.TransportError as exc:
         permanent = "CERTIFICATE_VERIFY_FAILED" in str(exc)
         return outcome.failed(token, f"APNs: connection failed ({type(exc).__name__})", not permanent)
-    return classify(app, token, response, cache)
 
 
-def send(push: Push, settings: Settings, connection: Any | None = None) -> list[outcome.TokenResult]:
-    """Send ``push`` to every token through APNs over one HTTP/2 connection; the provider token
-    is shared through ``connection`` (the job's Redis), fetched once, up front."""
+def send_all(app: App, tokens: list[str], body: bytes, headers: dict[str, str]) -> list[Reply | outcome.TokenResult]:
+    """Every token's reply, the requests multiplexed over the app's one HTTP/2 connection from a
+    thread pool (blocking: a :class:`~rq_ext.sansio.Call` of the plan)."""
+    return outcome.send_all(tokens, lambda token: send_one(app, token, body, headers))
+
+
+def forget_jwt(app: App, jwt: str, cache: TokenCache) -> None:
+    """Drop the shared provider token APNs called expired (if old enough, :mod:`.apns_auth`)."""
+    if app.key_path is not None:
+        apns_auth.forget_token(str(app.team_id), str(app.key_id), app.key_path, jwt, cache)
+
+
+def plan_send(push: Push, settings: Settings, connection: Any | None = None) -> Plan[list[outcome.TokenResult]]:
+    """Send ``push`` to every token through APNs over one HTTP/2 connection: the provider token
+    (shared through ``connection``, the job's Redis) and the batch are :class:`~rq_ext.sansio.Call`
+    effects (httpx's HTTP/2 has no event-loop transport here), the replies read here."""
     config = push.config.get("apns")
     if not isinstance(config, dict):
         raise ConfigurationError("push config has no 'apns' section")
     app = app_of(config, settings)
     cache = TokenCache("apns", connection)
-    headers = {**apns_headers(push, app.topic), **auth_headers(app, cache)}
-    body = apns_payload(push)
-    return outcome.send_all(push.tokens, lambda token: send_one(app, token, body, headers, cache))
+    auth: dict[str, str] = yield Call(auth_headers, (app, cache))
+    headers = {**apns_headers(push, app.topic), **auth}
+    replies: list[Reply | outcome.TokenResult] = yield Call(send_all, (app, push.tokens, apns_payload(push), headers))
+    for jwt in dict.fromkeys(r.jwt for r in replies if isinstance(r, Reply) and expired_jwt(r)):
+        yield Call(forget_jwt, (app, jwt, cache))
+    return [classify(token, r) if isinstance(r, Reply) else r for token, r in zip(push.tokens, replies, strict=True)]

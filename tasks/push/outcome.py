@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from errors import FusionError, InvalidRecipient, ProviderRejected, ProviderUnavailable, RateLimited
 
 SENT, INVALID, FAILED = "sent", "invalid", "failed"
+T = TypeVar("T")
 MAX_THREADS = 16
 
 
@@ -46,7 +47,7 @@ def from_error(token: str, error: FusionError) -> TokenResult:
     return failed(token, str(error), error.retryable, getattr(error, "retry_after", None))
 
 
-def send_all(tokens: list[str], send_one: Callable[[str], TokenResult]) -> list[TokenResult]:
+def send_all(tokens: list[str], send_one: Callable[[str], T]) -> list[T]:
     """Call ``send_one`` for every token from a thread pool; results in token order."""
     if len(tokens) == 1:
         return [send_one(tokens[0])]

@@ -207,16 +207,51 @@ def test_unreachable_endpoint_is_retryable(settings, aws, monkeypatch):
     assert classify(info.value).retryable
 
 
-def test_success_callback_carries_the_message_id(conn, settings, aws, run_worker, httpserver):
+def callback_fields(httpserver) -> dict[str, str]:
+    (callback,) = [r for r, _ in httpserver.log if r.path == "/done"]
+    return {k: v[0] for k, v in parse_qs(callback.get_data(as_text=True)).items()}
+
+
+def test_success_callback_carries_the_message_id(conn, settings, aws, run_each_worker, httpserver):
+    """On every worker class (the event-loop class drives the e-mail's plan, SES on its threads)."""
     httpserver.expect_request("/done").respond_with_data("ok")
     enqueue(
         "email", "tasks.email.send_email", task(), connection=conn, success_task_handler=httpserver.url_for("/done")
     )
-    run_worker(["email"])
-    (callback,) = [r for r, _ in httpserver.log if r.path == "/done"]
-    fields = {k: v[0] for k, v in parse_qs(callback.get_data(as_text=True)).items()}
+    run_each_worker(["email"])
+    fields = callback_fields(httpserver)
     assert fields["message_id"] == aws.messages()[0]["id"]
     assert fields["channel"] == "email"
+
+
+def test_attachments_on_every_worker_class(conn, settings, aws, run_each_worker, httpserver):
+    httpserver.expect_request("/done").respond_with_data("ok")
+    spec = {"filename": "r.pdf", "content_base64": base64.b64encode(PDF).decode()}
+    enqueue(
+        "email",
+        "tasks.email.send_email",
+        task(attachments=[spec]),
+        connection=conn,
+        success_task_handler=httpserver.url_for("/done"),
+    )
+    run_each_worker(["email"])
+    assert callback_fields(httpserver)["attachments"] == "1"
+    (message,) = aws.raw_messages()
+    assert "r.pdf" in message["raw_data"]
+
+
+def test_accepted_before_is_not_sent_again_on_every_worker_class(conn, settings, aws, run_each_worker, httpserver):
+    """A job whose ledger (in Redis: a run before) holds SES's id finishes without a send."""
+    from rq_ext.ledger import Ledger
+
+    httpserver.expect_request("/done").respond_with_data("ok")
+    job = enqueue(
+        "email", "tasks.email.send_email", task(), connection=conn, success_task_handler=httpserver.url_for("/done")
+    )
+    Ledger("email", job_id=job.id, connection=conn).record("message", "SES-ACCEPTED-BEFORE")
+    run_each_worker(["email"])
+    assert aws.messages() == [] and aws.raw_messages() == []
+    assert callback_fields(httpserver)["message_id"] == "SES-ACCEPTED-BEFORE"
 
 
 def test_dry_run_sends_nothing(settings_factory, aws, caplog):

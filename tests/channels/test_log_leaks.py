@@ -130,7 +130,10 @@ def arrange(settings_factory: Any, aws: Any, fcm: Any, apns_token: Any, httpserv
     return apns_fake, apns_config, fcm_config
 
 
-def test_no_secret_reaches_the_logs(conn, settings_factory, aws, fcm, apns_token, run_worker, httpserver, captured):
+def test_no_secret_reaches_the_logs(
+    conn, settings_factory, aws, fcm, apns_token, run_each_worker, httpserver, captured
+):
+    run_worker = run_each_worker  # every class: the event-loop class drives the push and e-mail plans
     apns_fake, apns_config, fcm_config = arrange(settings_factory, aws, fcm, apns_token, httpserver)
     httpserver.expect_request("/done").respond_with_data("ok")
     for queue, function, task in jobs(httpserver, fcm_config, apns_config):

@@ -210,7 +210,9 @@ def test_rate_limit_retry_after(settings, apns_token):
         send_push(task(config, [GOOD[0]]))
 
 
-def test_success_callback_reports_tokens(conn, settings_factory, apns_token, run_worker, httpserver):
+def test_success_callback_reports_tokens(conn, settings_factory, apns_token, run_each_worker, httpserver):
+    """On every worker class (the event-loop class drives the push plan, the HTTP/2 batch a Call)."""
+    run_worker = run_each_worker
     fake, config, _ = apns_token
     settings_factory(PUSH_ACCOUNTS={"lab-ios": {"apns": config}})
     fake.answers[GONE] = (410, "Unregistered")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import parse_qs
 
 import jwt
 import pytest
@@ -19,7 +20,9 @@ from errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from rq_ext import enqueue
 from rq_ext.classify import classify
+from rq_ext.ledger import Ledger
 from tasks.push import fcm_errors
 from tasks.push_notification import send_push
 from tests.channels.push_fakes import ACCESS_TOKEN, bad_request, fcm_code, fcm_error
@@ -332,3 +335,47 @@ def test_any_error_body_is_read_without_raising(status, body):
     answer = fcm_errors.parse(status, body)
     assert isinstance(answer.label(), str)
     assert answer.token_is_invalid in (True, False) and answer.retryable in (True, False)
+
+
+def callback_fields(httpserver) -> dict[str, str]:
+    (callback,) = [r for r, _ in httpserver.log if r.path == "/done"]
+    return {k: v[0] for k, v in parse_qs(callback.get_data(as_text=True)).items()}
+
+
+def test_success_callback_on_every_worker_class(conn, settings_factory, fcm, run_each_worker, httpserver):
+    """The event-loop class sends FCM's requests through aiohttp: the same results and callback."""
+    fake, config = fcm
+    settings_factory(PUSH_ACCOUNTS={"lab": {"fcm": config}})
+    fake.answers[GONE] = (404, "UNREGISTERED", "Requested entity was not found.", {})
+    httpserver.expect_request("/done").respond_with_data("ok")
+    push = task({}, [OK, GONE])
+    push["payload"]["config"] = {"account": "lab"}
+    enqueue(
+        "pn",
+        "tasks.push_notification.send_push",
+        push,
+        connection=conn,
+        success_task_handler=httpserver.url_for("/done"),
+    )
+    run_each_worker(["pn"])
+    fields = callback_fields(httpserver)
+    assert (fields["sent"], fields["invalid"]) == ("1", "1") and json.loads(fields["invalid_tokens"]) == [GONE]
+    assert {s["headers"]["Authorization"] for s in fake.sends} == {f"Bearer {ACCESS_TOKEN}"}
+    assert len(fake.token_requests) == 1
+
+
+def test_tokens_accepted_before_are_not_sent_again_on_every_worker_class(conn, settings_factory, fcm, run_each_worker,
+                                                                          httpserver):  # fmt: skip
+    fake, config = fcm
+    settings_factory(PUSH_ACCOUNTS={"lab": {"fcm": config}})
+    httpserver.expect_request("/done").respond_with_data("ok")
+    push = task({}, [OK, BAD])
+    push["payload"]["config"] = {"account": "lab"}
+    job = enqueue("pn", "tasks.push_notification.send_push", push, connection=conn,
+                  success_task_handler=httpserver.url_for("/done"))  # fmt: skip
+    Ledger("push", job_id=job.id, connection=conn).record(OK, "projects/test-proj/messages/before")
+    run_each_worker(["pn"])
+    assert [s["body"]["message"]["token"] for s in fake.sends] == [BAD]
+    rows = {row["token"]: row for row in json.loads(callback_fields(httpserver)["results"])}
+    assert rows[OK]["id"] == "projects/test-proj/messages/before" and rows[BAD]["status"] == "sent"
+    assert Ledger("push", job_id=job.id, connection=conn).accepted(BAD).startswith("projects/test-proj/messages/")

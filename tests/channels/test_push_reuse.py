@@ -24,14 +24,16 @@ CLASSES = {
     "fork": ["--worker-class", "fork"],
     "simple": ["--worker-class", "simple"],
     "concurrent": ["--worker-class", "concurrent", "--concurrency", str(CONCURRENCY)],
+    "async": ["--worker-class", "async", "--concurrency", str(CONCURRENCY)],
 }
 #: Connections per provider over the ten jobs, at most: a forked work horse opens its own and it
 #: ends with the job; the HTTP/2 APNs client multiplexes every stream over one; FCM (HTTP/1.1
-#: through requests) needs one per request in flight, so up to the concurrency.
+#: through the threaded transport's pool) needs one per request in flight, so up to the concurrency.
 MAX_CONNECTIONS = {
     "fork": {"apns": JOBS, "fcm": JOBS},
     "simple": {"apns": 1, "fcm": 1},
     "concurrent": {"apns": 1, "fcm": CONCURRENCY},
+    "async": {"apns": 1, "fcm": CONCURRENCY},
 }
 
 

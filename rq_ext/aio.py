@@ -25,7 +25,7 @@ from redis.asyncio import Redis as AsyncRedis
 from config import Settings
 from rq_ext import resilience
 from rq_ext.ledger import TTL
-from rq_ext.sansio import Call, Plan, Record
+from rq_ext.sansio import Call, Plan, Record, Together
 from wrappers.aio_http import AioTransport
 from wrappers.transport import Request
 
@@ -183,6 +183,8 @@ async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
                     result = None
                 elif isinstance(effect, Call):
                     result = await loop.run_in_executor(drivers.blocking, effect.fn, *effect.args)
+                elif isinstance(effect, Together):
+                    result = await together(effect, drivers)
                 else:
                     raise TypeError(f"a plan yielded {type(effect).__name__}, which is no effect")
             except Exception as exc:
@@ -191,3 +193,18 @@ async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
                 effect = steps.send(result)
     except StopIteration as stop:
         return stop.value
+
+
+async def together(effect: Together, drivers: Drivers) -> list[Any]:
+    """The sub-plans of ``effect`` as tasks of the running loop, ``limit`` at a time."""
+    gate = asyncio.Semaphore(effect.limit)
+
+    async def one(steps: Plan[Any]) -> Any:
+        async with gate:
+            return await drive(steps, drivers)
+
+    results = await asyncio.gather(*(one(steps) for steps in effect.plans), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results

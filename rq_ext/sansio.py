@@ -8,7 +8,9 @@ job's return value. It never touches a socket, so the same plan runs on every wo
 - :class:`Record` -> None, once the delivery ledger holds the record (the provider accepted:
   the write waits out a Redis outage);
 - :class:`Call` -> what ``fn(*args)`` returns: blocking work with no sans-I/O form (a Redis
-  script of a rate limit or breaker, boto3). The event loop runs it on a thread.
+  script of a rate limit or breaker, boto3). The event loop runs it on a thread;
+- :class:`Together` -> the return values of several sub-plans run at once (one job's requests
+  to one provider, e.g. a push to many devices): on threads, or as tasks of the loop.
 
 A job function offers its plan with :func:`plan`::
 
@@ -25,6 +27,7 @@ a worker) and never calls ``get_current_job``: on an event loop, many jobs share
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,7 +53,16 @@ class Call:
     args: tuple[Any, ...] = ()
 
 
-Effect = Request | Record | Call
+@dataclass(frozen=True, slots=True)
+class Together:
+    """Run ``plans`` at once, at most ``limit`` at a time: their return values, in order. If
+    any raised, the first such error is raised once all have ended."""
+
+    plans: tuple[Generator[Any, Any, Any], ...]
+    limit: int = 16
+
+
+Effect = Request | Record | Call | Together
 R = TypeVar("R")
 Plan = Generator[Effect, Any, R]
 #: ``(task, job) -> plan``, or None when this task has no sans-I/O form.
@@ -84,6 +96,9 @@ def perform(effect: Effect) -> Any:
         return None
     if isinstance(effect, Call):
         return effect.fn(*effect.args)
+    if isinstance(effect, Together):
+        with ThreadPoolExecutor(min(effect.limit, len(effect.plans)), thread_name_prefix="fusion-together") as pool:
+            return list(pool.map(run, effect.plans))
     raise TypeError(f"a plan yielded {type(effect).__name__}, which is no effect")
 
 
@@ -110,6 +125,17 @@ def reading(ledger: Ledger, fn: Callable[..., R], *args: Any) -> Plan[R]:
         result: R = yield Call(fn, args)
         return result
     return fn(*args)
+
+
+def together(plans: list[Plan[R]], limit: int = 16) -> Plan[list[R]]:
+    """The return values of ``plans``, run at once (:class:`Together`); a single plan runs
+    right here."""
+    if not plans:
+        return []
+    if len(plans) == 1:
+        return [(yield from plans[0])]
+    results: list[R] = yield Together(tuple(plans), limit)
+    return results
 
 
 def nothing() -> Plan[None]:

@@ -47,13 +47,13 @@ def result(email: Email, message_id: str) -> dict[str, Any]:
 
 
 def plan_send(email: Email) -> Plan[str]:
-    """The attachments fetched and SES's ``SendEmail`` as :class:`~rq_ext.sansio.Call` effects
-    (boto3 has no sans-I/O form: an event loop runs them on its bounded thread pool), the MIME
-    message built here; SES's message id."""
+    """The attachments fetched, the MIME message built (up to tens of MB: never on an event
+    loop's thread) and SES's ``SendEmail``, as :class:`~rq_ext.sansio.Call` effects (boto3 has
+    no sans-I/O form: an event loop runs them on its bounded thread pool); SES's message id."""
     raw = None
     if email.attachments:
         loaded: list[Attachment] = yield Call(load_attachments, (email.attachments, email.config))
-        raw = build_raw(email, loaded)
+        raw = yield Call(build_raw, (email, loaded))
     message_id: str = yield Call(send, (email, raw))
     return message_id
 

@@ -156,7 +156,7 @@ def plan_webhook(task: Any, job: Any) -> Plan[dict[str, Any]]:
         log.info("DRY_RUN webhook: would %s %s (%d bytes)", request["method"], url_for_log(url), size)
         return {"dry_run": "true", "channel": "webhook"}
     ledger = Ledger("webhook", job=job)
-    status = ledger.accepted("request")
+    status = yield from sansio.reading(ledger, ledger.accepted, "request")
     if status:  # delivered before a crash or a lost bookkeeping step: never sent twice
         log.warning("webhook already delivered for this job (HTTP %s); not sent again", status)
         return {"channel": "webhook", "status_code": int(status), "duplicate_suppressed": "true"}

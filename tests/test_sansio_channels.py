@@ -217,13 +217,19 @@ def test_a_plan_closed_under_a_request_hands_the_probe_back(settings: Any, monke
 
 
 def by_hand(plan: Plan[Any], respond: Callable[[Any], Any]) -> tuple[Any, list[Any]]:
-    """Drive a plan to its end, ``respond`` answering each effect; its return value and effects."""
+    """Drive a plan to its end, ``respond`` answering each effect (the sub-plans of a
+    ``Together`` driven the same way, one after another); its return value and effects."""
     seen: list[Any] = []
     try:
         effect = next(plan)
         while True:
             seen.append(effect)
-            effect = plan.send(respond(effect))
+            if isinstance(effect, sansio.Together):
+                ends = [by_hand(steps, respond) for steps in effect.plans]
+                seen += [e for _, effects in ends for e in effects]
+                effect = plan.send([value for value, _ in ends])
+            else:
+                effect = plan.send(respond(effect))
     except StopIteration as stop:
         return stop.value, seen
 
@@ -256,8 +262,9 @@ def test_plan_email_one_ses_call_then_the_record(settings: Any) -> None:
     assert result == {"channel": "email", "message_id": "SES-ID-1", "recipients": 1, "attachments": 0}
 
 
-def test_plan_email_attachments_are_a_call_and_the_mime_message_is_built_in_the_plan(settings: Any) -> None:
+def test_plan_email_attachments_and_the_mime_message_are_calls(settings: Any) -> None:
     from tasks.mail.attachments import load_attachments
+    from tasks.mail.mime import build_raw
 
     content = base64.b64encode(b"%PDF-1.4 report").decode()
     payload = {"task": 2, **MAIL, "attachments": [{"filename": "r.pdf", "content_base64": content}]}
@@ -267,12 +274,14 @@ def test_plan_email_attachments_are_a_call_and_the_mime_message_is_built_in_the_
     def respond(effect: Any) -> Any:
         if isinstance(effect, Call):
             calls.append(effect)
+            if effect.fn is build_raw:  # up to tens of MB: built on a thread, off the loop
+                return build_raw(*effect.args)
             return loaded if effect.fn is load_attachments else "SES-ID-2"
         return None
 
     result, seen = by_hand(plan_email({"payload": payload}, FakeJob()), respond)
-    assert [c.fn.__name__ for c in calls] == ["load_attachments", "send"]
-    raw = calls[1].args[1]
+    assert [c.fn.__name__ for c in calls] == ["load_attachments", "build_raw", "send"]
+    raw = calls[2].args[1]
     assert isinstance(raw, bytes) and b'filename="r.pdf"' in raw and b"Subject: Report" in raw
     assert result["attachments"] == 1 and records(seen) == [("email", "message", "SES-ID-2")]
 
@@ -338,6 +347,7 @@ def test_plan_push_fcm_one_request_per_token_then_records(settings: Any, fcm_acc
 
     result, seen = by_hand(plan_push(push_task("android", ["tok-ok", "tok-gone"], {"fcm": fcm_account}), FakeJob()),
                            respond)  # fmt: skip
+    assert [len(e.plans) for e in seen if isinstance(e, sansio.Together)] == [2]  # both tokens at once
     requests = [e for e in seen if isinstance(e, Request)]
     assert [r.url for r in requests] == [f"{settings.FCM_ENDPOINT}/v1/projects/{PROJECT}/messages:send"] * 2
     assert {r.guarded for r in requests} == {False}  # FCM_ENDPOINT is a setting, as before

@@ -26,6 +26,7 @@ from pyfcm.errors import FCMError
 
 from config import Settings
 from errors import ConfigurationError, DeliveryTimeout, FusionError
+from rq_ext import sansio
 from rq_ext.sansio import Call, Plan
 from tasks.push import fcm_auth, fcm_errors, outcome
 from tasks.push.credentials import fingerprint, service_account_info
@@ -179,13 +180,13 @@ def plan_one(session: Session, push: Push, token: str) -> Plan[TokenResult]:
 
 
 def plan_send(push: Push, settings: Settings, connection: Any | None = None) -> Plan[list[TokenResult]]:
-    """Send ``push`` to every token through FCM, one request after another; the access token is
-    shared through ``connection`` (the job's Redis) and fetched once, up front."""
+    """Send ``push`` to every token through FCM, up to ``MAX_THREADS`` requests at once (threads,
+    or tasks of the event loop); the access token is shared through ``connection`` (the job's
+    Redis) and fetched once, up front."""
     config = push.config.get("fcm")
     if not isinstance(config, dict):
         raise ConfigurationError("push config has no 'fcm' section")
     session: Session = yield Call(open_session, (config, settings, connection))
-    results: list[TokenResult] = []
-    for token in push.tokens:
-        results.append((yield from plan_one(session, push, token)))
+    plans = [plan_one(session, push, token) for token in push.tokens]
+    results: list[TokenResult] = yield from sansio.together(plans, outcome.MAX_THREADS)
     return results

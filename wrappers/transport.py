@@ -19,6 +19,7 @@ transport maps aiohttp's errors onto the same ones).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,12 +82,35 @@ def encode(method: str, url: str, what: str, timeout: float, guarded: bool = Tru
     ``headers``, ``auth``), encoded as ``requests`` encodes them (query, form or JSON, Basic)."""
     options = {k: kwargs[k] for k in ("params", "json", "data", "headers", "auth") if kwargs.get(k) is not None}
     try:
-        prepared = requests.Request(method, url, **options).prepare()
+        prepared = prepare(method, url, options)
     except (requests.exceptions.RequestException, ValueError) as exc:
         raise InvalidPayload(f"{what}: the request cannot be built ({type(exc).__name__})") from None
     body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
     headers = {str(k): str(v) for k, v in prepared.headers.items()}
     return Request(method, str(prepared.url), what, float(timeout), headers, body, guarded)
+
+
+#: A URL that requests' ``prepare_url`` gives back as it is (an empty path becomes "/"): http(s),
+#: a lower-case host name or address, a port, and a path and query of characters it never
+#: re-encodes, no dot segment, no credentials. tests/test_transport_encode.py checks the claim.
+PLAIN_URL = re.compile(
+    r"https?://[a-z0-9][a-z0-9.-]*(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>/[A-Za-z0-9._~/=&,:+-]*(?:\?[A-Za-z0-9._~/=&,:+-]*)?)?"
+)
+
+
+def prepare(method: str, url: str, options: dict[str, Any]) -> requests.PreparedRequest:
+    """``requests.Request(method, url, **options).prepare()``; for a plain URL without ``params``
+    or ``auth``, the same request without requests' URL parsing, cookie and hook steps, which
+    change nothing there (a tenth of the SMS path's CPU on the event loop)."""
+    plain = PLAIN_URL.fullmatch(url)
+    if plain is None or "params" in options or "auth" in options or "/." in url or int(plain["port"] or 0) > 65535:
+        return requests.Request(method, url, **options).prepare()
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.url = url if plain["path"] else url + "/"
+    prepared.prepare_headers(options.get("headers"))
+    prepared.prepare_body(options.get("data"), None, options.get("json"))
+    return prepared
 
 
 def target_of(request: Request) -> Target:

@@ -23,9 +23,9 @@ from typing import Any
 from redis.asyncio import Redis as AsyncRedis
 
 from config import Settings
-from rq_ext import resilience
+from rq_ext import resilience, scripts
 from rq_ext.ledger import TTL
-from rq_ext.sansio import Call, Plan, Record, Together
+from rq_ext.sansio import Call, Plan, Record, Script, Together
 from wrappers.aio_http import AioTransport
 from wrappers.transport import Request
 
@@ -160,6 +160,7 @@ class Drivers:
     transport: AioTransport
     ledger: LedgerWriter
     blocking: Executor
+    redis: AsyncRedis | None = None  # the loop's client to the jobs' Redis (None: scripts on a thread)
 
     async def close(self) -> None:
         """Close the HTTP pool and write the ledger records that wait (on the loop)."""
@@ -183,6 +184,8 @@ async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
                     result = None
                 elif isinstance(effect, Call):
                     result = await loop.run_in_executor(drivers.blocking, effect.fn, *effect.args)
+                elif isinstance(effect, Script):
+                    result = await script(effect, drivers)
                 elif isinstance(effect, Together):
                     result = await together(effect, drivers)
                 else:
@@ -208,3 +211,14 @@ async def together(effect: Together, drivers: Drivers) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return results
+
+
+async def script(effect: Script, drivers: Drivers) -> Any:
+    """A Lua script through the loop's Redis client (on a thread without one)."""
+    keys, args = list(effect.keys), list(effect.args)
+    if drivers.redis is None:
+        run = scripts.run
+        return await asyncio.get_running_loop().run_in_executor(
+            drivers.blocking, run, effect.connection, effect.source, keys, args
+        )
+    return await scripts.run_async(drivers.redis, effect.source, keys, args)

@@ -82,7 +82,7 @@ class FusionAsyncWorker(LoopClaiming):
         self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
         self._aredis = async_twin(self.connection)
         ledger = LedgerWriter(self._aredis, self.settings)
-        self.drivers = Drivers(AioTransport(self.concurrency), ledger, self._blocking)
+        self.drivers = Drivers(AioTransport(self.concurrency), ledger, self._blocking, self._aredis)
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="fusion-event-loop", daemon=True)
         self._loop_thread.start()
 

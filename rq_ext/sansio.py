@@ -9,6 +9,8 @@ job's return value. It never touches a socket, so the same plan runs on every wo
   the write waits out a Redis outage);
 - :class:`Call` -> what ``fn(*args)`` returns: blocking work with no sans-I/O form (a Redis
   script of a rate limit or breaker, boto3). The event loop runs it on a thread;
+- :class:`Script` -> a Lua script's reply from the job's Redis (a breaker's or rate limit's
+  step): on a thread through the job's connection, on the loop through its asyncio client;
 - :class:`Together` -> the return values of several sub-plans run at once (one job's requests
   to one provider, e.g. a push to many devices): on threads, or as tasks of the loop.
 
@@ -31,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from rq_ext import scripts
 from rq_ext.ledger import Ledger
 from wrappers import transport
 from wrappers.transport import Request
@@ -54,6 +57,17 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Script:
+    """Run the Lua ``source`` on the job's Redis (``connection``; an event loop sends it through
+    its own client to the same server): its reply. A Redis error is raised into the plan."""
+
+    connection: Any
+    source: str
+    keys: tuple[str, ...]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Together:
     """Run ``plans`` at once, at most ``limit`` at a time: their return values, in order. If
     any raised, the first such error is raised once all have ended."""
@@ -62,7 +76,7 @@ class Together:
     limit: int = 16
 
 
-Effect = Request | Record | Call | Together
+Effect = Request | Record | Call | Script | Together
 R = TypeVar("R")
 Plan = Generator[Effect, Any, R]
 #: ``(task, job) -> plan``, or None when this task has no sans-I/O form.
@@ -96,6 +110,8 @@ def perform(effect: Effect) -> Any:
         return None
     if isinstance(effect, Call):
         return effect.fn(*effect.args)
+    if isinstance(effect, Script):
+        return scripts.run(effect.connection, effect.source, list(effect.keys), list(effect.args))
     if isinstance(effect, Together):
         with ThreadPoolExecutor(min(effect.limit, len(effect.plans)), thread_name_prefix="fusion-together") as pool:
             return list(pool.map(run, effect.plans))

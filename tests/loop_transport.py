@@ -22,7 +22,7 @@ def run_on_loop(steps: Plan[Any], connection: Any = None) -> Any:
         client = async_twin(connection) if connection is not None else None
         writer = LedgerWriter(client, get_settings())
         with ThreadPoolExecutor(2) as pool:
-            drivers = Drivers(transport, writer, pool)
+            drivers = Drivers(transport, writer, pool, client)
             try:
                 return await drive(steps, drivers)
             finally:

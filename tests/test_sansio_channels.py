@@ -15,10 +15,11 @@ from requests.structures import CaseInsensitiveDict
 
 import errors
 import tasks
-from rq_ext import sansio
-from rq_ext.sansio import Call, Plan, Record
+from rq_ext import contract, sansio
+from rq_ext.sansio import Call, Plan, Record, Script
 from tasks.email import plan_email, send_email
-from tasks.gateways.breaker import Breaker, Ticket
+from tasks.gateways import breaker_scripts
+from tasks.gateways.breaker import CLOSED, PROBE, Breaker, Ticket
 from tasks.mail.attachments import Attachment
 from tasks.push import apns, fcm
 from tasks.push.apns import Reply
@@ -53,22 +54,35 @@ def answer(status: int, body: Any) -> Answer:
     return Answer(status, "OK", CaseInsensitiveDict({"Content-Type": kind}), content)
 
 
+def admission(ticket: Ticket) -> list[int]:
+    """The admit script's reply that gives ``ticket``."""
+    return [PROBE if ticket.probe else CLOSED, 0, ticket.failures]
+
+
 def until_request(plan: Plan[Any], effect: Any, seen: list[Any], ticket: Ticket | None = None) -> Any:
     """Answer every effect up to the next Request (or the end) as the driver would: a breaker's
     admission gets ``ticket`` (a closed breaker's by default), other Calls and Records nothing.
     The Request, or StopIteration."""
     while not isinstance(effect, Request):
         seen.append(effect)
-        admitted = isinstance(effect, Call) and effect.fn.__name__ == "admit"
-        result = (ticket or Ticket()) if admitted else None
+        admitted = isinstance(effect, Script) and effect.source == breaker_scripts.ADMIT
+        result = admission(ticket or Ticket()) if admitted else None
         effect = plan.send(result)
     return effect
 
 
 def breaker_steps(seen: list[Any]) -> list[tuple[str, str]]:
-    """(step, account) of each breaker Call among the effects."""
-    owners = [(e.fn.__name__, getattr(e.fn, "__self__", None)) for e in seen if isinstance(e, Call)]
-    return [(name, owner.name) for name, owner in owners if isinstance(owner, Breaker)]
+    """(step, account) of each breaker step among the effects: the admission's Script, the
+    settling Calls."""
+    steps = []
+    for e in seen:
+        if isinstance(e, Script) and e.source == breaker_scripts.ADMIT:
+            _, gateway, label = e.keys[0][len(contract.BREAKER_PREFIX) :].split(":", 2)
+            steps.append(("admit", f"{gateway}/{label}"))
+        owner = getattr(e.fn, "__self__", None) if isinstance(e, Call) else None
+        if isinstance(owner, Breaker):
+            steps.append((e.fn.__name__, owner.name))
+    return steps
 
 
 @pytest.mark.parametrize(
@@ -206,9 +220,9 @@ def test_a_plan_closed_under_a_request_hands_the_probe_back(settings: Any, monke
     task = {"payload": {"task": 1, "gateway": "sinch", "config": SINCH, "to": NUMBER, "message": TEXT}}
     plan = plan_sms(task, FakeJob())
     admit = next(plan)
-    assert isinstance(admit, Call) and admit.fn.__name__ == "admit"
+    assert isinstance(admit, Script) and admit.source == breaker_scripts.ADMIT
     probe = Ticket(probe=True)
-    assert isinstance(plan.send(probe), Request)
+    assert isinstance(plan.send(admission(probe)), Request)
     plan.close()  # the driver gave up on the job (a cancelled task): no effect can follow
     assert released == [probe]
 

@@ -1,4 +1,4 @@
-"""A circuit breaker per gateway account, shared by every worker through Redis.
+r"""A circuit breaker per gateway account, shared by every worker through Redis.
 
 A gateway that is down would cost every job its full timeout before the fallback is tried, on
 every worker, for as long as it is down. So, per account (``<gateway>/<label>``) and channel:
@@ -14,8 +14,9 @@ every worker, for as long as it is down. So, per account (``<gateway>/<label>``)
   keep skipping, for at most ``BREAKER_PROBE_TIMEOUT``); its success closes the breaker, its
   retryable failure opens it for another cool-down.
 
-Each step is one Lua call (:mod:`tasks.gateways.breaker_scripts`), a
-:class:`~rq_ext.sansio.Call` of the plan :func:`guard` wraps around an attempt. A Redis error in
+Each step is one Lua call (:mod:`tasks.gateways.breaker_scripts`) of the plan :func:`guard`
+wraps around an attempt: the admission a :class:`~rq_ext.sansio.Script` effect (on the event
+loop through its own Redis client), the rarer settling steps :class:`~rq_ext.sansio.Call`\ s. A Redis error in
 the breaker never fails a job: it is logged and the attempt goes ahead as if closed. Outside a
 worker (a direct call of a job function: no job) there is no breaker.
 """
@@ -32,8 +33,8 @@ import redis
 
 from config import Settings, get_settings
 from errors import CircuitOpen, Deferred, DestinationRefused, FusionError, ProviderRejected, RetryableError
-from rq_ext import contract
-from rq_ext.sansio import Call, Plan
+from rq_ext import contract, sansio
+from rq_ext.sansio import Call, Plan, Script
 from tasks.gateways import breaker_scripts as scripts
 from tasks.gateways.accounts import Account
 
@@ -45,6 +46,8 @@ T = TypeVar("T")
 TTL_MS = 24 * 3600 * 1000
 #: Shortest deferral of a job whose only account is skipped (a cool-down about to end).
 MIN_DEFERRAL = 0.5
+#: What a breaker step meets when Redis fails it (it then goes on as if closed).
+REDIS_ERRORS = (redis.RedisError, OSError)
 #: Verdicts of the admit script.
 CLOSED, PROBE, OPEN, PROBING = 0, 1, 2, 3
 
@@ -104,22 +107,32 @@ class Breaker:
     def _safely(self, step: Callable[[], T], what: str, default: T) -> T:
         try:
             return step()
-        except (redis.RedisError, OSError) as exc:
-            log.warning(
-                "%s circuit breaker of %s: Redis error on %s (%s); going on as if closed",
-                self.channel,
-                self.name,
-                what,
-                type(exc).__name__,
-            )
+        except REDIS_ERRORS as exc:
+            self._warn(what, exc)
             return default
+
+    def _warn(self, what: str, exc: BaseException) -> None:
+        log.warning(
+            "%s circuit breaker of %s: Redis error on %s (%s); going on as if closed",
+            self.channel,
+            self.name,
+            what,
+            type(exc).__name__,
+        )
 
     def admit(self) -> Ticket:
         """A ticket to send, or :class:`CircuitOpen` when the account is to be skipped."""
+        return sansio.run(self.plan_admit())
+
+    def plan_admit(self) -> Plan[Ticket]:
+        """:meth:`admit` as a plan: its script a :class:`~rq_ext.sansio.Script` effect (on the
+        event loop, through the loop's own Redis client)."""
         stat = f"{contract.BREAKER_SKIPS_STAT}{self.channel}:{self.account.gateway}"
-        args = [self.policy.probe_ms, self.policy.window_ms, TTL_MS, stat]
-        reply = self._safely(lambda: self._call(scripts.ADMIT, [self.key, contract.STATS], args), "admit", None)
-        if reply is None:
+        args = (self.policy.probe_ms, self.policy.window_ms, TTL_MS, stat)
+        try:
+            reply = yield Script(self.connection, scripts.ADMIT, (self.key, contract.STATS), args)
+        except REDIS_ERRORS as exc:
+            self._warn("admit", exc)
             return Ticket(live=False)
         verdict, wait_ms, failures = (int(v) for v in reply)
         if verdict in (OPEN, PROBING):
@@ -192,7 +205,7 @@ def guard(account: Account, channel: str, attempt: Callable[[Account], Plan[None
     if breaker is None:
         yield from attempt(account)
         return
-    ticket: Ticket = yield Call(breaker.admit)
+    ticket: Ticket = yield from breaker.plan_admit()
     try:
         yield from attempt(account)
     except RetryableError as exc:

@@ -161,7 +161,7 @@ def test_another_worker_process_sees_the_open_breaker(conn, settings_factory, ru
     assert {Job.fetch(i, connection=conn).get_status() for i in ("other-1", "other-2")} == {"finished"}
 
 
-def test_a_redis_error_in_the_breaker_never_fails_the_job(conn, settings_factory, run_worker, httpserver, caplog):
+def test_a_redis_error_in_the_breaker_never_fails_the_job(conn, settings_factory, run_each_worker, httpserver, caplog):
     settings_factory(**FAST)
     provider = Provider(httpserver, up=True)
     job_task = task(httpserver, fallback=False)
@@ -169,7 +169,7 @@ def test_a_redis_error_in_the_breaker_never_fails_the_job(conn, settings_factory
     enqueued = Job.fetch("r-1", connection=conn)
     label = resolve(job_task["payload"], {}, "SMS_ACCOUNTS").label
     conn.set(contract.breaker_key("sms", "textlocal", label), "not a hash")  # every breaker call: WRONGTYPE
-    run_worker(["sms"])
+    run_each_worker(["sms"])
     assert provider.hits == 1
     assert enqueued.get_status(refresh=True) == "finished"
     assert "Redis error on admit (ResponseError); going on as if closed" in caplog.text

@@ -8,7 +8,7 @@ failure callback goes through the outbox): the claim does no network I/O other t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis import Redis
@@ -45,16 +45,27 @@ class FusionQueue(Queue):
     #: Longest a blocking dequeue waits before handing back to the worker loop (heartbeats).
     max_block: float = 5.0
 
+    @staticmethod
+    def stopping() -> bool:
+        """Whether the claiming worker was asked to stop: :meth:`dequeue_any` then hands back no
+        job, which ends rq's worker loop (its warm stop, without an exception; see
+        ``FusionWorkerMixin._shutdown``)."""
+        return False
+
     @classmethod
-    def configured(cls, settings: Settings, worker: str = "") -> type[FusionQueue]:
-        """This class with ``settings`` handed in (lease, poll interval, default job timeout) and
-        the worker that claims through it."""
+    def configured(
+        cls, settings: Settings, worker: str = "", stopping: Callable[[], bool] | None = None
+    ) -> type[FusionQueue]:
+        """This class with ``settings`` handed in (lease, poll interval, default job timeout), the
+        worker that claims through it, and that worker's stop request."""
         attrs = {
             "settings": settings,
             "DEFAULT_TIMEOUT": settings.DEFAULT_JOB_TIMEOUT,
             "worker_name": worker,
             "__module__": cls.__module__,
         }
+        if stopping is not None:
+            attrs["stopping"] = staticmethod(stopping)
         return type(cls.__name__, (cls,), attrs)
 
     @classmethod
@@ -193,10 +204,11 @@ class FusionQueue(Queue):
         serializer: Any = None,
         death_penalty_class: Any = None,
     ) -> tuple[FusionJob, Queue] | None:
-        """Claim the best job of the first non-empty queue; poll until ``timeout`` when all are empty."""
+        """Claim the best job of the first non-empty queue; poll until ``timeout`` when all are empty.
+        None once the worker is stopping (before each claim)."""
         queues = list(queues)
         deadline = None if timeout is None else time.monotonic() + min(timeout, cls.max_block)
-        while True:
+        while not cls.stopping():
             claimed = cls.claim(queues, connection, job_class or cls.job_class, serializer, worker=cls.worker_name)
             if claimed:
                 return claimed[0]
@@ -206,6 +218,7 @@ class FusionQueue(Queue):
             if left <= 0:
                 raise DequeueTimeout(timeout, [q.key for q in queues])
             cls.wait_for_jobs(connection, queues, left)
+        return None
 
     @classmethod
     def _load_claimed(

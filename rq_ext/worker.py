@@ -13,6 +13,8 @@ in-process), each extended through rq's seams only:
 - ``register_birth``: a stale registration of the same name (a killed predecessor) is cleared
   and its claims put back at once;
 - ``bootstrap``/``teardown``: the housekeeper and the outbox sender;
+- ``_shutdown`` (rq's warm stop, from ``request_stop``): only a flag, which the queue class's
+  ``dequeue_any`` and rq's loop obey, never an exception thrown into the loop;
 - ``request_force_stop``: a cold stop puts the job in hand back into its queue.
 """
 
@@ -83,7 +85,7 @@ class FusionWorkerMixin(BaseWorker):
             self.job_class = FusionJob
         base = self.queue_class if isinstance(self.queue_class, type) else FusionQueue
         chosen = base if issubclass(base, FusionQueue) else FusionQueue
-        self.queue_class = chosen.configured(self.settings, worker=self.name)
+        self.queue_class = chosen.configured(self.settings, worker=self.name, stopping=self.stop_requested)
         self.queues = [self._fusion_queue(q) for q in self.queues]
         self._ordered_queues = self.queues[:]
 
@@ -91,6 +93,10 @@ class FusionWorkerMixin(BaseWorker):
         return self.queue_class(
             queue.name, connection=self.connection, job_class=self.job_class, serializer=self.serializer
         )
+
+    def stop_requested(self) -> bool:
+        """A warm stop was asked for (SIGTERM or SIGINT): claim no more jobs."""
+        return self._stop_requested
 
     def is_alive(self) -> bool:
         """For the systemd watchdog: the main loop heartbeated recently, or a job is in hand
@@ -149,6 +155,17 @@ class FusionWorkerMixin(BaseWorker):
         """Recover abandoned jobs before rq's started-registry cleanup could fail them."""
         recovery.recover_abandoned(self.connection, self.settings)
         super().clean_registries()
+
+    def _shutdown(self) -> None:
+        """The warm stop of rq's ``request_stop`` (a signal handler): set the flag only. When the
+        worker is not busy rq raises ``StopRequested`` into whatever the main thread is doing at
+        that instant: an ``except Exception`` there (the middleware hooks after a job) swallowed
+        it and the worker ran on, idle, until killed; a Redis command it cut between request and
+        reply left that reply to the connection's next command. The flag ends the loop at its
+        next turn: before the next claim (``FusionQueue.dequeue_any``, within ``POLL_INTERVAL``)
+        or after the job in hand."""
+        self._stop_requested = True
+        resilience.tolerate_outage(self.set_shutdown_requested_date, "shutdown request", None)
 
     def request_force_stop(self, signum: int, frame: Any) -> None:
         """Cold stop: stop now and put the jobs in hand back into their queues."""

@@ -250,6 +250,24 @@ def no_worker_outlives_its_test() -> Iterator[None]:
             proc.wait(timeout=10)
 
 
+def dashboards_stopped_at_end(monkeypatch: pytest.MonkeyPatch, module: Any) -> Iterator[None]:
+    """For an autouse fixture of a test module: every dashboard app the module's ``create_app``
+    makes during a test has its background thread (the orphan search) stopped when the test
+    ends, so none of them logs after pytest closed the test's captured stream."""
+    from rq_ext.dashboard import app as dashboard
+
+    made: list[Any] = []
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        made.append(dashboard.create_app(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(module, "create_app", create_app)
+    yield
+    for app in made:
+        dashboard.stop(app)
+
+
 def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -90,3 +90,16 @@ class BrokenHook:
 
     def after_job(self, job: Any, queue_name: str, outcome: str, duration: float) -> None:
         raise RuntimeError("hook broken after")
+
+
+class SlowAfterHook:
+    """A job middleware whose after-job hook marks ``after_job:<job id>`` and then takes
+    2 s: a SIGTERM meanwhile reaches a worker that is no longer busy and is
+    inside an ``except Exception`` (the hooks')."""
+
+    def before_job(self, job: Any, queue_name: str) -> None:
+        pass
+
+    def after_job(self, job: Any, queue_name: str, outcome: str, duration: float) -> None:
+        job.connection.set(f"after_job:{job.id}", outcome)
+        time.sleep(2.0)

@@ -4,8 +4,10 @@ Prometheus metrics; a closed one leaves ``info`` quiet. Labels only, never crede
 from __future__ import annotations
 
 import json
+import sys
 import time
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 import errors
@@ -14,6 +16,7 @@ from rq_ext.dashboard.app import create_app
 from rq_ext.metrics import QueueCollector
 from tasks.gateways.accounts import Account
 from tasks.gateways.breaker import Breaker, Policy
+from tests.conftest import dashboards_stopped_at_end
 from tests.dashboard_browser import (
     Dashboard,
     make_driver,
@@ -28,6 +31,11 @@ from tests.test_operator import run
 SECRET = "sk_live_BREAKER_SECRET"
 ACCOUNT = Account("textlocal", {"api_key": SECRET}, "lab1")
 RULE = Policy(failures=2, rate=0.0, min_calls=1, window_ms=0, cooldown_ms=60_000, probe_ms=5000)
+
+
+@pytest.fixture(autouse=True)
+def dashboards_stopped(monkeypatch):
+    yield from dashboards_stopped_at_end(monkeypatch, sys.modules[__name__])
 
 
 def trip(conn, skips: int = 1) -> None:

@@ -4,12 +4,14 @@ to act (read-only, token, CSRF) and no patient data in any answer."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
 from rq_ext import contract, enqueue
 from rq_ext.dashboard.app import create_app
 from rq_ext.failures import fail_job_id
+from tests.conftest import dashboards_stopped_at_end
 
 SECRET_NUMBER = "9812345678"
 SECRET_TEXT = "HbA1c 9.4 - please see Dr Rao"
@@ -24,6 +26,11 @@ TASK = {
     },
     "reference": "lab-77",
 }
+
+
+@pytest.fixture(autouse=True)
+def dashboards_stopped(monkeypatch):
+    yield from dashboards_stopped_at_end(monkeypatch, sys.modules[__name__])
 
 
 def _app(conn, settings_factory, token=""):
@@ -279,3 +286,16 @@ def test_overview_warns_about_orphans_found_in_the_background(conn, settings_fac
         lambda: [w for w in client.get("/api/overview").json["warnings"] if "orphaned" in w], timeout=10
     )
     assert job.id in warnings[0]
+
+
+def test_the_background_search_stops_with_its_app(conn, settings_factory):
+    from rq_ext.dashboard.app import STATE, stop
+
+    app = create_app(conn, settings_factory())
+    app.test_client().get("/api/overview")  # starts the search
+    searcher = app.extensions[STATE]._searcher
+    assert searcher is not None and searcher.is_alive()
+    stop(app)
+    assert not searcher.is_alive()
+    app.test_client().get("/api/overview")  # a stopped app starts no new search
+    assert app.extensions[STATE]._searcher is searcher

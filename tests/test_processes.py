@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from rq.job import Job
 
 from rq_ext import contract, enqueue
@@ -148,3 +149,32 @@ def test_sigterm_to_every_process_still_finishes_the_job(conn, settings, redis_s
         os.kill(pid, signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert Job.fetch(job.id, connection=conn).get_status() == "finished"
+
+
+@pytest.mark.parametrize("cls", ["fork", "simple"])
+def test_sigterm_just_after_a_job_stops_the_worker(conn, settings, redis_server, cls):
+    """The worker is idle again but still in the after-job hooks (an ``except Exception``) when
+    SIGTERM comes: rq's StopRequested raised there was swallowed and the worker never stopped."""
+    job = enqueue("sms", "tests.jobs.record", {}, connection=conn)
+    middleware = {"JOB_MIDDLEWARE": "tests.jobs:SlowAfterHook"}
+    proc = start_worker_process(redis_server.url, "--customq", "sms", "--worker-class", cls, **middleware)
+    wait_for(lambda: conn.get(f"after_job:{job.id}") == b"finished", timeout=30)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize("cls", ["fork", "simple", "concurrent", "async"])
+def test_sigterm_to_an_idle_worker_stops_it_promptly(conn, settings, redis_server, cls):
+    """Whatever the idle loop is doing when SIGTERM comes (claiming, waiting for jobs, a heartbeat,
+    housekeeping), the worker exits 0 soon after."""
+    for delay in (0.0, 0.3):
+        proc = start_worker_process(redis_server.url, "--customq", "sms", "--worker-class", cls, POLL_INTERVAL=0.2)
+        wait_for(lambda: idle_workers(conn), timeout=30)  # rq's signal handlers are in place by then
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        conn.delete(*conn.keys("rq:worker*"))
+
+
+def idle_workers(conn) -> list[bytes]:
+    return [key for key in conn.keys("rq:worker:*") if conn.hget(key, "state") == b"idle"]

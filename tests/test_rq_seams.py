@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 from rq import Queue, Retry
 from rq.registry import StartedJobRegistry
+from rq.worker import WorkerStatus
 
 from rq_ext import contract, enqueue
 from rq_ext.job import FusionJob
@@ -81,3 +83,24 @@ def test_rq_names_the_event_loop_claim_relies_on(conn):
     assert worker._stop_requested is False
     assert "self._stop_requested" in inspect.getsource(Worker.work)  # rq's loop stops on it
     assert "self._shutdown()" in inspect.getsource(Worker.request_stop)  # the seam a warm stop takes
+
+
+def test_warm_stop_of_an_idle_worker_is_a_flag_the_dequeue_obeys(conn, settings):
+    """rq's ``request_stop`` calls ``_shutdown``, which rq's own raises ``StopRequested`` from
+    when idle; ours only sets ``_stop_requested``, and the blocking dequeue then hands back no job
+    (rq's ``dequeue_job_and_maintain_ttl`` returns None at once: its loop ends)."""
+    job = enqueue("sms", "tests.jobs.record", {}, connection=conn)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for cls in (FusionWorker, FusionSimpleWorker):
+            worker = cls(["sms"], connection=conn)
+            worker.set_state(WorkerStatus.IDLE)
+            worker.request_stop(signal.SIGTERM, None)  # raised StopRequested with rq's _shutdown
+            assert worker._stop_requested
+            started = time.monotonic()
+            assert worker.dequeue_job_and_maintain_ttl(timeout=400) is None
+            assert time.monotonic() - started < 5
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert conn.zscore("rq:queue:sms", job.id) is not None  # not claimed

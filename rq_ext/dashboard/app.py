@@ -7,7 +7,6 @@ import hmac
 import logging
 import secrets
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ PAGES = {
 }
 #: Seconds between two searches for orphaned jobs (a SCAN of every job key).
 ORPHAN_INTERVAL = 60.0
+#: The app's :class:`State`, in ``app.extensions``.
+STATE = "fusion_dashboard"
 
 
 class State:
@@ -45,25 +46,39 @@ class State:
         self._orphans: list[str] = []
         self._searcher: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def orphans(self) -> list[str]:
         """The orphaned jobs found by the last search. The search (a SCAN of every job key)
         runs on a background thread every ``ORPHAN_INTERVAL`` seconds, never in a request."""
         with self._lock:
-            if self._searcher is None:
+            if self._searcher is None and not self._stopped.is_set():
                 self._searcher = threading.Thread(target=self._search_forever, name="orphan-search", daemon=True)
                 self._searcher.start()
             return list(self._orphans)
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background search (after the search under way, if any)."""
+        self._stopped.set()
+        with self._lock:
+            searcher = self._searcher
+        if searcher is not None and searcher is not threading.current_thread():
+            searcher.join(timeout)
+
     def _search_forever(self) -> None:
-        while True:
-            try:
-                found = orphans.find_orphans(self.connection, self.settings.DOCTOR_ORPHAN_AGE)
-                with self._lock:
-                    self._orphans = [o.describe() for o in found]
-            except Exception as exc:  # Redis away: keep the last answer, try again later
+        while not self._stopped.is_set():
+            self._search()
+            self._stopped.wait(ORPHAN_INTERVAL)
+
+    def _search(self) -> None:
+        try:
+            found = orphans.find_orphans(self.connection, self.settings.DOCTOR_ORPHAN_AGE)
+        except Exception as exc:  # Redis away: keep the last answer, try again later
+            if not self._stopped.is_set():
                 log.warning("orphan search failed: %s", type(exc).__name__)
-            time.sleep(ORPHAN_INTERVAL)
+            return
+        with self._lock:
+            self._orphans = [o.describe() for o in found]
 
 
 def _page_number() -> int:
@@ -71,6 +86,11 @@ def _page_number() -> int:
         return max(0, int(request.args.get("page", "0")))
     except ValueError:
         return 0
+
+
+def stop(app: Flask) -> None:
+    """Stop the app's background thread (the orphan search): its owner is done with it."""
+    app.extensions[STATE].stop()
 
 
 def create_app(connection: Redis, settings: Settings) -> Flask:
@@ -83,6 +103,7 @@ def create_app(connection: Redis, settings: Settings) -> Flask:
         JSON_SORT_KEYS=False,
     )
     state = State(connection, settings)
+    app.extensions[STATE] = state
     _pages(app)
     _login(app)
     _api(app, state)

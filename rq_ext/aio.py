@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from redis.asyncio import Redis as AsyncRedis
 
@@ -31,10 +32,42 @@ from wrappers.transport import Request
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: Most ledger records written in one round trip.
 MAX_BATCH = 256
 #: Seconds between two sweeps of the loop's job deadlines (their precision).
 SWEEP = 0.1
+
+
+class GroupCommit(Generic[T]):
+    """Items written in batches of at most ``limit`` on an event loop by ``write``: the first
+    item starts a write; the items that come while it is in flight go together in the next."""
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]], limit: int) -> None:
+        self.write = write
+        self.limit = limit
+        self._waiting: list[T] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def add(self, item: T, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue ``item`` (on ``loop``, the running loop)."""
+        self._waiting.append(item)
+        if self._writing is None:
+            self._writing = loop.create_task(self._write_all())
+
+    async def close(self) -> None:
+        """Return once every item added is written."""
+        while self._writing is not None:
+            await self._writing
+
+    async def _write_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
+                await self.write(batch)
+        finally:
+            self._writing = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +90,7 @@ class LedgerWriter:
     def __init__(self, client: AsyncRedis | None, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self._waiting: list[Pending] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._batches: GroupCommit[Pending] = GroupCommit(self._write, MAX_BATCH)
 
     async def record(self, effect: Record) -> None:
         """Return once the record is in Redis (raises what the write raised)."""
@@ -68,24 +100,13 @@ class LedgerWriter:
         loop = asyncio.get_running_loop()
         field, value = ledger.field_of(effect.item), effect.value or "accepted"
         pending = Pending(ledger.key, field, value, loop.create_future())
-        self._waiting.append(pending)
-        if self._writing is None:
-            self._writing = loop.create_task(self._write_all())
+        self._batches.add(pending, loop)
         await pending.future
         ledger.remember(field, value)
 
     async def close(self) -> None:
         """Write what waits (the client is its owner's to close)."""
-        if self._writing is not None:
-            await self._writing
-
-    async def _write_all(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                await self._write(batch)
-        finally:
-            self._writing = None
+        await self._batches.close()
 
     async def _write(self, batch: list[Pending]) -> None:
         error: BaseException | None = None

@@ -20,6 +20,7 @@ from rq.job import Job
 
 from config import Settings
 from rq_ext import batch_scripts, resilience, timeline
+from rq_ext.aio import GroupCommit
 from rq_ext.finisher import MAX_BATCH, Finish, script_call, timeline_of
 from rq_ext.outbox import Entry
 
@@ -45,8 +46,7 @@ class LoopFinisher:
         self.written = written  # called once per batch written (wakes the outbox sender)
         self.settings = settings
         self._script = client.register_script(batch_scripts.FINISH)
-        self._waiting: list[Finish] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._batches: GroupCommit[Finish] = GroupCommit(self._write, MAX_BATCH)
         self._loop_thread: int | None = None
 
     def submit(self, job: Job, queue_name: str, result_ttl: int, entry: Entry | None = None) -> None:
@@ -59,8 +59,7 @@ class LoopFinisher:
 
     async def close(self) -> None:
         """Write what waits (on the loop)."""
-        while self._writing is not None:
-            await self._writing
+        await self._batches.close()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write what waits, from another thread (a cold stop); nothing once the loop is stopped
@@ -74,17 +73,7 @@ class LoopFinisher:
 
     def _add(self, finish: Finish) -> None:
         self._loop_thread = threading.get_ident()
-        self._waiting.append(finish)
-        if self._writing is None:
-            self._writing = self.loop.create_task(self._write_all())
-
-    async def _write_all(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                await self._write(batch)
-        finally:
-            self._writing = None
+        self._batches.add(finish, self.loop)
 
     async def _write(self, batch: list[Finish]) -> None:
         try:

@@ -94,7 +94,7 @@ def encode(method: str, url: str, what: str, timeout: float, guarded: bool = Tru
 #: a lower-case host name or address, a port, and a path and query of characters it never
 #: re-encodes, no dot segment, no credentials. tests/test_transport_encode.py checks the claim.
 PLAIN_URL = re.compile(
-    r"https?://[a-z0-9][a-z0-9.-]*(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>/[A-Za-z0-9._~/=&,:+-]*(?:\?[A-Za-z0-9._~/=&,:+-]*)?)?"
+    r"https?://[a-z0-9][a-z0-9.-]*(?::(?P<port>[1-9][0-9]{0,4}))?(?P<path>/[A-Za-z0-9._~/=&,:+-]*(?:\?[A-Za-z0-9._~/=&,:+-]+)?)?"
 )
 
 

@@ -71,7 +71,7 @@ class Finisher:
         self.worker_key = worker_key
         self.worker_name = worker_name
         self.done = done  # called with each job id once its finish is written
-        self.written = written  # called once per batch written (wakes the outbox sender)
+        self.written = written  # called after a batch with outbox entries (wakes the outbox sender)
         self._pending: queue.SimpleQueue[Finish | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="fusion-finisher", daemon=True)
         self._thread.start()
@@ -107,14 +107,13 @@ class Finisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-        self.written()
+        if any(finish.entry for finish in batch):
+            self.written()
 
     def _save(self, batch: list[Finish]) -> None:
         keys, args = script_call(batch, self.worker_key, self.worker_name)
-        with self.connection.pipeline(transaction=False) as pipe:  # one round trip
-            scripts.run(self.connection, batch_scripts.FINISH, keys, args, client=pipe)
-            timeline.record(pipe, timeline_of(batch))
-            pipe.execute()
+        outcomes = timeline_of(batch)
+        scripts.pipelined(self.connection, batch_scripts.FINISH, keys, args, lambda p: timeline.record(p, outcomes))
 
 
 class Finishing(Protocol):

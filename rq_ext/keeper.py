@@ -28,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -75,12 +76,19 @@ class LeaseKeeper:
         self.settings = settings
         self.worker_name = worker_name
         self.process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # the housekeeper's restart never races a stop
+        self._stopped = False
 
     @property
     def pid(self) -> int | None:
         return None if self.process is None else self.process.pid
 
     def start(self) -> None:
+        with self._lock:
+            self._stopped = False
+            self._start()
+
+    def _start(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "rq_ext.keeper", self.worker_name, str(os.getpid())]
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
@@ -88,20 +96,24 @@ class LeaseKeeper:
         self.process = process
 
     def ensure_running(self) -> None:
-        """Start a new keeper if this one exited (a housekeeping chore)."""
-        if self.process is not None and self.process.poll() is not None:
+        """Start a new keeper if this one exited (a housekeeping chore); never after a stop."""
+        with self._lock:
+            if self._stopped or self.process is None or self.process.poll() is None:
+                return
             log.warning("lease keeper of %s exited (%s): starting another", self.worker_name, self.process.returncode)
-            self.start()
+            self._start()
 
     def stop(self) -> None:
-        if self.process is None:
+        with self._lock:
+            self._stopped = True
+            process, self.process = self.process, None
+        if process is None:
             return
         try:
-            self.process.kill()
-            self.process.wait(timeout=5)
+            process.kill()
+            process.wait(timeout=5)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        self.process = None
 
 
 def _hand_over(stdin: IO[bytes] | None, settings: Settings) -> None:

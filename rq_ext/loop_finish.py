@@ -19,7 +19,7 @@ from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job
 
 from config import Settings
-from rq_ext import batch_scripts, resilience, timeline
+from rq_ext import batch_scripts, resilience, scripts, timeline
 from rq_ext.aio import GroupCommit
 from rq_ext.finisher import MAX_BATCH, Finish, script_call, timeline_of
 from rq_ext.outbox import Entry
@@ -43,9 +43,8 @@ class LoopFinisher:
         self.loop = loop
         self.worker_key, self.worker_name = worker
         self.done = done  # called with each job id once its finish is written
-        self.written = written  # called once per batch written (wakes the outbox sender)
+        self.written = written  # called after a batch with outbox entries (wakes the outbox sender)
         self.settings = settings
-        self._script = client.register_script(batch_scripts.FINISH)
         self._batches: GroupCommit[Finish] = GroupCommit(self._write, MAX_BATCH)
         self._loop_thread: int | None = None
 
@@ -83,11 +82,11 @@ class LoopFinisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-        self.written()
+        if any(finish.entry for finish in batch):
+            self.written()
 
     async def _save(self, batch: list[Finish]) -> Any:
         keys, args = script_call(batch, self.worker_key, self.worker_name)
-        async with self.client.pipeline(transaction=False) as pipe:  # one round trip
-            await self._script(keys=keys, args=args, client=pipe)
-            timeline.record(pipe, timeline_of(batch))
-            return await pipe.execute()
+        outcomes = timeline_of(batch)
+        record = lambda pipe: timeline.record(pipe, outcomes)  # noqa: E731
+        return await scripts.pipelined_async(self.client, batch_scripts.FINISH, keys, args, record)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from redis import Redis
@@ -26,6 +28,11 @@ from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import NoScriptError
 
 from rq_ext import contract
+
+log = logging.getLogger(__name__)
+
+#: What queues more commands into a pipeline (after a script's call), or None.
+Queueing = Callable[[Any], object] | None
 
 
 def with_contract(source: str) -> str:
@@ -241,6 +248,45 @@ async def run_async(client: AsyncRedis, source: str, keys: list[str], args: list
     except NoScriptError:
         await client.script_load(source)
         return await client.evalsha(sha, len(keys), *keys, *args)
+
+
+def pipelined(connection: Redis, source: str, keys: list[str], args: list[Any], rest: Queueing = None) -> Any:
+    """Run a script and then the commands ``rest`` queues, in one round trip; the script's reply.
+
+    The call goes by SHA alone: redis-py's pipelined ``Script`` first asks ``SCRIPT EXISTS``, a
+    round trip of its own. When Redis lacks the script (restarted, flushed) none of the call ran,
+    so it runs again alone, loaded; ``rest`` ran once. Once the script ran, an error of ``rest``
+    is logged, not raised: a caller retrying on errors would run the script twice."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
+        if rest is not None:
+            rest(pipe)
+        results = pipe.execute(raise_on_error=False)
+    if isinstance(results[0], NoScriptError):
+        return run(connection, source, keys, args)
+    return _script_reply(results)
+
+
+async def pipelined_async(
+    client: AsyncRedis, source: str, keys: list[str], args: list[Any], rest: Queueing = None
+) -> Any:
+    """:func:`pipelined` through an asyncio client."""
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
+        if rest is not None:
+            rest(pipe)
+        results = await pipe.execute(raise_on_error=False)
+    if isinstance(results[0], NoScriptError):
+        return await run_async(client, source, keys, args)
+    return _script_reply(results)
+
+
+def _script_reply(results: list[Any]) -> Any:
+    if isinstance(results[0], Exception):
+        raise results[0]
+    for failed in (r for r in results[1:] if isinstance(r, Exception)):
+        log.warning("a command pipelined after a script failed: %s", failed)
+    return results[0]
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from rq_ext import contract, recovery, scripts
-from rq_ext.keeper import RENEW_OWNED
+from rq_ext.keeper import RENEW_OWNED, LeaseKeeper
 
 
 def server_now(conn) -> float:
@@ -50,3 +50,22 @@ def test_recovery_reads_the_server_clock_not_its_argument(conn):
     result = scripts.run(conn, scripts.RECOVER, [contract.CLAIMS], [time.time() + 3600, 100, 3])
     assert result == [[], [], []]
     assert conn.zscore(contract.CLAIMS, "j-1") is not None
+
+
+def test_a_stopped_keeper_is_never_started_again_by_the_housekeeper(settings):
+    """The housekeeper's restart chore after (or racing) a stop leaked a keeper that outlived its
+    worker, renewing leases for a worker that was gone."""
+    keeper = LeaseKeeper(settings, "w-stopped")
+    keeper.start()
+    process = keeper.process
+    assert process is not None
+    process.kill()
+    process.wait(5)
+    keeper.stop()  # the chore may come right after, seeing the dead process it held
+    keeper.ensure_running()
+    assert keeper.process is None
+    keeper.start()  # a new start (a restarted worker) works again
+    try:
+        assert keeper.process is not None and keeper.process.poll() is None
+    finally:
+        keeper.stop()

@@ -111,7 +111,12 @@ def counts(fcm: FakeFCM, apns: FakeAPNs) -> dict[str, int]:
 
 def assert_finished(conn: Any, ids: list[str]) -> None:
     statuses = [conn.hget(f"rq:job:{job_id}", "status") for job_id in ids]
-    assert statuses == [b"finished"] * len(ids)
+    unfinished = {
+        i: conn.hgetall(f"rq:job:{i}") for i, status in zip(ids, statuses, strict=True) if status != b"finished"
+    }
+    assert statuses == [b"finished"] * len(ids), {
+        i: {k: v[:300] for k, v in h.items() if k != b"data"} for i, h in unfinished.items()
+    }
 
 
 @pytest.mark.parametrize("kind", list(CLASSES))

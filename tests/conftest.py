@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -231,6 +232,22 @@ def _descendants(pid: int) -> list[int]:
             except (OSError, ValueError, IndexError):
                 continue
     return found
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found() -> Iterator[None]:
+    """A test that runs the worker's own log setup (``setup_logging``: the root logger at DEBUG
+    and a masked stderr handler) leaves the root logger as it found it. Left at DEBUG, every later
+    in-process worker formatted each debug line of redis-py and urllib3 through every handler: jobs
+    ran ten times slower for the rest of the session, and the lean path's batches shrank."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if getattr(handler, "_fusion", False) and handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
 
 
 @pytest.fixture(autouse=True)

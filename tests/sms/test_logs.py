@@ -73,3 +73,10 @@ def test_logs_of_a_full_run_are_masked(conn, settings_factory, run_worker, https
         for value in [TEXT, "haemoglobin", *SECRETS]:
             assert value not in raw, (value, raw)
         assert not re.search(r"(?<!\*)98765\d{5}", raw), raw
+
+
+def test_the_previous_tests_log_setup_was_undone():
+    """(Runs after the test above.) Its ``setup_logging("DEBUG")`` did not outlive it."""
+    root = logging.getLogger()
+    assert root.level != logging.DEBUG
+    assert not [h for h in root.handlers if getattr(h, "_fusion", False)]

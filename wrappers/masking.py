@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from phonenumbers import Leniency, PhoneNumberMatcher
@@ -80,17 +82,28 @@ def _mask_phone(match: re.Match[str]) -> str:
 
 
 _regions: dict[str, str] = {}
+_get_settings: Callable[[], Any] | None = None
 
 
 def region() -> str:
     """The phonenumbers region national numbers are read in (the deployment zone, else IN)."""
+    global _get_settings
     try:
-        from config import get_settings
+        if _get_settings is None:
+            from config import get_settings  # config imports wrappers: looked up when first needed
 
-        zone = get_settings().CRELIO_DEPLOYMENT_ZONE.upper()
+            _get_settings = get_settings
+        zone = _zone_of(_get_settings())
     except Exception:
         zone = "IN"
-    return _regions.setdefault(zone, zone if len(zone) == 2 and zone.isalpha() else "IN")
+    found = _regions.get(zone)
+    if found is None:
+        found = _regions.setdefault(zone, zone.upper() if len(zone) == 2 and zone.isalpha() else "IN")
+    return found
+
+
+def _zone_of(settings: Any) -> str:
+    return str(settings.CRELIO_DEPLOYMENT_ZONE)
 
 
 def _view(raw: str) -> str:
@@ -136,9 +149,26 @@ def mask_phones(text: str) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
+#: Texts up to this long have their pattern masking cached (labels, queue names, outcomes: a log
+#: record masks each of its context fields, and those repeat from job to job).
+CACHED_UP_TO = 64
+
+
 def mask_text(text: str) -> str:
     """Mask the current send's values, every phone number, e-mail address, token and URL secret."""
-    text = scrub_current(text)
+    text = scrub_current(text)  # depends on the send in progress: never cached
+    if len(text) <= CACHED_UP_TO:
+        return _mask_short(text, region())
+    return _mask_patterns(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _mask_short(text: str, zone: str) -> str:
+    """:func:`_mask_patterns` of a short text (a pure function of the text and the zone)."""
+    return _mask_patterns(text)
+
+
+def _mask_patterns(text: str) -> str:
     text = _URL_PASSWORD.sub(r"\1:" + MASK + "@", text)
     text = _QUERY_SECRET.sub(r"\1" + MASK, text)
     text = _AUTH_HEADER.sub(r"\1\2" + MASK, text)

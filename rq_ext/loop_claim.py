@@ -33,7 +33,7 @@ from rq.queue import Queue
 from rq.suspension import WORKERS_SUSPENDED
 from rq.worker import Worker, WorkerStatus
 
-from rq_ext.concurrent import GATHER, SUSPENSION_CHECK_EVERY, FusionConcurrentWorker
+from rq_ext.concurrent import SUSPENSION_CHECK_EVERY, FusionConcurrentWorker, gather_window
 from rq_ext.job import FusionJob
 from rq_ext.resilience import REDIS_DOWN
 
@@ -129,7 +129,8 @@ class LoopClaiming(FusionConcurrentWorker):
 
     def _ended(self, job: Job, queue: Queue, started: float) -> None:
         super()._ended(job, queue, started)
-        self._slot_freed.set()
+        if self._running == 0 or self.concurrency - self._running >= self._wake_at:
+            self._slot_freed.set()
 
     async def _claim_forever(self, burst: bool, max_idle_time: int | None) -> None:
         try:
@@ -163,14 +164,28 @@ class LoopClaiming(FusionConcurrentWorker):
         return self._claiming and not self._stop_requested and (self._budget is None or self._budget > 0)
 
     async def _free_slots(self) -> int:
-        """Wait until a slot is free; with a deep backlog, a few ms more for others."""
+        """Wait until a slot is free; with a deep backlog, until an eighth of them are, for a
+        window that grows with the concurrency (see :func:`gather_window`)."""
         while self._running >= self.concurrency and self._wanted():
             self._slot_freed.clear()
             await self._slot_freed.wait()  # a job ended, or the claim loop is halted
-        enough = max(1, self.concurrency // 8) if self._deep_backlog else 1
-        if self.concurrency - self._running < enough:
-            await asyncio.sleep(GATHER)
+        if self._deep_backlog:
+            await self._gather(max(1, self.concurrency // 8), gather_window(self.concurrency))
         return max(0, self.concurrency - self._running)
+
+    async def _gather(self, enough: int, window: float) -> None:
+        """Wait up to ``window`` seconds until ``enough`` slots are free (job tasks wake this
+        loop only once that many are)."""
+        if self.concurrency - self._running >= enough:
+            return
+        self._wake_at = enough
+        self._slot_freed.clear()
+        try:
+            await asyncio.wait_for(self._slot_freed.wait(), window)
+        except TimeoutError:
+            pass
+        finally:
+            self._wake_at = 1
 
     async def _claim_batch(self, count: int) -> Batch | None:
         """Claim up to ``count`` jobs; None while Redis is unreachable."""

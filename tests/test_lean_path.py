@@ -143,3 +143,11 @@ def test_claimed_jobs_are_started_in_the_claim(conn, settings, run_worker):
     watcher.join()
     assert seen["worker"] == worker.name.encode() and seen["claimed"] is not None
     assert [m.split(":")[0] for m in seen["wip"]] == [job.id]  # type: ignore[union-attr]
+
+
+def test_the_gather_window_grows_with_the_concurrency_and_is_capped():
+    from rq_ext.concurrent import GATHER, GATHER_MAX, gather_window
+
+    assert gather_window(1) == gather_window(64) == GATHER
+    assert GATHER < gather_window(256) < gather_window(512) <= GATHER_MAX
+    assert gather_window(100_000) == GATHER_MAX

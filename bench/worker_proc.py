@@ -28,18 +28,30 @@ KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concu
 
 
 def count_round_trips() -> Any:
-    """Count each request written to Redis (a pipeline is one), in memory shared with forks."""
+    """Count each request written to Redis (a pipeline is one), in memory shared with forks: by
+    redis-py's blocking clients and by its asyncio ones (the event-loop class's claims, finishes
+    and ledger records)."""
+    from redis.asyncio.connection import AbstractConnection as AsyncConnection
     from redis.connection import AbstractConnection
 
     counter = multiprocessing.Value("q", 0)
     original = AbstractConnection.send_packed_command
+    original_async = AsyncConnection.send_packed_command
 
-    def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+    def count() -> None:
         with counter.get_lock():
             counter.value += 1
+
+    def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+        count()
         original(self, command, check_health)
 
+    async def send_packed_command_async(self: Any, command: Any, check_health: bool = True) -> None:
+        count()
+        await original_async(self, command, check_health)
+
     AbstractConnection.send_packed_command = send_packed_command  # type: ignore[method-assign]
+    AsyncConnection.send_packed_command = send_packed_command_async  # type: ignore[method-assign]
     return counter
 
 

@@ -20,6 +20,7 @@ renewed meanwhile, since the jobs count as in hand until their finish is written
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -112,8 +113,8 @@ class Finisher:
 
     def _save(self, batch: list[Finish]) -> None:
         keys, args = script_call(batch, self.worker_key, self.worker_name)
-        outcomes = timeline_of(batch)
-        scripts.pipelined(self.connection, batch_scripts.FINISH, keys, args, lambda p: timeline.record(p, outcomes))
+        record = functools.partial(timeline.record, outcomes=timeline_of(batch))
+        scripts.pipelined(self.connection, batch_scripts.FINISH, keys, args, record)
 
 
 class Finishing(Protocol):

@@ -10,6 +10,7 @@ so their leases are renewed, and once written they are forgotten.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -87,6 +88,5 @@ class LoopFinisher:
 
     async def _save(self, batch: list[Finish]) -> Any:
         keys, args = script_call(batch, self.worker_key, self.worker_name)
-        outcomes = timeline_of(batch)
-        record = lambda pipe: timeline.record(pipe, outcomes)  # noqa: E731
+        record = functools.partial(timeline.record, outcomes=timeline_of(batch))
         return await scripts.pipelined_async(self.client, batch_scripts.FINISH, keys, args, record)

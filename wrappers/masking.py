@@ -93,17 +93,13 @@ def region() -> str:
             from config import get_settings  # config imports wrappers: looked up when first needed
 
             _get_settings = get_settings
-        zone = _zone_of(_get_settings())
+        zone = str(_get_settings().CRELIO_DEPLOYMENT_ZONE)
     except Exception:
         zone = "IN"
     found = _regions.get(zone)
     if found is None:
         found = _regions.setdefault(zone, zone.upper() if len(zone) == 2 and zone.isalpha() else "IN")
     return found
-
-
-def _zone_of(settings: Any) -> str:
-    return str(settings.CRELIO_DEPLOYMENT_ZONE)
 
 
 def _view(raw: str) -> str:

@@ -300,8 +300,13 @@ class FusionConcurrentWorker(FusionWorkerMixin, SimpleWorker):
         self.hooks.after(job, queue.name, self._outcome_of(job), time.time() - started)
         with self._freed:
             self._running -= 1
-            if self._running == 0 or self.concurrency - self._running >= self._wake_at:
+            if self._claimer_waits_for_this():
                 self._freed.notify_all()  # the claim loop; a warm stop of the event-loop class
+
+    def _claimer_waits_for_this(self) -> bool:
+        """Whether the slots free now are what the claim loop waits for (all of them, or
+        ``_wake_at``); called as a job ends."""
+        return self._running == 0 or self.concurrency - self._running >= self._wake_at
 
     def _perform(self, job: Job, queue: Queue) -> None:
         assert self.deadlines is not None

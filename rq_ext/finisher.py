@@ -108,13 +108,12 @@ class Finisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-        if any(finish.entry for finish in batch):
+        if writes_outbox(batch):
             self.written()
 
     def _save(self, batch: list[Finish]) -> None:
-        keys, args = script_call(batch, self.worker_key, self.worker_name)
-        record = functools.partial(timeline.record, outcomes=timeline_of(batch))
-        scripts.pipelined(self.connection, batch_scripts.FINISH, keys, args, record)
+        keys, args, counts = finish_call(batch, self.worker_key, self.worker_name)
+        scripts.pipelined(self.connection, batch_scripts.FINISH, keys, args, counts)
 
 
 class Finishing(Protocol):
@@ -126,12 +125,22 @@ class Finishing(Protocol):
     def stop(self, timeout: float = 30.0) -> None: ...
 
 
-def script_call(batch: list[Finish], worker_key: str, worker_name: str) -> tuple[list[str], list[Any]]:
-    """The ``FINISH`` script's keys and arguments for a batch."""
+def finish_call(
+    batch: list[Finish], worker_key: str, worker_name: str
+) -> tuple[list[str], list[Any], Callable[[Any], object]]:
+    """The ``FINISH`` script's keys and arguments for a batch, and what queues the batch's
+    per-minute outcome counts after the call (both finishers send them with
+    :func:`rq_ext.scripts.pipelined`)."""
     args: list[Any] = [current_timestamp(), worker_name, working_time(batch), len(batch)]
     for finish in batch:
         args += job_args(finish)
-    return [contract.CLAIMS, worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE], args
+    keys = [contract.CLAIMS, worker_key, contract.OUTBOX_ENTRIES, contract.OUTBOX_DUE]
+    return keys, args, functools.partial(timeline.record, outcomes=timeline_of(batch))
+
+
+def writes_outbox(batch: list[Finish]) -> bool:
+    """Whether the batch wrote outbox entries (the sender is woken only then)."""
+    return any(finish.entry for finish in batch)
 
 
 def timeline_of(batch: list[Finish]) -> list[tuple[str, str, str, str]]:

@@ -129,7 +129,7 @@ class LoopClaiming(FusionConcurrentWorker):
 
     def _ended(self, job: Job, queue: Queue, started: float) -> None:
         super()._ended(job, queue, started)
-        if self._running == 0 or self.concurrency - self._running >= self._wake_at:
+        if self._claimer_waits_for_this():
             self._slot_freed.set()
 
     async def _claim_forever(self, burst: bool, max_idle_time: int | None) -> None:

@@ -10,7 +10,6 @@ so their leases are renewed, and once written they are forgotten.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -20,9 +19,9 @@ from redis.asyncio import Redis as AsyncRedis
 from rq.job import Job
 
 from config import Settings
-from rq_ext import batch_scripts, resilience, scripts, timeline
+from rq_ext import batch_scripts, resilience, scripts
 from rq_ext.aio import GroupCommit
-from rq_ext.finisher import MAX_BATCH, Finish, script_call, timeline_of
+from rq_ext.finisher import MAX_BATCH, Finish, finish_call, writes_outbox
 from rq_ext.outbox import Entry
 
 log = logging.getLogger(__name__)
@@ -83,10 +82,9 @@ class LoopFinisher:
             log.exception("finish of %d jobs could not be written; their claims will be recovered", len(batch))
         for finish in batch:
             self.done(finish.job.id)
-        if any(finish.entry for finish in batch):
+        if writes_outbox(batch):
             self.written()
 
     async def _save(self, batch: list[Finish]) -> Any:
-        keys, args = script_call(batch, self.worker_key, self.worker_name)
-        record = functools.partial(timeline.record, outcomes=timeline_of(batch))
-        return await scripts.pipelined_async(self.client, batch_scripts.FINISH, keys, args, record)
+        keys, args, counts = finish_call(batch, self.worker_key, self.worker_name)
+        return await scripts.pipelined_async(self.client, batch_scripts.FINISH, keys, args, counts)

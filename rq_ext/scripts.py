@@ -258,9 +258,7 @@ def pipelined(connection: Redis, source: str, keys: list[str], args: list[Any], 
     so it runs again alone, loaded; ``rest`` ran once. Once the script ran, an error of ``rest``
     is logged, not raised: a caller retrying on errors would run the script twice."""
     with connection.pipeline(transaction=False) as pipe:
-        pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
-        if rest is not None:
-            rest(pipe)
+        _queue(pipe, source, keys, args, rest)
         results = pipe.execute(raise_on_error=False)
     if isinstance(results[0], NoScriptError):
         return run(connection, source, keys, args)
@@ -272,13 +270,18 @@ async def pipelined_async(
 ) -> Any:
     """:func:`pipelined` through an asyncio client."""
     async with client.pipeline(transaction=False) as pipe:
-        pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
-        if rest is not None:
-            rest(pipe)
+        _queue(pipe, source, keys, args, rest)
         results = await pipe.execute(raise_on_error=False)
     if isinstance(results[0], NoScriptError):
         return await run_async(client, source, keys, args)
     return _script_reply(results)
+
+
+def _queue(pipe: Any, source: str, keys: list[str], args: list[Any], rest: Queueing) -> None:
+    """The script's call by SHA first, then what ``rest`` queues."""
+    pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
+    if rest is not None:
+        rest(pipe)
 
 
 def _script_reply(results: list[Any]) -> Any:

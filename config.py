@@ -65,6 +65,9 @@ class Settings:
     #: The event-loop worker class: threads for the jobs with no sans-I/O form (at most
     #: ``--concurrency``, whose default for that class is :data:`ASYNC_CONCURRENCY`).
     ASYNC_BLOCKING_THREADS: int = 32
+    #: The event-loop worker class's HTTP client: ``native`` (asyncio protocols over httptools'
+    #: parser, :mod:`wrappers.loop_http`) or ``aiohttp``.
+    ASYNC_HTTP_CLIENT: str = "native"
     OUTBOX_POLL: float = 1.0
     OUTBOX_BACKOFF_BASE: float = 1.0
     OUTBOX_BACKOFF_MAX: float = 600.0
@@ -376,6 +379,8 @@ def _validate_numbers(s: Settings) -> None:
 def _validate_choices(s: Settings) -> None:
     if s.SERIALIZER not in ("pickle", "json"):
         raise ConfigError("SERIALIZER: must be pickle or json")
+    if s.ASYNC_HTTP_CLIENT not in ("native", "aiohttp"):
+        raise ConfigError("ASYNC_HTTP_CLIENT: must be native or aiohttp")
     if not s.QUEUES:
         raise ConfigError("QUEUES: at least one queue is needed")
     if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -38,7 +38,10 @@ from bench.fake_provider import FakeProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 DELAY = 0.05
-CLIENTS = ("aiohttp-uvloop", "aiohttp-asyncio", "httpx-uvloop", "urllib3-threads", "raw-uvloop", "pycurl-multi")
+CLIENTS = (
+    "aiohttp-uvloop", "aiohttp-asyncio", "httpx-uvloop", "urllib3-threads", "raw-uvloop", "pycurl-multi",
+    "worker-native", "worker-aiohttp",
+)  # fmt: skip
 DEFAULT_REQUESTS = {64: 3000, 512: 10000}
 PAYLOAD = {
     "event": "notification.delivered",
@@ -166,6 +169,27 @@ async def raw_client(url: str, n: int, c: int) -> Measured:
     finally:
         for _, writer in idle:
             writer.close()
+
+
+async def worker_transport(kind: str, url: str, n: int, c: int) -> Measured:
+    """The worker's own event-loop transports (``wrappers.loop_http.open_transport``: the loop's
+    client, or aiohttp), sending the :class:`wrappers.transport.Request` a channel builds
+    (unguarded: a provider's own URL, so no SSRF check), answers capped and read whole."""
+    from wrappers.loop_http import open_transport
+    from wrappers.transport import Request
+
+    transport = open_transport(kind, c)
+    request = Request("POST", url, "bench", 30.0, dict(HEADERS), BODY, guarded=False)
+
+    async def one() -> None:
+        answer = await transport.send(request)
+        if answer.status_code != 200:
+            raise RuntimeError(f"status {answer.status_code}")
+
+    try:
+        return await with_warmup(one, n, c)
+    finally:
+        await transport.close()
 
 
 def urllib3_threads(url: str, n: int, c: int) -> Measured:
@@ -298,6 +322,8 @@ def child(client: str, url: str, n: int, c: int, budget: float) -> None:
         measured = run_in_loop(httpx_client(url, n, c), uvloop_=True)
     elif client == "raw-uvloop":
         measured = run_in_loop(raw_client(url, n, c), uvloop_=True)
+    elif client in ("worker-native", "worker-aiohttp"):
+        measured = run_in_loop(worker_transport(client.split("-")[1], url, n, c), uvloop_=True)
     elif client == "urllib3-threads":
         measured = urllib3_threads(url, n, c)
     elif client == "pycurl-multi":
@@ -318,6 +344,8 @@ NEEDS = {
     "urllib3-threads": ["urllib3"],
     "raw-uvloop": ["uvloop"],
     "pycurl-multi": ["pycurl"],
+    "worker-native": ["httptools", "uvloop"],
+    "worker-aiohttp": ["aiohttp", "uvloop"],
 }
 
 

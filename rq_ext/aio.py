@@ -1,7 +1,7 @@
 """The event-loop driver of sans-I/O plans (:mod:`rq_ext.sansio`), and what it drives them with.
 
 :func:`drive` runs a plan as a coroutine: a :class:`~wrappers.transport.Request` goes to the
-event-loop transport (:class:`wrappers.aio_http.AioTransport`), a
+event-loop transport (:func:`wrappers.loop_http.open_transport`), a
 :class:`~rq_ext.sansio.Record` to the :class:`LedgerWriter`, a :class:`~rq_ext.sansio.Call` to
 a bounded thread pool. A failure of an effect is raised into the plan, as on a thread.
 
@@ -27,8 +27,7 @@ from config import Settings
 from rq_ext import resilience, scripts
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record, Script, Together
-from wrappers.aio_http import AioTransport
-from wrappers.transport import Request
+from wrappers.transport import LoopHTTP, Request
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +177,7 @@ class LoopDeadlines:
 class Drivers:
     """What an event loop's plans are driven with."""
 
-    transport: AioTransport
+    transport: LoopHTTP
     ledger: LedgerWriter
     blocking: Executor
     redis: AsyncRedis | None = None  # the loop's client to the jobs' Redis (None: scripts on a thread)

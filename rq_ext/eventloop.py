@@ -11,8 +11,8 @@ runs differs:
 
 - a job whose function has a sans-I/O plan (:mod:`rq_ext.sansio`: the webhook channel, the
   channels converted so far, the bench's no-op) runs as a task on the loop: its requests go
-  through aiohttp (:class:`wrappers.aio_http.AioTransport`, one pool of ``concurrency``
-  connections), its ledger records through one batched writer on the loop
+  through the loop's HTTP client (:func:`wrappers.loop_http.open_transport`, at most
+  ``concurrency`` exchanges at once; ``ASYNC_HTTP_CLIENT``), its ledger records through one batched writer on the loop
   (:class:`rq_ext.aio.LedgerWriter`, redis-py's asyncio client with hiredis),
   its blocking calls (:class:`~rq_ext.sansio.Call`) on the thread pool; its deadline is
   watched by one sweep of the loop (rq's ``JobTimeoutException`` when it passes, as on the
@@ -47,7 +47,7 @@ from rq_ext.connection import async_twin
 from rq_ext.loop_claim import LoopClaiming
 from rq_ext.loop_finish import LoopFinisher
 from rq_ext.sansio import Plan
-from wrappers.aio_http import AioTransport
+from wrappers.loop_http import open_transport
 
 #: Threads that run failures' bookkeeping.
 BOOKKEEPING_THREADS = 2
@@ -82,7 +82,9 @@ class FusionAsyncWorker(LoopClaiming):
         self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
         self._aredis = async_twin(self.connection)
         ledger = LedgerWriter(self._aredis, self.settings)
-        self.drivers = Drivers(AioTransport(self.concurrency), ledger, self._blocking, self._aredis)
+        self.drivers = Drivers(
+            open_transport(self.settings.ASYNC_HTTP_CLIENT, self.concurrency), ledger, self._blocking, self._aredis
+        )
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="fusion-event-loop", daemon=True)
         self._loop_thread.start()
 

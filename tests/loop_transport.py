@@ -1,5 +1,6 @@
-"""Driving a sans-I/O plan on an event loop of its own, as the event-loop worker drives it (the
-aiohttp transport, the batched ledger writer), for tests that compare both transports."""
+"""Driving a sans-I/O plan on an event loop of its own, as the event-loop worker drives it (its
+HTTP client, ``native`` or ``aiohttp``; the batched ledger writer), for tests that compare the
+transports."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from config import get_settings
 from rq_ext.aio import Drivers, LedgerWriter, drive
 from rq_ext.connection import async_twin
 from rq_ext.sansio import Plan
-from wrappers.aio_http import AioTransport
+from wrappers.loop_http import open_transport
 
 
-def run_on_loop(steps: Plan[Any], connection: Any = None) -> Any:
+def run_on_loop(steps: Plan[Any], connection: Any = None, http: str = "native") -> Any:
     """The plan's return value, its effects done by the event-loop drivers."""
 
     async def go() -> Any:
-        transport = AioTransport(8)
+        transport = open_transport(http, 8)
         client = async_twin(connection) if connection is not None else None
         writer = LedgerWriter(client, get_settings())
         with ThreadPoolExecutor(2) as pool:

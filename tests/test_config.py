@@ -79,6 +79,7 @@ def test_allowed_networks_accepts_cidrs():
         ("FCM_OAUTH_TOKEN_URI", ""),
         ("APNS_ENDPOINT", "https://"),
         ("APNS_SANDBOX_ENDPOINT", "ftp://api.sandbox.push.apple.com"),
+        ("ASYNC_HTTP_CLIENT", "httpx"),
     ],
 )
 def test_wrong_value_names_the_setting(name, value):

@@ -1,4 +1,5 @@
-"""The event-loop worker class on its own path: webhook plans on the loop (aiohttp), their
+"""The event-loop worker class on its own path: webhook plans on the loop (its own HTTP client;
+aiohttp with ``ASYNC_HTTP_CLIENT=aiohttp``), their
 deadlines, their ledger records, mixed with plan-less jobs on the thread pool, warm shutdown
 with sends in flight, the CLI."""
 
@@ -44,6 +45,23 @@ def test_webhooks_run_at_once_on_the_loop_each_sent_once(conn, settings, run_wor
     assert Job.fetch(jobs[0].id, connection=conn).return_value() == {"channel": "webhook", "status_code": 200}
     assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:wip:webhook") == 0
     assert int(conn.hget(worker.key, "successful_job_count")) == 200
+
+
+@pytest.mark.parametrize("client", ["native", "aiohttp"])
+def test_either_http_client_sends_each_webhook_once_on_kept_connections(conn, settings_factory, recorder, client):
+    from wrappers.aio_http import AioTransport
+    from wrappers.loop_http import LoopTransport
+
+    settings_factory(ASYNC_HTTP_CLIENT=client)
+    jobs = [
+        enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, n), connection=conn) for n in range(60)
+    ]
+    worker = FusionAsyncWorker(["webhook"], connection=conn, concurrency=16)
+    worker.work(burst=True)
+    assert worker.drivers is not None
+    assert isinstance(worker.drivers.transport, AioTransport if client == "aiohttp" else LoopTransport)
+    assert statuses(conn, jobs) == {"finished"}
+    assert set(recorder.jobs_sent().values()) == {1} and len(recorder.jobs_sent()) == 60
 
 
 def test_a_plan_past_its_deadline_is_cut_alone(conn, settings, run_worker, recorder, httpserver):

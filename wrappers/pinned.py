@@ -15,6 +15,7 @@ client CPU per request, which bounds the concurrent worker's throughput.
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,8 @@ CHUNK = 16 * 1024
 ONE_SEGMENT_MAX = 64 * 1024
 USER_AGENT = "fusion-worker"
 FORBIDDEN_IN_HEADERS = ("\r", "\n", "\0")
+#: A header name: an RFC 9110 token (http.client refuses any other; the event loop's client too).
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 _managers: dict[int, urllib3.PoolManager] = {}
 
@@ -141,6 +144,8 @@ def request_headers(headers: dict[str, str] | None, target: Target, what: str) -
     for name, value in (headers or {}).items():
         if not name or any(c in name or c in value for c in FORBIDDEN_IN_HEADERS) or value[:1] in (" ", "\t"):
             raise InvalidPayload(f"{what}: InvalidHeader (a header name or value holds a line break)")
+        if not HEADER_NAME.fullmatch(name):
+            raise InvalidPayload(f"{what}: InvalidHeader (a header name holds a character not allowed in it)")
         ready[name] = value
     ready["Host"] = host_header(target)
     return ready

@@ -5,8 +5,9 @@ never opens a socket. A transport performs the request:
 
 - :func:`send` here, the threaded transport: urllib3 through :mod:`wrappers.pinned`, blocking,
   for the fork, simple and concurrent worker classes;
-- :class:`wrappers.aio_http.AioTransport`, the event-loop transport (aiohttp), for the async
-  worker class.
+- :class:`wrappers.loop_http.LoopTransport`, the event-loop transport (asyncio protocols over
+  httptools' parser), for the async worker class; :class:`wrappers.aio_http.AioTransport`
+  (aiohttp) instead with ``ASYNC_HTTP_CLIENT=aiohttp``.
 
 Both apply the same rules, written once in :mod:`wrappers.pinned` and :mod:`wrappers.ssrf`: a
 ``guarded`` request (its URL came from job data) passes the SSRF guard and goes to the checked
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -66,6 +67,14 @@ class Answer:
     @property
     def text(self) -> str:
         return self.content.decode(charset(self.headers.get("Content-Type", "")), "replace")
+
+
+class LoopHTTP(Protocol):
+    """An event-loop transport (:mod:`wrappers.loop_http`, :mod:`wrappers.aio_http`)."""
+
+    async def send(self, request: Request) -> Answer: ...
+
+    async def close(self) -> None: ...
 
 
 def charset(content_type: str) -> str:

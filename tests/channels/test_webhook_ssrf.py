@@ -21,11 +21,14 @@ from wrappers import ssrf
 OPEN = r"^https?://"
 
 
-@pytest.fixture(params=["threaded", "event-loop"], autouse=True)
+@pytest.fixture(params=["threaded", "event-loop", "event-loop-aiohttp"], autouse=True)
 def transport(request, monkeypatch):
-    """``send_webhook`` of these tests: the job function, or its plan on an event loop."""
-    if request.param == "event-loop":
-        monkeypatch.setattr(sys.modules[__name__], "send_webhook", lambda t: run_on_loop(plan_webhook(t, None)))
+    """``send_webhook`` of these tests: the job function, or its plan on an event loop (through
+    the loop's own HTTP client, or aiohttp)."""
+    if request.param.startswith("event-loop"):
+        client = "aiohttp" if request.param.endswith("aiohttp") else "native"
+        sender = lambda t: run_on_loop(plan_webhook(t, None), http=client)  # noqa: E731
+        monkeypatch.setattr(sys.modules[__name__], "send_webhook", sender)
     return request.param
 
 

@@ -53,9 +53,7 @@ def test_either_http_client_sends_each_webhook_once_on_kept_connections(conn, se
     from wrappers.loop_http import LoopTransport
 
     settings_factory(ASYNC_HTTP_CLIENT=client)
-    jobs = [
-        enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, n), connection=conn) for n in range(60)
-    ]
+    jobs = [enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, n), connection=conn) for n in range(60)]
     worker = FusionAsyncWorker(["webhook"], connection=conn, concurrency=16)
     worker.work(burst=True)
     assert worker.drivers is not None

@@ -154,11 +154,14 @@ class FusionAsyncWorker(LoopClaiming):
             await loop.run_in_executor(self._blocking, self._perform, job, queue)
             return
         seconds = job.timeout or self.settings.DEFAULT_JOB_TIMEOUT
+        began = loop.time()
         try:
             return_value = await self._within(seconds, drive(steps, self._drivers()))
         except Exception:
+            self._held(loop.time() - began)
             await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, sys.exc_info())
         else:
+            self._held(loop.time() - began)
             self._succeed(job, queue, return_value)
 
     async def _within(self, seconds: float | None, steps: Any) -> Any:

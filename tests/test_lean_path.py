@@ -151,3 +151,15 @@ def test_the_gather_window_grows_with_the_concurrency_and_is_capped():
     assert gather_window(1) == gather_window(64) == GATHER
     assert GATHER < gather_window(256) < gather_window(512) <= GATHER_MAX
     assert gather_window(100_000) == GATHER_MAX
+
+
+def test_the_event_loop_claims_sooner_for_plans_that_wait_on_io():
+    from rq_ext.concurrent import GATHER, gather_window
+    from rq_ext.loop_claim import GATHER_SHARE, HELD_IO, gather_for
+
+    assert gather_for(64, 0.0) == (8, GATHER)  # short plans (or none yet): as the concurrent class
+    assert gather_for(512, HELD_IO / 2) == (64, gather_window(512))
+    enough, window = gather_for(64, 0.05)  # webhooks of 50 ms
+    assert enough == 2 and window == pytest.approx(GATHER_SHARE * 0.05) and window < GATHER
+    assert gather_for(16, 0.05)[0] == 1
+    assert gather_for(512, 10.0) == (16, gather_window(512))  # never longer than the cap

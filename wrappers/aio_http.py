@@ -26,10 +26,10 @@ from yarl import URL
 from errors import DeliveryTimeout, ProviderRejected, ProviderUnavailable
 from wrappers import pinned
 from wrappers.ssrf import Target
-from wrappers.transport import Answer, Request, target_of, target_without_lookup
+from wrappers.transport import Answer, ErrorTable, Request, classified, target_of, target_without_lookup
 
 #: aiohttp's errors -> (classified error, what it says), most specific first.
-ERRORS: tuple[tuple[type[BaseException], type[Exception], str], ...] = (
+ERRORS: ErrorTable = (
     (aiohttp.ClientConnectorCertificateError, ProviderRejected, "TLS certificate verification failed"),
     (aiohttp.ClientConnectorError, ProviderUnavailable, "connection failed"),
     (aiohttp.ServerTimeoutError, DeliveryTimeout, "timed out"),
@@ -43,10 +43,7 @@ ERRORS: tuple[tuple[type[BaseException], type[Exception], str], ...] = (
 
 def transport_error(exc: BaseException, what: str) -> Exception:
     """The classified error for an aiohttp failure."""
-    for caught, error, words in ERRORS:
-        if isinstance(exc, caught):
-            return error(f"{what}: {words} ({type(exc).__name__})")
-    return ProviderUnavailable(f"{what}: request failed ({type(exc).__name__})")
+    return classified(exc, what, ERRORS)
 
 
 @lru_cache(maxsize=8)

@@ -37,7 +37,7 @@ from errors import DeliveryTimeout, InvalidPayload, ProviderRejected, ProviderUn
 from wrappers import pinned
 from wrappers.aio_http import AioTransport, tls_context
 from wrappers.ssrf import Target
-from wrappers.transport import Answer, LoopHTTP, Request, target_of, target_without_lookup
+from wrappers.transport import Answer, ErrorTable, LoopHTTP, Request, classified, target_of, target_without_lookup
 
 #: The methods sent (every channel's; not HEAD, whose answer the parser would wait a body for).
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -51,7 +51,7 @@ class AnswerBroken(Exception):
 
 
 #: Errors of a send -> (classified error, what it says), most specific first.
-ERRORS: tuple[tuple[type[BaseException], type[Exception], str], ...] = (
+ERRORS: ErrorTable = (
     (ssl.SSLCertVerificationError, ProviderRejected, "TLS certificate verification failed"),
     (TimeoutError, DeliveryTimeout, "timed out"),
     (AnswerBroken, ProviderUnavailable, "connection failed"),
@@ -63,10 +63,7 @@ ERRORS: tuple[tuple[type[BaseException], type[Exception], str], ...] = (
 
 def transport_error(exc: BaseException, what: str) -> Exception:
     """The classified error for a failed send."""
-    for caught, error, words in ERRORS:
-        if isinstance(exc, caught):
-            return error(f"{what}: {words} ({type(exc).__name__})")
-    return ProviderUnavailable(f"{what}: request failed ({type(exc).__name__})")
+    return classified(exc, what, ERRORS)
 
 
 def request_head(request: Request, target: Target) -> bytes:
@@ -180,6 +177,7 @@ class Connection(asyncio.Protocol):
             self._fail(exc)
 
     def eof_received(self) -> bool:
+        self.closed = True  # never reused, even before connection_lost arrives
         return False  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import requests
 
-from errors import InvalidPayload
+from errors import InvalidPayload, ProviderUnavailable
 from wrappers import pinned
 from wrappers.ssrf import JOB_DATA, Target, check_url, check_url_without_lookup, parse
 
@@ -75,6 +75,18 @@ class LoopHTTP(Protocol):
     async def send(self, request: Request) -> Answer: ...
 
     async def close(self) -> None: ...
+
+
+#: A loop client's table of errors: (caught, classified error, what it says), most specific first.
+ErrorTable = tuple[tuple[type[BaseException], type[Exception], str], ...]
+
+
+def classified(exc: BaseException, what: str, table: ErrorTable) -> Exception:
+    """The classified error ``table`` gives for ``exc`` (a retryable "request failed" if none)."""
+    for caught, error, words in table:
+        if isinstance(exc, caught):
+            return error(f"{what}: {words} ({type(exc).__name__})")
+    return ProviderUnavailable(f"{what}: request failed ({type(exc).__name__})")
 
 
 def charset(content_type: str) -> str:

@@ -53,10 +53,11 @@ class Hook(asyncio.Protocol):
         self.delay = delay
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
+        self.peer: Any = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        self.counters.peers.add(transport.get_extra_info("peername"))
+        self.peer = transport.get_extra_info("peername")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -101,6 +102,7 @@ class Hook(asyncio.Protocol):
             self.reply(answer({"ok": True}), close)
         else:
             counters.requests += 1
+            counters.peers.add(self.peer)  # the clients' connections (not one asking for stats)
             body = answer({"ok": True, "id": f"msg-{counters.requests}"})
             asyncio.get_running_loop().call_later(self.delay, self.reply, body, close)
 

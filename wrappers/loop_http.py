@@ -61,6 +61,10 @@ ERRORS: ErrorTable = (
 )
 
 
+#: What a send may raise that :data:`ERRORS` classifies.
+FAILURES = tuple(caught for caught, _, _ in ERRORS)
+
+
 def transport_error(exc: BaseException, what: str) -> Exception:
     """The classified error for a failed send."""
     return classified(exc, what, ERRORS)
@@ -113,12 +117,13 @@ class Connection(asyncio.Protocol):
         self._reset(limit)
         self._waiter = waiter = self._loop.create_future()
         assert self.transport is not None
-        self.transport.write(head + body if body and len(body) <= pinned.ONE_SEGMENT_MAX else head)
         if body and len(body) > pinned.ONE_SEGMENT_MAX:
+            self.transport.write(head)
             self.transport.write(body)
+        else:
+            self.transport.write(head + (body or b""))
         self._timeout, self._last_read = timeout, self._loop.time()
-        timer = self._loop.call_at(self._last_read + timeout, self._check_timeout)
-        self._timer = timer
+        self._timer = self._loop.call_at(self._last_read + timeout, self._check_timeout)
         try:
             return await waiter
         finally:
@@ -255,12 +260,12 @@ class LoopTransport:
         async with self._slots:
             try:
                 connection = self._reuse(target) or await self._connect(target, request.timeout)
-            except (OSError, ssl.SSLError) as exc:  # TimeoutError is an OSError
+            except FAILURES as exc:  # TimeoutError is an OSError
                 raise transport_error(exc, request.what) from exc
             self._busy.add(connection)
             try:
                 answer = await connection.exchange(head, request.body, request.max_answer, request.timeout)
-            except (OSError, ssl.SSLError, AnswerBroken, httptools.HttpParserError) as exc:
+            except FAILURES as exc:
                 raise transport_error(exc, request.what) from exc
             finally:
                 self._busy.discard(connection)

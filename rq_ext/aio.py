@@ -3,7 +3,9 @@
 :func:`drive` runs a plan as a coroutine: a :class:`~wrappers.transport.Request` goes to the
 event-loop transport (:func:`wrappers.loop_http.open_transport`), a
 :class:`~rq_ext.sansio.Record` to the :class:`LedgerWriter`, a :class:`~rq_ext.sansio.Call` to
-a bounded thread pool. A failure of an effect is raised into the plan, as on a thread.
+a bounded thread pool, a :class:`~rq_ext.sansio.Script` to the
+:class:`~rq_ext.batching.ScriptBatch` (the scripts of every plan in flight in one pipeline). A
+failure of an effect is raised into the plan, as on a thread.
 
 The :class:`LedgerWriter` writes the records of every job in flight in one pipeline per batch
 (group commit, as the :class:`~rq_ext.finisher.Finisher` does for finishes) on the loop itself,
@@ -16,57 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis as AsyncRedis
 
 from config import Settings
 from rq_ext import resilience, scripts
+from rq_ext.batching import GroupCommit, ScriptBatch
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record, Script, Together
 from wrappers.transport import LoopHTTP, Request
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 #: Most ledger records written in one round trip.
 MAX_BATCH = 256
 #: Seconds between two sweeps of the loop's job deadlines (their precision).
 SWEEP = 0.1
-
-
-class GroupCommit(Generic[T]):
-    """Items written in batches of at most ``limit`` on an event loop by ``write``: the first
-    item starts a write; the items that come while it is in flight go together in the next."""
-
-    def __init__(self, write: Callable[[list[T]], Awaitable[None]], limit: int) -> None:
-        self.write = write
-        self.limit = limit
-        self._waiting: list[T] = []
-        self._writing: asyncio.Task[None] | None = None
-
-    def add(self, item: T, loop: asyncio.AbstractEventLoop) -> None:
-        """Queue ``item`` (on ``loop``, the running loop)."""
-        self._waiting.append(item)
-        if self._writing is None:
-            self._writing = loop.create_task(self._write_all())
-
-    async def close(self) -> None:
-        """Return once every item added is written."""
-        while self._writing is not None:
-            await self._writing
-
-    async def _write_all(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting[: self.limit], self._waiting[self.limit :]
-                await self.write(batch)
-        finally:
-            self._writing = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,13 +151,20 @@ class Drivers:
     ledger: LedgerWriter
     blocking: Executor
     redis: AsyncRedis | None = None  # the loop's client to the jobs' Redis (None: scripts on a thread)
+    scripts: ScriptBatch | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.redis is not None:
+            self.scripts = ScriptBatch(self.redis)
 
     async def close(self) -> None:
-        """Close the HTTP pool and write the ledger records that wait (on the loop)."""
+        """Close the HTTP pool and write the ledger records and scripts that wait (on the loop)."""
         try:
             await self.transport.close()
         finally:
             await self.ledger.close()
+            if self.scripts is not None:
+                await self.scripts.close()
 
 
 async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
@@ -234,11 +211,12 @@ async def together(effect: Together, drivers: Drivers) -> list[Any]:
 
 
 async def script(effect: Script, drivers: Drivers) -> Any:
-    """A Lua script through the loop's Redis client (on a thread without one)."""
+    """A Lua script through the loop's Redis client, batched with the other plans' (on a thread
+    without one)."""
     keys, args = list(effect.keys), list(effect.args)
-    if drivers.redis is None:
+    if drivers.scripts is None:
         run = scripts.run
         return await asyncio.get_running_loop().run_in_executor(
             drivers.blocking, run, effect.connection, effect.source, keys, args
         )
-    return await scripts.run_async(drivers.redis, effect.source, keys, args)
+    return await drivers.scripts.run(effect.source, keys, args)

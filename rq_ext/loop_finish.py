@@ -20,7 +20,7 @@ from rq.job import Job
 
 from config import Settings
 from rq_ext import batch_scripts, resilience, scripts
-from rq_ext.aio import GroupCommit
+from rq_ext.batching import GroupCommit
 from rq_ext.finisher import MAX_BATCH, Finish, finish_call, writes_outbox
 from rq_ext.outbox import Entry
 

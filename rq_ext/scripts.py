@@ -242,7 +242,7 @@ def run(connection: Redis, source: str, keys: list[str], args: list[Any], client
 
 async def run_async(client: AsyncRedis, source: str, keys: list[str], args: list[Any]) -> Any:
     """:func:`run` through an asyncio client: by SHA, loading the script when Redis lacks it."""
-    sha = _sha_of(source)
+    sha = sha_of(source)
     try:
         return await client.evalsha(sha, len(keys), *keys, *args)
     except NoScriptError:
@@ -279,7 +279,7 @@ async def pipelined_async(
 
 def _queue(pipe: Any, source: str, keys: list[str], args: list[Any], rest: Queueing) -> None:
     """The script's call by SHA first, then what ``rest`` queues."""
-    pipe.evalsha(_sha_of(source), len(keys), *keys, *args)
+    pipe.evalsha(sha_of(source), len(keys), *keys, *args)
     if rest is not None:
         rest(pipe)
 
@@ -293,7 +293,7 @@ def _script_reply(results: list[Any]) -> Any:
 
 
 @functools.cache
-def _sha_of(source: str) -> str:
+def sha_of(source: str) -> str:
     return hashlib.sha1(source.encode()).hexdigest()  # Redis names scripts by SHA-1
 
 

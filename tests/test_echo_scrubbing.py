@@ -185,3 +185,15 @@ def test_worker_run_leaks_nothing(conn, settings, run_worker, httpserver):
     stored = (conn.hget(job.key, "exc_info") or b"").decode("utf-8", "replace")
     for output in (trace[0], logs.stream.getvalue(), json.dumps(received, ensure_ascii=False), stored):
         assert leaked(output, text) == [], output
+
+
+def test_forms_of_values_no_encoding_changes_and_of_ascii_control_characters() -> None:
+    """The quick paths of ``forms``: a value of URL-unreserved characters only comes back as
+    itself; ASCII DEL is escaped by JSON (``\\u007f``) as a non-ASCII character is."""
+    from wrappers.echoes import forms
+
+    assert forms("Ab9_.~-x") == frozenset({"Ab9_.~-x"})
+    assert forms("") == frozenset()
+    assert "\\u007f1234" in forms("\x7f1234")
+    assert {"a&amp;b c", "a%26b+c", "a%26b%20c"} <= forms("a&b c")
+    assert "&#x930;&#x935;" in forms("रव") and "\\u0930\\u0935" in forms("रव")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import html
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -32,9 +33,15 @@ MIN_RUN = 8
 MIN_VALUE = 4
 
 
+#: Characters no form changes: a value made of them only comes back as itself.
+_UNCHANGED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 @lru_cache(maxsize=256)
 def forms(value: str) -> frozenset[str]:
     """``value`` as sent and as a provider may echo it (case is handled by the matching)."""
+    if _UNCHANGED.fullmatch(value):
+        return frozenset((value,)) if value else frozenset()
     ascii_json = json.dumps(value)[1:-1]
     found = {
         value,
@@ -43,12 +50,13 @@ def forms(value: str) -> frozenset[str]:
         quote(value, safe="/:@"),
         ascii_json,
         ascii_json.replace("/", "\\/"),
-        json.dumps(value, ensure_ascii=False)[1:-1],
         html.escape(value),
         html.escape(value, quote=False),
-        value.encode("ascii", "xmlcharrefreplace").decode("ascii"),
-        "".join(c if ord(c) < 128 else f"&#x{ord(c):x};" for c in value),
     }
+    if not value.isascii() or "\x7f" in value:  # else these equal ``value`` or ``ascii_json``
+        found.add(json.dumps(value, ensure_ascii=False)[1:-1])
+        found.add(value.encode("ascii", "xmlcharrefreplace").decode("ascii"))
+        found.add("".join(c if ord(c) < 128 else f"&#x{ord(c):x};" for c in value))
     return frozenset(f for f in found if f)
 
 
@@ -65,12 +73,14 @@ def runs_of(text: str) -> frozenset[str]:
     """Every :data:`MIN_RUN`-character piece of every form of ``text`` with at least half its
     characters letters or digits (a run of spaces or punctuation says nothing)."""
     pieces: set[str] = set()
-    for form in forms(text):
-        low = folded(form)
+    half = MIN_RUN // 2
+    for low in {folded(form) for form in forms(text)}:
         alnum = list(accumulate(map(str.isalnum, low), initial=0))
-        pieces.update(
-            low[i : i + MIN_RUN] for i in range(len(low) - MIN_RUN + 1) if alnum[i + MIN_RUN] - alnum[i] >= MIN_RUN // 2
-        )
+        starts = range(len(low) - MIN_RUN + 1)
+        if alnum[-1] == len(low):  # letters and digits only: every piece counts
+            pieces.update([low[i : i + MIN_RUN] for i in starts])
+        else:
+            pieces.update([low[i : i + MIN_RUN] for i in starts if alnum[i + MIN_RUN] - alnum[i] >= half])
     return frozenset(pieces)
 
 

@@ -73,6 +73,8 @@ def test_logs_of_a_full_run_are_masked(conn, settings_factory, run_worker, https
         for value in [TEXT, "haemoglobin", *SECRETS]:
             assert value not in raw, (value, raw)
         assert not re.search(r"(?<!\*)98765\d{5}", raw), raw
+    # The line of an accepted send (its masked arguments are built only when INFO is on).
+    assert any(m.startswith("sms accepted by twilio for ********3210") for _, m in lines), lines
 
 
 def test_the_previous_tests_log_setup_was_undone():

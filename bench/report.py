@@ -184,8 +184,12 @@ def targets_16(summary: dict[str, Any], add: Any) -> None:
             add(f"[16] idle Redis commands/s, {row['worker']}", "<= 20", idle, idle <= 20)
     for label, row in io.items():
         if label.startswith(("FusionAsyncWorker", "FusionConcurrentWorker")) and row.get("round_trips_per_job"):
-            trips = row["round_trips_per_job"]
+            trips, commands = row["round_trips_per_job"], row.get("commands_per_job")
             add(f"[16] Redis round trips/job, {label}", "<= 4", trips, trips <= 4)
+            # As Redis counts commands (a script's inner ones included): docs/performance.md
+            # says why the job hash, its status and rq's results stream keep this above 6.
+            if commands is not None:
+                add(f"[16] Redis commands/job (as Redis counts them), {label}", "<= 4", commands, commands <= 4)
     best = max((r for k, r in noop.items() if k.startswith("FusionAsyncWorker")), key=lambda r: r["jobs_per_s"] or 0,
                default=None)  # fmt: skip
     if best:

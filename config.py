@@ -68,6 +68,10 @@ class Settings:
     #: The event-loop worker class's HTTP client: ``native`` (asyncio protocols over httptools'
     #: parser, :mod:`wrappers.loop_http`) or ``aiohttp``.
     ASYNC_HTTP_CLIENT: str = "native"
+    #: The event-loop worker class's Redis client on its loop: ``native`` (RESP over an asyncio
+    #: protocol with hiredis' reader, :mod:`rq_ext.resp`; TLS and sentinel connections keep
+    #: redis-py's) or ``redis-py`` (redis-py's asyncio client).
+    ASYNC_REDIS_CLIENT: str = "native"
     OUTBOX_POLL: float = 1.0
     OUTBOX_BACKOFF_BASE: float = 1.0
     OUTBOX_BACKOFF_MAX: float = 600.0
@@ -381,6 +385,8 @@ def _validate_choices(s: Settings) -> None:
         raise ConfigError("SERIALIZER: must be pickle or json")
     if s.ASYNC_HTTP_CLIENT not in ("native", "aiohttp"):
         raise ConfigError("ASYNC_HTTP_CLIENT: must be native or aiohttp")
+    if s.ASYNC_REDIS_CLIENT not in ("native", "redis-py"):
+        raise ConfigError("ASYNC_REDIS_CLIENT: must be native or redis-py")
     if not s.QUEUES:
         raise ConfigError("QUEUES: at least one queue is needed")
     if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

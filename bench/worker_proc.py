@@ -29,10 +29,12 @@ KINDS = ("rq-worker", "rq-simple", "fusion-fork", "fusion-simple", "fusion-concu
 
 def count_round_trips() -> Any:
     """Count each request written to Redis (a pipeline is one), in memory shared with forks: by
-    redis-py's blocking clients and by its asyncio ones (the event-loop class's claims, finishes
-    and ledger records)."""
+    redis-py's blocking clients, by its asyncio ones, and by the event loop's own client
+    (:mod:`rq_ext.resp`: the event-loop class's claims, finishes, ledger records and scripts)."""
     from redis.asyncio.connection import AbstractConnection as AsyncConnection
     from redis.connection import AbstractConnection
+
+    from rq_ext.resp import Link
 
     counter = multiprocessing.Value("q", 0)
     original = AbstractConnection.send_packed_command
@@ -50,8 +52,15 @@ def count_round_trips() -> Any:
         count()
         await original_async(self, command, check_health)
 
+    original_link = Link.send
+
+    async def send_on_link(self: Any, commands: Any, timeout: Any) -> Any:
+        count()
+        return await original_link(self, commands, timeout)
+
     AbstractConnection.send_packed_command = send_packed_command  # type: ignore[method-assign]
     AsyncConnection.send_packed_command = send_packed_command_async  # type: ignore[method-assign]
+    Link.send = send_on_link  # type: ignore[method-assign]
     return counter
 
 

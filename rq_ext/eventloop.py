@@ -2,7 +2,8 @@
 the thousands, on one asyncio loop (uvloop) in one process.
 
 It is the concurrent worker (:mod:`rq_ext.concurrent`) with another runner, its claims and its
-finishes on the event loop through redis-py's asyncio client with hiredis: the same batched
+finishes on the event loop through its own Redis client (:mod:`rq_ext.resp`; redis-py's asyncio
+client with ``ASYNC_REDIS_CLIENT=redis-py``): the same batched
 ``CLAIM`` script, each claimed job started as a task at once (:mod:`rq_ext.loop_claim`), and the
 same batched ``FINISH`` script with the outbox entries (:mod:`rq_ext.loop_finish`). rq's
 ``work()`` loop, the lease keeper, recovery, reconciliation after a lost claim reply, the failure
@@ -43,9 +44,9 @@ from rq.timeouts import JobTimeoutException
 from config import ASYNC_CONCURRENCY
 from rq_ext import sansio
 from rq_ext.aio import Drivers, LedgerWriter, LoopDeadlines, drive
-from rq_ext.connection import async_twin
 from rq_ext.loop_claim import LoopClaiming
 from rq_ext.loop_finish import LoopFinisher
+from rq_ext.resp import loop_client
 from rq_ext.sansio import Plan
 from wrappers.loop_http import open_transport
 
@@ -80,7 +81,7 @@ class FusionAsyncWorker(LoopClaiming):
         self._deadlines = LoopDeadlines(self._loop)
         self._blocking = ThreadPoolExecutor(self.blocking_threads, thread_name_prefix="fusion-blocking")
         self._bookkeeping = ThreadPoolExecutor(BOOKKEEPING_THREADS, thread_name_prefix="fusion-bookkeeping")
-        self._aredis = async_twin(self.connection)
+        self._aredis = loop_client(self.connection, self.settings.ASYNC_REDIS_CLIENT)
         ledger = LedgerWriter(self._aredis, self.settings)
         self.drivers = Drivers(
             open_transport(self.settings.ASYNC_HTTP_CLIENT, self.concurrency), ledger, self._blocking, self._aredis

@@ -80,6 +80,7 @@ def test_allowed_networks_accepts_cidrs():
         ("APNS_ENDPOINT", "https://"),
         ("APNS_SANDBOX_ENDPOINT", "ftp://api.sandbox.push.apple.com"),
         ("ASYNC_HTTP_CLIENT", "httpx"),
+        ("ASYNC_REDIS_CLIENT", "aioredis"),
     ],
 )
 def test_wrong_value_names_the_setting(name, value):

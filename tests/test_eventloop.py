@@ -62,6 +62,21 @@ def test_either_http_client_sends_each_webhook_once_on_kept_connections(conn, se
     assert set(recorder.jobs_sent().values()) == {1} and len(recorder.jobs_sent()) == 60
 
 
+@pytest.mark.parametrize("client", ["native", "redis-py"])
+def test_either_redis_client_claims_finishes_and_records_each_job_once(conn, settings_factory, recorder, client):
+    from rq_ext.resp import LeanRedis
+
+    settings_factory(ASYNC_REDIS_CLIENT=client)
+    jobs = [enqueue("webhook", "tasks.webhooks.send_webhook", webhook(recorder, n), connection=conn) for n in range(60)]
+    worker = FusionAsyncWorker(["webhook"], connection=conn, concurrency=16)
+    worker.work(burst=True)
+    assert isinstance(worker._aredis, LeanRedis) == (client == "native")
+    assert statuses(conn, jobs) == {"finished"}
+    assert set(recorder.jobs_sent().values()) == {1} and len(recorder.jobs_sent()) == 60
+    assert all(conn.exists(f"fusion:delivered:{job.id}") for job in jobs)  # the ledger records
+    assert conn.zcard(contract.CLAIMS) == 0 and conn.zcard("rq:wip:webhook") == 0
+
+
 def test_a_plan_past_its_deadline_is_cut_alone(conn, settings, run_worker, recorder, httpserver):
     """A send that never answers is cut at the job's timeout (rq's JobTimeoutException, a
     retryable failure); the other jobs on the loop finish meanwhile."""

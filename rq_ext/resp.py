@@ -2,10 +2,10 @@
 asyncio protocol, hiredis' reader for the replies, for the few calls the loop makes (claims,
 finishes, ledger records, scripts, the wait for jobs, the suspension check).
 
-redis-py's asyncio client costs ~100-200 µs of CPU per round trip here (`Retry.call_with_retry`,
-its connection checks, command packing one argument at a time); this one ~20-60 µs for the same
-calls, most of it the loop's own I/O (docs/performance.md, "Sixth step"). It keeps what the
-worker relies on:
+redis-py's asyncio client costs ~90-240 µs of CPU per round trip here (``Retry.call_with_retry``,
+its connection checks, command packing one argument at a time); this one 2.2-3.3x less for the
+same calls, most of what is left the loop's own I/O (``python -m bench.redis_clients``;
+docs/performance.md, "Sixth step"). It keeps what the worker relies on:
 
 - redis-py's command methods and argument rules (its ``CoreCommands`` build every command) and
   its error classes: a reply error is the exception redis-py raises for it (``NOSCRIPT`` ->

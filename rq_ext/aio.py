@@ -26,7 +26,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from config import Settings
 from rq_ext import resilience, scripts
-from rq_ext.batching import GroupCommit, ScriptBatch
+from rq_ext.batching import GroupCommit, ScriptBatch, settle
 from rq_ext.ledger import TTL
 from rq_ext.sansio import Call, Plan, Record, Script, Together
 from wrappers.transport import LoopHTTP, Request
@@ -84,7 +84,7 @@ class LedgerWriter:
             await resilience.until_redis_answers_async(lambda: self._save(batch), what, self.settings)
         except Exception as exc:
             error = exc
-        _settle([p.future for p in batch], error)
+        settle([p.future for p in batch], [error] * len(batch))
 
     async def _save(self, batch: list[Pending]) -> None:
         if self.client is None:
@@ -95,16 +95,6 @@ class LedgerWriter:
             for key in dict.fromkeys(p.key for p in batch):
                 pipe.expire(key, TTL)
             await pipe.execute()
-
-
-def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for future in futures:
-        if future.done():  # the plan was cancelled (its job timed out) meanwhile
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 class LoopDeadlines:

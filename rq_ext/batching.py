@@ -63,6 +63,18 @@ class GroupCommit(Generic[T]):
             self._writing = None
 
 
+def settle(futures: list[asyncio.Future[Any]], replies: list[Any]) -> None:
+    """Each future its reply (an exception: raised into its awaiter); a future already done (its
+    plan was cancelled, its job timed out, meanwhile) is left as it is."""
+    for future, reply in zip(futures, replies, strict=True):
+        if future.done():
+            continue
+        if isinstance(reply, BaseException):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """A script waiting for its batch, and the future its plan awaits."""
@@ -97,13 +109,7 @@ class ScriptBatch:
             replies = await self._send(batch)
         except Exception as exc:  # the round trip failed: no plan knows whether its script ran
             replies = [exc] * len(batch)
-        for queued, reply in zip(batch, replies, strict=True):
-            if queued.future.done():  # its plan was cancelled (its job timed out) meanwhile
-                continue
-            if isinstance(reply, BaseException):
-                queued.future.set_exception(reply)
-            else:
-                queued.future.set_result(reply)
+        settle([q.future for q in batch], replies)
 
     async def _send(self, batch: list[Queued]) -> list[Any]:
         replies = await self._pipeline(batch)

@@ -293,7 +293,7 @@ def drain(bench: Bench, spec: Spec, job_ids: Sequence[str], processes: int = 1, 
     if not bench.in_process:
         result["round_trips_per_job"] = round(sum(r["round_trips"] for r in reports) / jobs, 2)
         result["rss_mb"] = round(max(r["rss_kb"] for r in reports) / 1024, 1)
-        result["worker_cpu_ms_per_job"] = round(1000 * sum(r["cpu_s"] for r in reports) / jobs, 2)
+        result["worker_cpu_ms_per_job"] = round(1000 * sum(r["cpu_s"] for r in reports) / jobs, 3)
         result["redis_cpu_ms_per_job"] = round(1000 * redis_cpu / jobs, 3)
         horse = max(r["children_rss_kb"] for r in reports)
         result["horse_rss_mb"] = round(horse / 1024, 1) if horse else None

@@ -157,11 +157,17 @@ class Drivers:
                 await self.scripts.close()
 
 
-async def drive(steps: Plan[Any], drivers: Drivers) -> Any:
-    """Run a plan on the running loop; its return value."""
+#: ``drive``'s ``effect`` when the plan has not started yet.
+UNSTARTED: Any = object()
+
+
+async def drive(steps: Plan[Any], drivers: Drivers, effect: Any = UNSTARTED) -> Any:
+    """Run a plan on the running loop; its return value. ``effect``: the one the plan yielded
+    already, when its start ran before (:meth:`rq_ext.eventloop.FusionAsyncWorker._start_task`)."""
     loop = asyncio.get_running_loop()
     try:
-        effect = next(steps)
+        if effect is UNSTARTED:
+            effect = next(steps)
         while True:
             try:
                 if isinstance(effect, Request):

@@ -30,10 +30,13 @@ docs/performance.md measures it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import uvloop
@@ -54,6 +57,20 @@ from wrappers.loop_http import open_transport
 BOOKKEEPING_THREADS = 2
 #: Longest warm shutdown waits for the loop's jobs before it stops the loop anyway.
 DRAIN_TIMEOUT = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """How a job's start left it: its plan and the plan's first effect, begun at ``began``
+    (loop time); its plan ended (``done``, with its return ``value``); no plan (it runs on a
+    thread); or the error its plan or its start raised (``failure``)."""
+
+    steps: Plan[Any] | None = None
+    effect: Any = None
+    began: float = 0.0
+    failure: Any = None
+    done: bool = False
+    value: Any = None
 
 
 class FusionAsyncWorker(LoopClaiming):
@@ -126,43 +143,79 @@ class FusionAsyncWorker(LoopClaiming):
         return LoopFinisher(self._aredis, self._loop, worker, self._forget, self.sender.wake, self.settings)
 
     def _start_task(self, job: Job, queue: Queue) -> None:
-        """Run a claimed job as a task of the loop (called on the loop)."""
+        """Start a claimed job (called on the loop): its before-hooks and its plan up to the
+        plan's first effect run right here, as an eager task of Python 3.12 starts; a plan that
+        needs no effect ends here, with no task at all. The rest runs as a task, in the same
+        context (the job's log context)."""
         assert self._loop is not None
-        task = self._loop.create_task(self._run_async(job, queue))
-        self._alive.add(task)
-        task.add_done_callback(self._alive.discard)
+        context = contextvars.copy_context()
+        rest = context.run(self._open, job, queue)
+        if rest is not None:
+            task = self._loop.create_task(rest, context=context)
+            self._alive.add(task)
+            task.add_done_callback(self._alive.discard)
 
-    # -- running a job on the loop -------------------------------------------------------------
-
-    async def _run_async(self, job: Job, queue: Queue) -> None:
+    def _open(self, job: Job, queue: Queue) -> Coroutine[Any, Any, None] | None:
+        """The job's start: None once it ended here, else the coroutine that runs the rest."""
         started = time.time()
         try:
             self.hooks.before(job, queue.name)
-            await self._perform_async(job, queue)
+            opening = self._first_step(job)
+            if not opening.done:
+                return self._run_async(job, queue, started, opening)
+            self._succeed(job, queue, opening.value)
+        except BaseException:
+            self.log.exception("Worker %s: job %s crashed its start", self.name, job.id)
+        self._ended(job, queue, started)
+        return None
+
+    def _first_step(self, job: Job) -> Opening:
+        """The job's plan run up to its first effect (or to its end)."""
+        assert self._loop is not None
+        try:
+            steps = self._plan_of(job)
+        except Exception:
+            return Opening(failure=sys.exc_info())
+        if steps is None:  # no sans-I/O form: on a thread, as the concurrent class runs it
+            return Opening()
+        began = self._loop.time()
+        try:
+            effect = next(steps)
+        except StopIteration as stop:
+            self._held(self._loop.time() - began)
+            return Opening(done=True, value=stop.value)
+        except Exception:
+            self._held(self._loop.time() - began)
+            return Opening(failure=sys.exc_info())
+        return Opening(steps, effect, began)
+
+    # -- running a job on the loop -------------------------------------------------------------
+
+    async def _run_async(self, job: Job, queue: Queue, started: float, opening: Opening) -> None:
+        try:
+            await self._perform_async(job, queue, opening)
         except BaseException:
             self.log.exception("Worker %s: job %s crashed its task", self.name, job.id)
         finally:
             self._ended(job, queue, started)
 
-    async def _perform_async(self, job: Job, queue: Queue) -> None:
+    async def _perform_async(self, job: Job, queue: Queue, opening: Opening) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            steps = self._plan_of(job)
-        except Exception:
-            await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, sys.exc_info())
+        steps = opening.steps
+        if opening.failure is not None:
+            await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, opening.failure)
             return
-        if steps is None:  # no sans-I/O form: on a thread, as the concurrent class runs it
+        if steps is None:
             await loop.run_in_executor(self._blocking, self._perform, job, queue)
             return
         seconds = job.timeout or self.settings.DEFAULT_JOB_TIMEOUT
-        began = loop.time()
         try:
-            return_value = await self._within(seconds, drive(steps, self._drivers()))
+            return_value = await self._within(seconds, drive(steps, self._drivers(), opening.effect))
         except Exception:
-            self._held(loop.time() - began)
+            self._held(loop.time() - opening.began)
             await loop.run_in_executor(self._bookkeeping, self._fail, job, queue, sys.exc_info())
         else:
-            self._held(loop.time() - began)
+            self._held(loop.time() - opening.began)
             self._succeed(job, queue, return_value)
 
     async def _within(self, seconds: float | None, steps: Any) -> Any:

@@ -27,11 +27,20 @@ OUTCOMES = {"finished": "finished", "failed": "failed", "scheduled": "retried", 
 
 def job_labels(job: Job, queue_name: str) -> dict[str, Any]:
     """Channel, gateway and attempt of a job, for log context and metric labels (never payload
-    data). Whatever the job holds, this never raises."""
+    data). Whatever the job holds, this never raises. Read once per run (its log context, its
+    outcome line and its finish all ask): kept on the job's run state, which callers never
+    change (they copy it)."""
+    run = getattr(job, "run", None)
+    kept = getattr(run, "labels", None)
+    if kept is not None and kept["queue"] == queue_name and kept["job_id"] == job.id:
+        return kept
     try:
-        return _labels(job, queue_name)
+        labels = _labels(job, queue_name)
     except Exception:
-        return {"queue": queue_name, "job_id": job.id, "channel": "other", "gateway": "", "attempt": 1}
+        labels = {"queue": queue_name, "job_id": job.id, "channel": "other", "gateway": "", "attempt": 1}
+    if run is not None and hasattr(run, "labels"):
+        run.labels = labels
+    return labels
 
 
 def _labels(job: Job, queue_name: str) -> dict[str, Any]:
@@ -73,6 +82,8 @@ def emit(job: Job, labels: dict[str, Any], outcome: str, duration: float, reason
         metrics.WAIT.labels(labels["queue"]).observe(wait)
     if outcome == "retried":
         metrics.RETRIES.labels(labels["queue"]).inc()
+    if not log.isEnabledFor(logging.INFO):
+        return
     shown = mask_text(reason)[:300] if reason and outcome != "finished" else ""
     log.info(
         "job %s %s in %.3fs%s",

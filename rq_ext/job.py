@@ -105,6 +105,8 @@ class RunState:
     writes: Callable[[Any], None] | None = None
     #: The outcome once applied (``finished``, ``retried``, ``deferred``, ``failed``).
     outcome: str | None = None
+    #: The run's labels (:func:`rq_ext.events.job_labels`), read once.
+    labels: dict[str, Any] | None = None
 
 
 class FusionJob(Job):

@@ -20,6 +20,7 @@ in-process), each extended through rq's seams only:
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import signal
@@ -122,6 +123,10 @@ class FusionWorkerMixin(BaseWorker):
         self.housekeeper.start()
         self.sender.start()
         systemd.notify(f"READY=1\nSTATUS=listening on {','.join(self.queue_names())}")
+        # What start-up built (modules, settings, clients) lives as long as the process: out of
+        # the collector's generations, a full collection no longer walks it per few hundred jobs
+        # (no-op jobs on the event-loop class: ~10 % less CPU per job, docs/performance.md).
+        gc.freeze()
 
     def teardown(self) -> None:
         if not self.is_horse:

@@ -103,3 +103,25 @@ class SlowAfterHook:
     def after_job(self, job: Any, queue_name: str, outcome: str, duration: float) -> None:
         job.connection.set(f"after_job:{job.id}", outcome)
         time.sleep(2.0)
+
+
+def _plan_at_once(task: Any, job: Any) -> Any:
+    """A plan with no effect: it returns at its first step (the event-loop class ends such a job
+    where it starts it, with no task)."""
+    if task.get("raise"):
+        raise InvalidPlanInput("field 'raise' asks this plan to fail")
+    return task.get("value")
+    yield  # pragma: no cover - makes this a generator
+
+
+class InvalidPlanInput(ValueError):
+    pass
+
+
+from rq_ext import sansio  # noqa: E402 - below the plan it marks, for the module's readers
+
+
+@sansio.plan(_plan_at_once)
+def at_once(task: dict[str, Any]) -> Any:
+    """The blocking form of :func:`_plan_at_once` (other worker classes)."""
+    return sansio.run(_plan_at_once(task, None))

@@ -11,7 +11,7 @@ import time
 import pytest
 from rq.job import Job
 
-from rq_ext import contract, enqueue
+from rq_ext import contract, enqueue, metrics
 from rq_ext.eventloop import FusionAsyncWorker
 from tests.conftest import start_worker_process, wait_for
 from tests.fault_servers import Recorder
@@ -210,3 +210,32 @@ def test_a_job_enqueued_while_idle_is_taken_at_once(conn, settings_factory, reco
     late.join()
     assert 1.0 <= time.monotonic() - started < 4
     assert len(recorder.jobs_sent()) == 1
+
+
+def test_a_plan_with_no_effect_ends_where_it_starts_with_its_outcome_and_hooks(conn, settings, run_worker):
+    """The event-loop class runs a plan up to its first effect as it starts the job; a plan that
+    needs none ends there (no task), and its outcome, result and failure are as on a task."""
+    done = [enqueue("bench", "tests.jobs.at_once", {"value": n}, connection=conn) for n in range(30)]
+    bad = enqueue("bench", "tests.jobs.at_once", {"raise": True}, connection=conn)
+    counted = {o: _ended_count("bench", o) for o in ("finished", "failed")}
+    in_flight = metrics.REGISTRY.get_sample_value("fusion_jobs_in_flight")
+    run_worker(["bench"], cls=FusionAsyncWorker, concurrency=8)
+    assert {o: _ended_count("bench", o) - n for o, n in counted.items()} == {"finished": 30, "failed": 1}
+    assert metrics.REGISTRY.get_sample_value("fusion_jobs_in_flight") == in_flight  # before and after hooks ran
+    assert statuses(conn, done) == {"finished"}
+    assert [Job.fetch(j.id, connection=conn).return_value() for j in done] == list(range(30))
+    failed = Job.fetch(bad.id, connection=conn)
+    assert failed.get_status() == "failed"
+    assert "raise" in contract.text(conn.hget(bad.key, "last_failure"))
+    assert conn.zcard(contract.CLAIMS) == 0 and not conn.keys("rq:wip:*")
+
+
+def _ended_count(queue: str, outcome: str) -> float:
+    samples = metrics.REGISTRY.collect()
+    return sum(
+        s.value
+        for family in samples
+        if family.name == "fusion_jobs"
+        for s in family.samples
+        if s.name == "fusion_jobs_total" and s.labels["queue"] == queue and s.labels["outcome"] == outcome
+    )

@@ -24,7 +24,6 @@ import inspect
 import logging
 import queue
 import time
-from collections import deque
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +56,14 @@ HELD_IO = 0.005
 #: Weight of the latest job in that mean (an exponentially weighted moving average).
 HELD_WEIGHT = 0.05
 
+#: Most jobs in hand per slot: jobs that ended fast (plans with no effect) wait for their finish,
+#: which is written at most ``MAX_BATCH`` per round trip; without a bound a claim of more jobs
+#: than a finish takes left the finishes behind for good (195 MB over 60,000 no-op jobs).
+HAND_LIMIT = 2
+
 Batch = list[tuple[FusionJob, Queue]]
+#: What rq's loop gets for each job the claim loop started (see ``dequeue_job_and_maintain_ttl``).
+STARTED = (None, None)
 
 
 def gather_for(concurrency: int, mean_held: float) -> tuple[int, float]:
@@ -82,8 +88,8 @@ class LoopClaiming(FusionConcurrentWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batches_started: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
-        self._handed: deque[tuple[FusionJob, Queue]] = deque()
+        self._batches_started: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._handed = 0  # jobs of the last batch rq's loop has not counted yet
         self._claimer: Future[None] | None = None
         self._claiming = True
         self._budget: int | None = None  # --max-jobs: jobs left to claim
@@ -100,9 +106,13 @@ class LoopClaiming(FusionConcurrentWorker):
     # -- the main thread: rq's loop ----------------------------------------------------------
 
     def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
-        """The next job the claim loop started (rq counts it), or None once that loop ended."""
+        """A job the claim loop started, for rq's loop to count (:data:`STARTED`: the job itself
+        may have ended already, and rq's loop only hands it to :meth:`execute_job`, which does
+        nothing; holding the jobs here until rq's thread counted them cost 100 MB over a backlog
+        of 60,000 no-op jobs), or None once that loop ended."""
         if self._handed:
-            return self._handed.popleft()
+            self._handed -= 1
+            return STARTED
         if self._claimer is None:
             assert self._loop is not None
             claiming = self._claim_forever(timeout is None, max_idle_time)
@@ -118,11 +128,11 @@ class LoopClaiming(FusionConcurrentWorker):
             if batch is None:
                 return None
             self._set_state(WorkerStatus.BUSY)
-            self._handed.extend(batch[1:])
-            return batch[0]
+            self._handed = batch - 1
+            return STARTED
 
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        """Nothing: the claim loop started the job when it claimed it."""
+    def execute_job(self, job: Job | None, queue: Queue | None) -> None:
+        """Nothing: the claim loop started the job when it claimed it (``job`` is None)."""
 
     def _shutdown(self) -> None:
         super()._shutdown()
@@ -190,10 +200,18 @@ class LoopClaiming(FusionConcurrentWorker):
     def _wanted(self) -> bool:
         return self._claiming and not self._stop_requested and (self._budget is None or self._budget > 0)
 
+    def _forget(self, job_id: str) -> None:
+        super()._forget(job_id)
+        if asyncio._get_running_loop() is self._loop and len(self._in_hand) < HAND_LIMIT * self.concurrency:
+            self._slot_freed.set()  # a claim may wait for finishes to be written
+
     async def _free_slots(self) -> int:
-        """Wait until a slot is free; with a deep backlog, until more are, for a while
-        (:func:`gather_for`)."""
-        while self._running >= self.concurrency and self._wanted():
+        """Wait until a slot is free, and until the jobs in hand (running, or ended with their
+        finish not yet written) are fewer than ``HAND_LIMIT`` times the slots; with a deep
+        backlog, until more slots are free, for a while (:func:`gather_for`)."""
+        while self._wanted() and (
+            self._running >= self.concurrency or len(self._in_hand) >= HAND_LIMIT * self.concurrency
+        ):
             self._slot_freed.clear()
             await self._slot_freed.wait()  # a job ended, or the claim loop is halted
         if self._deep_backlog:
@@ -241,7 +259,7 @@ class LoopClaiming(FusionConcurrentWorker):
             self._budget -= len(jobs)
         for job, job_queue in jobs:
             self._start_task(job, job_queue)
-        self._batches_started.put(jobs)
+        self._batches_started.put(len(jobs))
 
     async def _is_suspended(self) -> bool:
         """Whether rq's workers are suspended (``rq suspend``), read once a second at most."""

@@ -21,10 +21,14 @@ from rq.job import Job
 from config import Settings
 from rq_ext import batch_scripts, resilience, scripts
 from rq_ext.batching import GroupCommit
-from rq_ext.finisher import MAX_BATCH, Finish, finish_call, writes_outbox
+from rq_ext.finisher import Finish, finish_call, writes_outbox
 from rq_ext.outbox import Entry
 
 log = logging.getLogger(__name__)
+
+#: Most jobs finished in one round trip: as many as one claim takes at c=256, so that the
+#: finishes of fast jobs keep up with their claims.
+MAX_BATCH = 256
 
 
 class LoopFinisher:

@@ -202,8 +202,15 @@ class LoopClaiming(FusionConcurrentWorker):
 
     def _forget(self, job_id: str) -> None:
         super()._forget(job_id)
-        if asyncio._get_running_loop() is self._loop and len(self._in_hand) < HAND_LIMIT * self.concurrency:
+        if self._on_loop() and len(self._in_hand) < HAND_LIMIT * self.concurrency:
             self._slot_freed.set()  # a claim may wait for finishes to be written
+
+    def _on_loop(self) -> bool:
+        """Whether the caller runs on this worker's loop (an event is set only there)."""
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:  # a thread with no loop: the blocking pool, rq's main thread
+            return False
 
     async def _free_slots(self) -> int:
         """Wait until a slot is free, and until the jobs in hand (running, or ended with their

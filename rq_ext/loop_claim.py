@@ -23,6 +23,7 @@ import asyncio
 import inspect
 import logging
 import queue
+import threading
 import time
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,7 @@ class LoopClaiming(FusionConcurrentWorker):
     """The concurrent worker's claim loop, moved onto the event loop (see the module's text)."""
 
     _loop: asyncio.AbstractEventLoop | None
+    _loop_thread: threading.Thread | None
     _aredis: AsyncRedis | None
     _bookkeeping: Executor | None
 
@@ -206,11 +208,9 @@ class LoopClaiming(FusionConcurrentWorker):
             self._slot_freed.set()  # a claim may wait for finishes to be written
 
     def _on_loop(self) -> bool:
-        """Whether the caller runs on this worker's loop (an event is set only there)."""
-        try:
-            return asyncio.get_running_loop() is self._loop
-        except RuntimeError:  # a thread with no loop: the blocking pool, rq's main thread
-            return False
+        """Whether the caller runs on this worker's loop thread (an event is set only there)."""
+        thread = self._loop_thread
+        return thread is not None and thread.ident == threading.get_ident()
 
     async def _free_slots(self) -> int:
         """Wait until a slot is free, and until the jobs in hand (running, or ended with their
